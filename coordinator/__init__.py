@@ -1,0 +1,1 @@
+"""The pilot coordinator: rollout tracking, federation directory and evaluation figures."""

@@ -1,0 +1,1 @@
+"""Borough hub node: agencies' data held in the borough, linked into subjects, every access audited."""

@@ -1,0 +1,114 @@
+"""The node's key material, the one module that touches raw key bytes.
+
+Three keys live in `<data_dir>/keys/`, each in a file readable by the owner only:
+- `signing.key`: Ed25519 (PyNaCl), signs audit checkpoints and, later, federation messages;
+- `box.key`: X25519 (PyNaCl), opens disclosures sealed to this node;
+- `oprf-<epoch>.key`: a ristretto255 scalar (rbcl), the OPRF key of one epoch (RFC 9497).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import rbcl
+from nacl.encoding import RawEncoder
+from nacl.public import PrivateKey
+from nacl.signing import SigningKey, VerifyKey
+
+SIGNING_FILE = "signing.key"
+BOX_FILE = "box.key"
+FIRST_OPRF_EPOCH = 1
+
+
+class KeyFileError(Exception):
+    """A key file is missing, unreadable, of the wrong size or readable by others."""
+
+
+@dataclass(frozen=True)
+class NodeKeys:
+    signing: SigningKey
+    box: PrivateKey
+    oprf_epoch: int
+    oprf: bytes
+
+    @property
+    def verify_key(self) -> VerifyKey:
+        return self.signing.verify_key
+
+    def sign(self, message: bytes) -> bytes:
+        """A detached Ed25519 signature over message."""
+        return self.signing.sign(message, encoder=RawEncoder).signature
+
+
+def ensure_keys(keys_dir: Path) -> list[str]:
+    """Create whichever keys are missing; never replace one. Returns the names of files created."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(keys_dir, 0o700)
+    created = []
+    wanted = {
+        SIGNING_FILE: lambda: bytes(SigningKey.generate()),
+        BOX_FILE: lambda: bytes(PrivateKey.generate()),
+        _oprf_file(FIRST_OPRF_EPOCH): rbcl.crypto_core_ristretto255_scalar_random,
+    }
+    for name, generate in wanted.items():
+        path = keys_dir / name
+        if path.exists():
+            continue
+        _write_private(path, generate())
+        created.append(name)
+    return created
+
+
+def load_keys(keys_dir: Path) -> NodeKeys:
+    """Load the node's keys, refusing files that others can read."""
+    epoch = _latest_oprf_epoch(keys_dir)
+    return NodeKeys(
+        signing=SigningKey(_read_private(keys_dir / SIGNING_FILE, 32)),
+        box=PrivateKey(_read_private(keys_dir / BOX_FILE, 32)),
+        oprf_epoch=epoch,
+        oprf=_read_private(keys_dir / _oprf_file(epoch), 32),
+    )
+
+
+def verify_signature(verify_key: bytes, message: bytes, signature: bytes) -> None:
+    """Raise nacl.exceptions.BadSignatureError unless signature is verify_key's over message."""
+    VerifyKey(verify_key).verify(message, signature)
+
+
+def _oprf_file(epoch: int) -> str:
+    return f"oprf-{epoch}.key"
+
+
+def _latest_oprf_epoch(keys_dir: Path) -> int:
+    epochs = []
+    for path in keys_dir.glob("oprf-*.key"):
+        number = path.stem.removeprefix("oprf-")
+        if number.isdigit():
+            epochs.append(int(number))
+    if not epochs:
+        raise KeyFileError(f"{keys_dir}: no OPRF key (oprf-<epoch>.key); run `mash-node init`")
+    return max(epochs)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _read_private(path: Path, size: int) -> bytes:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeyFileError(f"{path}: key file missing; run `mash-node init`") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyFileError(f"{path}: key file is readable by others; run `chmod 600 {path}`")
+    data = path.read_bytes()
+    if len(data) != size:
+        raise KeyFileError(f"{path}: expected {size} bytes of key, found {len(data)}")
+    return data

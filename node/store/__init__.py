@@ -1,0 +1,1 @@
+"""The node's SQLAlchemy store: engine, sessions, models and Alembic migrations."""

@@ -1,0 +1,309 @@
+"""The node's tables: one DeclarativeBase with typed columns; the migrations are compared against it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC time is needed")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+created_at = Annotated[dt.datetime, mapped_column(UTCDateTime, default=utcnow)]
+updated_at = Annotated[dt.datetime, mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)]
+bool_false = Annotated[bool, mapped_column(default=False)]
+agency_code = Annotated[str, mapped_column(String(40), ForeignKey("agencies.code"))]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Role(enum.StrEnum):
+    AGENCY_PROFESSIONAL = "agency-professional"
+    MASH_MANAGER = "mash-manager"
+    NODE_ADMIN = "node-admin"
+    AUDITOR = "auditor"
+
+
+class CandidateStatus(enum.StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+def _enum(cls: type[enum.Enum]) -> Any:
+    from sqlalchemy import Enum
+
+    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=40)
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact_route: Mapped[str] = mapped_column(String(500), default="")
+    is_health: Mapped[bool_false]
+    standard: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    agency_code: Mapped[str | None] = mapped_column(String(40), ForeignKey("agencies.code"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool_false]
+    # Bumped whenever the user is disabled or signs out everywhere: sessions carry it and die with it.
+    session_version: Mapped[int] = mapped_column(default=1)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+
+class Subject(Base):
+    """One person as the hub knows them, linked from several agencies' records."""
+
+    __tablename__ = "subjects"
+
+    id: Mapped[intpk]
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
+    created_at: Mapped[created_at]
+
+    records: Mapped[list[PersonRecord]] = relationship(back_populates="subject")
+
+
+class PersonRecord(Base):
+    """An agency's own record of a person, as imported, with its normalised fields."""
+
+    __tablename__ = "person_records"
+    __table_args__ = (
+        UniqueConstraint("agency_code", "agency_record_id"),
+        Index(None, "date_of_birth"),
+        Index(None, "postcode_norm"),
+        Index(None, "nhs_number_norm"),
+        Index(None, "subject_id"),
+    )
+
+    id: Mapped[intpk]
+    agency_code: Mapped[agency_code]
+    agency_record_id: Mapped[str] = mapped_column(String(100))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
+    forenames: Mapped[str] = mapped_column(String(200), default="")
+    surname: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(500), default="")
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    nhs_number: Mapped[str] = mapped_column(String(20), default="")
+    extra: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    postcode_norm: Mapped[str | None] = mapped_column(String(8))
+    nhs_number_norm: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    subject: Mapped[Subject | None] = relationship(back_populates="records")
+    items: Mapped[list[InformationItem]] = relationship(
+        back_populates="record", order_by="InformationItem.occurred_on"
+    )
+
+
+class PersonName(Base):
+    """Each name a record carries (its own and its aliases), normalised for tolerant name search."""
+
+    __tablename__ = "person_names"
+    __table_args__ = (
+        Index(None, "surname_phonetic", "forename_phonetic"),
+        Index(None, "record_id"),
+    )
+
+    id: Mapped[intpk]
+    record_id: Mapped[int] = mapped_column(ForeignKey("person_records.id", ondelete="CASCADE"))
+    forename_norm: Mapped[str] = mapped_column(String(200), default="")
+    surname_norm: Mapped[str] = mapped_column(String(200))
+    forename_phonetic: Mapped[str] = mapped_column(String(40), default="")
+    surname_phonetic: Mapped[str] = mapped_column(String(40))
+    is_alias: Mapped[bool_false]
+
+
+class MatchKey(Base):
+    """A match key of a record: a digest of normalised fields in one key class (DESIGN section 5)."""
+
+    __tablename__ = "match_keys"
+    __table_args__ = (Index(None, "record_id"),)
+
+    key_value: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("person_records.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_class: Mapped[str] = mapped_column(String(24))
+
+
+class InformationItem(Base):
+    """A piece of what an agency holds about a person: an incident, a case note, an episode."""
+
+    __tablename__ = "information_items"
+    __table_args__ = (UniqueConstraint("agency_code", "item_ref"), Index(None, "record_id"))
+
+    id: Mapped[intpk]
+    agency_code: Mapped[agency_code]
+    item_ref: Mapped[str] = mapped_column(String(100))
+    record_id: Mapped[int] = mapped_column(ForeignKey("person_records.id", ondelete="CASCADE"))
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    sensitivity: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    record: Mapped[PersonRecord] = relationship(back_populates="items")
+
+
+class MatchCandidate(Base):
+    """Two subjects that may be one person, for a professional to confirm or reject."""
+
+    __tablename__ = "match_candidates"
+    __table_args__ = (UniqueConstraint("subject_a_id", "subject_b_id"),)
+
+    id: Mapped[intpk]
+    subject_a_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    subject_b_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    key_class: Mapped[str] = mapped_column(String(24))
+    strength: Mapped[str] = mapped_column(String(20))
+    status: Mapped[CandidateStatus] = mapped_column(
+        _enum(CandidateStatus), default=CandidateStatus.OPEN
+    )
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[created_at]
+
+
+class SubjectMerge(Base):
+    """A merge of one subject into another, kept so that it can be undone exactly."""
+
+    __tablename__ = "subject_merges"
+
+    id: Mapped[intpk]
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    merged_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    record_ids: Mapped[list[int]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    merged_by: Mapped[str] = mapped_column(String(80))
+    merged_at: Mapped[created_at]
+    undone_by: Mapped[str | None] = mapped_column(String(80))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    undo_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImportRun(Base):
+    """One agency extract imported: what came in and what changed."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[intpk]
+    agency_code: Mapped[agency_code]
+    file_name: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    rows: Mapped[int]
+    inserted: Mapped[int]
+    updated: Mapped[int]
+    removed: Mapped[int]
+    imported_by: Mapped[str] = mapped_column(String(80))
+    imported_at: Mapped[created_at]
+
+
+class AuditEntry(Base):
+    """One entry of the append-only audit log, chained by hash to the one before it."""
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32))  # ISO 8601 UTC, microseconds: hashed as written
+    actor: Mapped[str] = mapped_column(String(80))
+    actor_role: Mapped[str] = mapped_column(String(40))
+    actor_agency: Mapped[str] = mapped_column(String(40), default="")
+    action: Mapped[str] = mapped_column(String(60))
+    object_ref: Mapped[str] = mapped_column(String(200), default="")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+    chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """The one row that serialises appends to the audit log and holds its current head."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditCheckpoint(Base):
+    """A signed statement of the audit log's size and head hash at a moment."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[intpk]
+    size: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signed_at: Mapped[str] = mapped_column(String(32))
+    verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))

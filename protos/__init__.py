@@ -1,0 +1,1 @@
+"""Wire types shared by node and coordinator: .proto sources and their generated Python."""
