@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node.store.models import Agency
 
 
 @dataclass(frozen=True)
@@ -29,3 +35,26 @@ STANDARD_AGENCIES: dict[str, AgencyDefinition] = _standard(
     AgencyDefinition("probation", "Probation", "MASH probation officer"),
     AgencyDefinition("adult-social-care", "Adult social care", "MASH adult social care lead"),
 )
+
+
+def sync_agencies(session: Session, agencies: Sequence[AgencyDefinition]) -> list[str]:
+    """Make the agencies table say what the configuration says; an agency dropped from the
+    configuration is marked inactive, never deleted, so its records keep their owner.
+    Returns the codes added."""
+    existing = {agency.code: agency for agency in session.scalars(select(Agency))}
+    added = []
+    for definition in agencies:
+        row = existing.pop(definition.code, None)
+        if row is None:
+            row = Agency(code=definition.code)
+            session.add(row)
+            added.append(definition.code)
+        row.name = definition.name
+        row.contact_route = definition.contact_route
+        row.is_health = definition.is_health
+        row.standard = definition.standard
+        row.active = True
+    for row in existing.values():
+        row.active = False
+    session.flush()
+    return added

@@ -1,0 +1,496 @@
+"""`mash-node`: the node administrator's and hub team's command line, a thin adapter over the services."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from node import audit, search, subjects, users
+from node.access import AccessDenied, Actor
+from node.agencies import STANDARD_AGENCIES, sync_agencies
+from node.config import ConfigError, NodeConfig, load_config
+from node.importing.rows import FileRefused
+from node.importing.service import ImportRefused, import_files
+from node.keys import KeyFileError, ensure_keys, load_keys
+from node.store.db import make_engine, make_sessionmaker, upgrade
+from node.store.models import Agency, MatchCandidate, PersonRecord, Role, Subject
+
+DEFAULT_CONFIG = "node.toml"
+
+
+class CommandError(Exception):
+    """A command could not be carried out; the message tells the user what to do."""
+
+
+@dataclass
+class Node:
+    """An opened node: its configuration and store."""
+
+    config: NodeConfig
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def open(cls, config_path: str) -> Node:
+        config = load_config(config_path)
+        engine = make_engine(config.database_url)
+        return cls(config, engine, make_sessionmaker(engine))
+
+    @contextmanager
+    def transaction(self, actor: Actor | None = None) -> Iterator[Session]:
+        """One unit of work: commits with a fresh audit checkpoint, or rolls back entirely.
+        A refusal of access rolls the work back and is itself audited."""
+        keys = load_keys(self.config.keys_dir)
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+                audit.checkpoint(session, keys)
+        except AccessDenied as exc:
+            if actor is not None:
+                with self.sessions() as session, session.begin():
+                    audit.record(session, actor, "access.denied", detail={"refused": str(exc)})
+                    audit.checkpoint(session, keys)
+            raise
+
+    def sign_in(self, username: str | None) -> Actor:
+        username = username or os.environ.get("MASH_USER")
+        if not username:
+            raise CommandError("say who you are: --user NAME (or set MASH_USER)")
+        password = os.environ.get("MASH_PASSWORD")
+        if password is None:
+            if not sys.stdin.isatty():
+                raise CommandError("no password: set MASH_PASSWORD or run from a terminal")
+            password = getpass.getpass(f"Password for {username}: ")
+        failure: users.SignInFailed | None = None
+        with self.transaction() as session:
+            try:
+                return users.authenticate(session, username, password)
+            except users.SignInFailed as exc:
+                failure = exc  # the failed attempt's audit entry commits before we stop
+        raise CommandError(str(failure))
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    created = ensure_keys(config.keys_dir)
+    engine = make_engine(config.database_url)
+    upgrade(engine)
+    node = Node(config, engine, make_sessionmaker(engine))
+    password = _new_password("MASH_PASSWORD", f"Password for the first administrator {args.admin_username}")
+    with node.transaction() as session:
+        added = sync_agencies(session, config.agencies)
+        admin = users.create_first_admin(
+            session, username=args.admin_username, display_name=args.admin_name, password=password
+        )
+    print(f"Hub node for {config.borough_name} ({config.borough_code}) is ready in {config.data_dir}")
+    print(f"  keys created: {', '.join(created) if created else 'none (existing keys kept)'}")
+    print(f"  agencies added: {', '.join(added) if added else 'none (already present)'}")
+    print(f"  first administrator: {admin.username if admin else 'already exists (unchanged)'}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    password = _new_password("MASH_NEW_PASSWORD", f"Password for {args.username}")
+    with node.transaction(actor) as session:
+        user = users.add_user(
+            session,
+            actor,
+            username=args.username,
+            display_name=args.name,
+            role=Role(args.role),
+            agency_code=args.agency,
+            password=password,
+        )
+    print(f"Added {user.username} ({user.role.value}{', ' + user.agency_code if user.agency_code else ''})")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    disable = args.action == "disable"
+    with node.transaction(actor) as session:
+        users.set_disabled(session, actor, args.username, disable)
+    print(f"{args.username} is now {'disabled' if disable else 'enabled'}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    with node.transaction(actor) as session:
+        rows = [
+            (u.username, u.display_name, u.role.value, u.agency_code or "", "disabled" if u.disabled else "active")
+            for u in users.list_users(session, actor)
+        ]
+    _table(("username", "name", "role", "agency", "status"), rows)
+    return 0
+
+
+def cmd_agency_list(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    with node.sessions() as session:
+        rows = [
+            (a.code, a.name, "yes" if a.is_health else "", a.contact_route, "active" if a.active else "inactive")
+            for a in session.scalars(select(Agency).order_by(Agency.code))
+        ]
+    _table(("code", "name", "health", "contact route", "status"), rows)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    paths = [Path(p) for p in args.files]
+    bars = []
+
+    def progress(path: Path) -> Callable[[int], None] | None:
+        if not sys.stderr.isatty():
+            return None
+        from tqdm import tqdm
+
+        bar = tqdm(total=path.stat().st_size if path.exists() else None, unit="B", unit_scale=True, desc=path.name, leave=True)
+        bars.append(bar)
+        return bar.update
+
+    try:
+        with node.transaction(actor) as session:
+            result = import_files(
+                session, actor, args.agency, paths, remove_missing=args.remove_missing, progress=progress
+            )
+    finally:
+        for bar in bars:
+            bar.close()
+    for file in result.files:
+        print(
+            f"{file.path}: {file.rows} {file.kind} rows: {file.inserted} new, {file.updated} updated"
+            + (f", {file.removed} removed (missing from this full extract)" if args.remove_missing else "")
+        )
+        for warning, count in file.warnings.items():
+            print(f"  note: {count} row(s): {warning}")
+    stats = result.linking
+    print(
+        f"Subjects: {stats.subjects_created} new, {stats.records_linked} record(s) linked to another, "
+        f"{stats.candidates_raised} new candidate link(s) to review"
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    query = search.SearchQuery(
+        forenames=args.forenames or "",
+        surname=args.surname or "",
+        date_of_birth=args.dob or "",
+        postcode=args.postcode or "",
+        nhs_number=args.nhs_number or "",
+    )
+    with node.transaction(actor) as session:
+        results = search.search(session, actor, query, args.purpose)
+        names = _agency_names(session)
+    if not results.subjects:
+        print("No subject found.")
+        return 0
+    for view in results.subjects:
+        _print_subject(view, names)
+    if results.truncated:
+        print(f"More than {search.MAX_SUBJECTS} subjects match: narrow the search.")
+    return 0
+
+
+def cmd_subject_show(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    with node.transaction(actor) as session:
+        view = search.view_subject(session, actor, args.subject, args.purpose)
+        names = _agency_names(session)
+    _print_subject(view, names)
+    return 0
+
+
+def cmd_subject_candidates(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    with node.transaction(actor) as session:
+        rows = [
+            (str(c.id), str(c.subject_a_id), str(c.subject_b_id), c.key_class, c.strength)
+            for c in subjects.list_candidates(session, actor)
+        ]
+    _table(("candidate", "subject", "subject", "shared key", "strength"), rows)
+    return 0
+
+
+def cmd_subject_decide(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    with node.transaction(actor) as session:
+        if args.action == "confirm":
+            merge = subjects.confirm_candidate(session, actor, args.target, args.reason)
+            print(f"Confirmed: subject {merge.merged_id} merged into {merge.survivor_id} (merge {merge.id})")
+        elif args.action == "reject":
+            subjects.reject_candidate(session, actor, args.target, args.reason)
+            print(f"Rejected candidate {args.target}: it will not be proposed again")
+        elif args.action == "merge":
+            merge = subjects.merge_subjects(session, actor, args.target, args.other, args.reason)
+            print(f"Subject {merge.merged_id} merged into {merge.survivor_id} (merge {merge.id})")
+        else:
+            merge = subjects.unmerge(session, actor, args.target, args.reason)
+            print(f"Merge {merge.id} undone: subject {merge.merged_id} has its {len(merge.record_ids)} record(s) back")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    keys = load_keys(node.config.keys_dir)
+    with node.sessions() as session:
+        try:
+            report = audit.verify_store(session, [bytes(keys.verify_key)])
+        except audit.AuditTampered as exc:
+            print(f"AUDIT LOG FAILED VERIFICATION: {exc}", file=sys.stderr)
+            return 3
+    print(f"Audit log intact: {report.size} entries, {report.checkpoints} signed checkpoint(s) verified")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    from node.access import require_audit_reader
+
+    require_audit_reader(actor)
+    start, end = _date_arg(args.start, "--from"), _date_arg(args.end, "--to")
+    if end < start:
+        raise CommandError("--to is before --from")
+    with node.transaction(actor) as session:
+        audit.record(
+            session, actor, "audit.export", purpose=args.purpose, detail={"from": str(start), "to": str(end)}
+        )
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                count = audit.export(session, start, end, out, args.format)
+            print(f"Wrote {count} audit entries to {args.output}", file=sys.stderr)
+        else:
+            count = audit.export(session, start, end, sys.stdout, args.format)
+    return 0
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    with node.sessions() as session, session.begin():
+        point = audit.checkpoint(session, load_keys(node.config.keys_dir))
+    print(f"Checkpoint: {point.size} entries, head {point.head_hash.hex()}")
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from node.synthetic.extracts import write_extracts
+
+    agencies = args.agencies.split(",") if args.agencies else list(STANDARD_AGENCIES)
+    files = write_extracts(args.borough, agencies, Path(args.out), households=args.households, seed=args.seed)
+    for file in files:
+        print(f"{file.path}  ({file.agency}, {file.kind}, {file.rows} rows)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from node.demo import run_demo
+
+    return run_demo(Path(args.dir))
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _new_password(variable: str, prompt: str) -> str:
+    password = os.environ.get(variable)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError(f"no password given: set {variable} or run from a terminal")
+    first = getpass.getpass(f"{prompt}: ")
+    if getpass.getpass("Again: ") != first:
+        raise CommandError("the two passwords differ")
+    return first
+
+
+def _date_arg(text: str, flag: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{flag}: give a date as YYYY-MM-DD") from None
+
+
+def _agency_names(session: Session) -> dict[str, str]:
+    return {code: name for code, name in session.execute(select(Agency.code, Agency.name))}
+
+
+def _print_subject(view: search.SubjectView, names: dict[str, str]) -> None:
+    held = ", ".join(f"{names.get(code, code)} ({count})" for code, count in view.holdings.items())
+    print(f"Subject {view.subject_id}: records held by {held}")
+    for record in view.own_records:
+        born = record.date_of_birth.isoformat() if record.date_of_birth else "date of birth unknown"
+        print(f"  {record.agency_record_id}: {record.forenames} {record.surname}, {born}, {record.postcode}")
+        if record.aliases:
+            print(f"    also known as: {'; '.join(record.aliases)}")
+        if record.address:
+            print(f"    address: {record.address}")
+        if record.nhs_number:
+            print(f"    NHS number: {record.nhs_number}")
+        for key, value in record.extra.items():
+            print(f"    {key}: {value}")
+        for item in record.items:
+            print(f"    {item.occurred_on}  {item.category}: {item.summary} [{item.item_ref}, {item.sensitivity}]")
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mash-node", description="Borough hub node of the MASH federation."
+    )
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("MASH_NODE_CONFIG", DEFAULT_CONFIG),
+        help="node configuration file (default: $MASH_NODE_CONFIG or ./node.toml)",
+    )
+    parser.add_argument("--user", help="who you are (default: $MASH_USER); password from $MASH_PASSWORD or a prompt")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", help="create the store, the node's keys and the first administrator")
+    init.add_argument("--admin-username", default="admin")
+    init.add_argument("--admin-name", default="Node administrator")
+    init.set_defaults(run=cmd_init)
+
+    user = commands.add_parser("user", help="add, disable, enable and list users").add_subparsers(
+        dest="action", required=True
+    )
+    add = user.add_parser("add", help="add a user (password from $MASH_NEW_PASSWORD or a prompt)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--agency", help="the agency of an agency professional")
+    add.add_argument("--name", required=True, help="the person's full name")
+    add.set_defaults(run=cmd_user_add)
+    for action in ("disable", "enable"):
+        sub = user.add_parser(action, help=f"{action} a user")
+        sub.add_argument("username")
+        sub.set_defaults(run=cmd_user_disable)
+    user.add_parser("list", help="list users").set_defaults(run=cmd_user_list)
+
+    agency = commands.add_parser("agency", help="the agencies of this hub").add_subparsers(dest="action", required=True)
+    agency.add_parser("list", help="list the agencies (set them in the configuration file)").set_defaults(run=cmd_agency_list)
+
+    imp = commands.add_parser("import", help="import an agency's extract files (CSV or JSON Lines)")
+    imp.add_argument("--agency", required=True, help="the agency whose data this is")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument(
+        "--remove-missing",
+        action="store_true",
+        help="the files are a full extract: remove this agency's records and items not in them",
+    )
+    imp.set_defaults(run=cmd_import)
+
+    find = commands.add_parser("search", help="search subjects by name, date of birth, postcode or NHS number")
+    find.add_argument("--forenames")
+    find.add_argument("--surname")
+    find.add_argument("--dob", help="date of birth, e.g. 2015-03-14 or 14/03/2015")
+    find.add_argument("--postcode")
+    find.add_argument("--nhs-number")
+    find.add_argument("--purpose", required=True, help="the referral reference or reason (audited)")
+    find.set_defaults(run=cmd_search)
+
+    subject = commands.add_parser("subject", help="view subjects and decide on links").add_subparsers(
+        dest="action", required=True
+    )
+    show = subject.add_parser("show", help="show one subject")
+    show.add_argument("subject", type=int)
+    show.add_argument("--purpose", required=True, help="the referral reference or reason (audited)")
+    show.set_defaults(run=cmd_subject_show)
+    subject.add_parser("candidates", help="list candidate links to review").set_defaults(run=cmd_subject_candidates)
+    for action, target, extra in (
+        ("confirm", "candidate", None),
+        ("reject", "candidate", None),
+        ("merge", "survivor", "merged"),
+        ("unmerge", "merge", None),
+    ):
+        sub = subject.add_parser(action, help=f"{action} ({target} id)")
+        sub.add_argument("target", type=int, metavar=target.upper())
+        if extra:
+            sub.add_argument("other", type=int, metavar=extra.upper())
+        sub.add_argument("--reason", required=True)
+        sub.set_defaults(run=cmd_subject_decide)
+
+    aud = commands.add_parser("audit", help="verify and export the audit log").add_subparsers(dest="action", required=True)
+    aud.add_parser("verify", help="prove the audit log intact or name the first bad entry").set_defaults(
+        run=cmd_audit_verify
+    )
+    export = aud.add_parser("export", help="who, when, what and why for a date range")
+    export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (UTC)")
+    export.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (UTC)")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--output", help="file to write (default: standard output)")
+    export.add_argument("--purpose", required=True, help="why the audit is being read (audited)")
+    export.set_defaults(run=cmd_audit_export)
+    aud.add_parser("checkpoint", help="sign a checkpoint of the audit log now").set_defaults(run=cmd_audit_checkpoint)
+
+    data = commands.add_parser("demo-data", help="write synthetic agency extracts for a borough")
+    data.add_argument("--out", required=True, help="folder to write the extracts to")
+    data.add_argument("--borough", default="hackney")
+    data.add_argument("--agencies", help="comma-separated agency codes (default: all standard agencies)")
+    data.add_argument("--households", type=int, default=400)
+    data.add_argument("--seed", type=int, default=1)
+    data.set_defaults(run=cmd_demo_data)
+
+    demo = commands.add_parser("demo", help="set up a demo hub node with synthetic data")
+    demo.add_argument("--dir", default="demo")
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ImportRefused as exc:
+        print(f"mash-node: {exc}", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    except (
+        CommandError,
+        ConfigError,
+        KeyFileError,
+        AccessDenied,
+        FileRefused,
+        users.UserError,
+        search.SearchError,
+        subjects.SubjectError,
+    ) as exc:
+        print(f"mash-node: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,143 @@
+"""The demo: a Hackney hub node with demo accounts and synthetic agency data, ready to try.
+
+Running it again keeps what is there: the node, its keys, its accounts and its audit log;
+the extracts are re-imported, which updates records in place.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from node import audit, users
+from node.agencies import STANDARD_AGENCIES, sync_agencies
+from node.config import load_config, render_config
+from node.importing.service import import_files
+from node.keys import ensure_keys, load_keys
+from node.store.db import make_engine, make_sessionmaker, transaction, upgrade
+from node.store.models import MatchCandidate, PersonRecord, Role, Subject, User
+
+BOROUGH = ("hackney", "Hackney")
+ACCOUNTS_FILE = "demo-accounts.txt"
+
+
+def demo_accounts() -> list[tuple[str, str, Role, str | None]]:
+    """(username, name, role, agency) of every demo account."""
+    accounts: list[tuple[str, str, Role, str | None]] = [
+        ("admin", "Demo node administrator", Role.NODE_ADMIN, None),
+        ("manager", "Demo MASH manager", Role.MASH_MANAGER, None),
+        ("auditor", "Demo auditor", Role.AUDITOR, None),
+    ]
+    for code, agency in STANDARD_AGENCIES.items():
+        accounts.append((code, f"Demo {agency.name.lower()} professional", Role.AGENCY_PROFESSIONAL, code))
+    return accounts
+
+
+def run_demo(directory: Path, households: int = 400) -> int:
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    config_path = directory / "node.toml"
+    if not config_path.exists():
+        config_path.write_text(render_config(*BOROUGH, list(STANDARD_AGENCIES)), encoding="utf-8")
+    config = load_config(config_path)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_keys(config.keys_dir)
+    keys = load_keys(config.keys_dir)
+    engine = make_engine(config.database_url)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    passwords = _passwords(directory / ACCOUNTS_FILE)
+
+    with transaction(sessions) as session:
+        sync_agencies(session, config.agencies)
+        users.create_first_admin(
+            session, username="admin", display_name="Demo node administrator", password=passwords["admin"]
+        )
+        admin = users.actor_for(session.scalars(select(User).where(User.username == "admin")).one())
+        existing = set(session.scalars(select(User.username)))
+        for username, name, role, agency in demo_accounts():
+            if username not in existing:
+                users.add_user(
+                    session,
+                    admin,
+                    username=username,
+                    display_name=name,
+                    role=role,
+                    agency_code=agency,
+                    password=passwords[username],
+                )
+        audit.checkpoint(session, keys)
+
+    from node.synthetic.extracts import write_extracts
+
+    extracts = directory / "extracts"
+    files = write_extracts(BOROUGH[0], list(STANDARD_AGENCIES), extracts, households=households, seed=1)
+    by_agency: dict[str, list[Path]] = {}
+    for file in files:
+        by_agency.setdefault(file.agency, []).append(Path(file.path))
+    for agency, paths in by_agency.items():
+        with transaction(sessions) as session:
+            result = import_files(session, admin, agency, paths)
+            audit.checkpoint(session, keys)
+        rows = ", ".join(f"{f.rows} {f.kind}" for f in result.files)
+        print(f"Imported {STANDARD_AGENCIES[agency].name}: {rows}")
+
+    with sessions() as session:
+        records = session.scalar(select(func.count()).select_from(PersonRecord))
+        subjects = session.scalar(
+            select(func.count(func.distinct(PersonRecord.subject_id))).select_from(PersonRecord)
+        )
+        candidates = session.scalar(select(func.count()).select_from(MatchCandidate))
+        shared = session.execute(
+            select(PersonRecord.surname, func.count(func.distinct(PersonRecord.agency_code)).label("n"))
+            .join(Subject, Subject.id == PersonRecord.subject_id)
+            .group_by(PersonRecord.subject_id, PersonRecord.surname)
+            .order_by(func.count(func.distinct(PersonRecord.agency_code)).desc())
+            .limit(1)
+        ).first()
+    _print_welcome(config_path, records or 0, subjects or 0, candidates or 0, passwords, shared)
+    return 0
+
+
+def _passwords(path: Path) -> dict[str, str]:
+    """The demo accounts' passwords: made once, kept (readable by the owner only) for later runs."""
+    if path.exists():
+        pairs = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line)
+        return {user: password for user, password in pairs}
+    passwords = {username: secrets.token_urlsafe(12) for username, *_ in demo_accounts()}
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{u}\t{p}\n" for u, p in passwords.items()), encoding="utf-8")
+    return passwords
+
+
+def _print_welcome(
+    config_path: Path,
+    records: int,
+    subjects: int,
+    candidates: int,
+    passwords: dict[str, str],
+    shared: tuple[str, int] | None,
+) -> None:
+    config = shlex.quote(str(config_path))
+    print()
+    print(f"Demo hub node for {BOROUGH[1]} is ready: {records} agency records, {subjects} subjects, ")
+    print(f"{candidates} candidate links for a professional to review. All data is synthetic.")
+    print()
+    print("Demo accounts (username / password), also in", config_path.parent / ACCOUNTS_FILE)
+    for username, name, role, _agency in demo_accounts():
+        print(f"  {username:<24} {passwords[username]:<20} {role.value}: {name}")
+    print()
+    surname = shared[0] if shared else "Smith"
+    print("Try, as the police professional (sees police records in full, other agencies as counts):")
+    print(f"  export MASH_NODE_CONFIG={config} MASH_USER=police MASH_PASSWORD={passwords['police']}")
+    print(f"  .venv/bin/mash-node search --surname {shlex.quote(surname)} --purpose 'demo search'")
+    print("  .venv/bin/mash-node subject candidates")
+    print("As the auditor:")
+    print(f"  MASH_USER=auditor MASH_PASSWORD={passwords['auditor']} .venv/bin/mash-node audit verify")
+    print(
+        f"  MASH_USER=auditor MASH_PASSWORD={passwords['auditor']} .venv/bin/mash-node audit export "
+        "--from 2020-01-01 --to 2099-12-31 --purpose 'demo audit review'"
+    )

@@ -1,0 +1,1 @@
+"""Agency data import: reading extracts and writing them to the store."""

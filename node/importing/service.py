@@ -1,0 +1,436 @@
+"""Importing an agency's extract: all files of one import commit together, or nothing does.
+
+Rows are read and validated as a stream and written in batches inside one transaction; the
+first bad row stops the writing, the reading goes on to report every bad row, and the
+transaction is rolled back. Re-importing a record id updates that record; records (or items)
+missing from a full extract are removed only when the caller says `remove_missing`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.orm import Session
+
+from node import audit
+from node.access import Actor, require_admin
+from node.importing.rows import (
+    FileRefused,
+    ItemRow,
+    PersonRow,
+    RowError,
+    RowInvalid,
+    open_rows,
+    parse_item,
+    parse_person,
+)
+from node.matching.keys import Identity, derive_keys, name_forms
+from node.store.bulk import allocate_ids, chunks, execute_many, insert_many
+from node.store.models import (
+    Agency,
+    ImportRun,
+    InformationItem,
+    MatchKey,
+    PersonName,
+    PersonRecord,
+    utcnow,
+)
+from node.subjects import LinkStats, PendingRecord, link_batch
+
+BATCH = 2_000
+UNUSED_POSTCODE = "postcode is not a UK postcode, so it is not used for matching"
+UNUSED_NHS_NUMBER = "NHS number fails its check digit, so it is not used for matching"
+MAX_ERRORS_KEPT = 1_000
+
+_PERSON_COLUMNS = (
+    "id",
+    "agency_code",
+    "agency_record_id",
+    "subject_id",
+    "forenames",
+    "surname",
+    "aliases",
+    "date_of_birth",
+    "gender",
+    "address",
+    "postcode",
+    "nhs_number",
+    "extra",
+    "postcode_norm",
+    "nhs_number_norm",
+    "created_at",
+    "updated_at",
+)
+_NAME_COLUMNS = (
+    "record_id",
+    "forename_norm",
+    "surname_norm",
+    "forename_phonetic",
+    "surname_phonetic",
+    "is_alias",
+)
+_KEY_COLUMNS = ("key_value", "record_id", "key_class")
+_ITEM_COLUMNS = (
+    "agency_code",
+    "item_ref",
+    "record_id",
+    "occurred_on",
+    "category",
+    "summary",
+    "detail",
+    "sensitivity",
+    "created_at",
+    "updated_at",
+)
+
+
+class ImportRefused(Exception):
+    """The import was refused whole; `errors` says where and why, one entry per bad field."""
+
+    def __init__(self, errors: list[RowError], total: int) -> None:
+        self.errors = errors
+        self.total = total
+        more = f" (the first {len(errors)} are listed)" if total > len(errors) else ""
+        super().__init__(f"import refused: {total} problem(s){more}; nothing was imported")
+
+
+@dataclass
+class FileResult:
+    path: str
+    kind: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    removed: int = 0
+    warnings: dict[str, int] = field(default_factory=dict)
+
+    def warn(self, what: str) -> None:
+        self.warnings[what] = self.warnings.get(what, 0) + 1
+
+
+@dataclass
+class ImportResult:
+    files: list[FileResult]
+    linking: LinkStats
+
+
+Progress = Callable[[int], None]
+
+
+def import_files(
+    session: Session,
+    actor: Actor,
+    agency_code: str,
+    paths: Sequence[Path],
+    *,
+    remove_missing: bool = False,
+    progress: Callable[[Path], Progress | None] | None = None,
+) -> ImportResult:
+    """Import an agency's extract files (persons before items) in the caller's transaction."""
+    require_admin(actor)
+    agency = session.get(Agency, agency_code)
+    if agency is None or not agency.active:
+        raise ImportRefused([RowError("--agency", 0, "agency", f"{agency_code!r} is not an agency of this hub")], 1)
+    # A savepoint of its own: a refused import leaves the caller's transaction as it found it.
+    with session.begin_nested():
+        job = _Import(session, agency_code, remove_missing)
+        job.run(paths, progress)
+        if job.errors_total:
+            raise ImportRefused(job.errors, job.errors_total)
+        for result in job.results:
+            _record_run(session, actor, agency_code, result)
+    return ImportResult(job.results, job.link_stats)
+
+
+def _record_run(session: Session, actor: Actor, agency_code: str, result: FileResult) -> None:
+    path = Path(result.path)
+    run = ImportRun(
+        agency_code=agency_code,
+        file_name=path.name,
+        file_sha256=_sha256(path),
+        kind=result.kind,
+        rows=result.rows,
+        inserted=result.inserted,
+        updated=result.updated,
+        removed=result.removed,
+        imported_by=actor.username,
+    )
+    session.add(run)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "import",
+        object_ref=f"import:{run.id}",
+        detail={
+            "agency": agency_code,
+            "file": path.name,
+            "sha256": run.file_sha256,
+            "kind": result.kind,
+            "rows": result.rows,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "removed": result.removed,
+        },
+    )
+
+
+class _Import:
+    def __init__(self, session: Session, agency_code: str, remove_missing: bool) -> None:
+        self.session = session
+        self.conn: Connection = session.connection()
+        self.agency = agency_code
+        self.remove_missing = remove_missing
+        self.errors: list[RowError] = []
+        self.errors_total = 0
+        self.results: list[FileResult] = []
+        self.link_stats = LinkStats()
+        self.now = utcnow()
+
+    def run(self, paths: Sequence[Path], progress: Callable[[Path], Progress | None] | None) -> None:
+        opened = []
+        for path in paths:
+            try:
+                kind, rows = open_rows(path, progress(path) if progress else None)
+            except FileRefused as exc:
+                self.fail(RowError(str(path), 0, "file", str(exc).split(": ", 1)[-1]))
+                continue
+            opened.append((path, kind, rows))
+        # Persons first, so items can refer to records of the same import.
+        opened.sort(key=lambda entry: entry[1] != "persons")
+        for path, kind, rows in opened:
+            self.run_file(path, kind, rows)
+
+    def fail(self, error: RowError) -> None:
+        self.errors_total += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(error)
+
+    def run_file(self, path: Path, kind: str, rows: object) -> None:
+        result = FileResult(str(path), kind)
+        self.results.append(result)
+        seen: dict[str, int] = {}
+        parse = parse_person if kind == "persons" else parse_item
+        key_field = "record_id" if kind == "persons" else "item_ref"
+        batch: list[PersonRow | ItemRow] = []
+        for line, raw in rows:  # type: ignore[attr-defined]
+            result.rows += 1
+            if "__error__" in raw:
+                self.fail(RowError(str(path), line, "row", raw["__error__"]))
+                continue
+            try:
+                row = parse(line, raw)
+            except RowInvalid as exc:
+                for name, reason in exc.errors:
+                    self.fail(RowError(str(path), line, name, reason))
+                continue
+            ident = getattr(row, key_field)
+            if ident in seen:
+                self.fail(RowError(str(path), line, key_field, f"repeats the {key_field} of line {seen[ident]}"))
+                continue
+            seen[ident] = line
+            if self.errors_total:
+                continue  # keep validating, stop writing
+            batch.append(row)
+            if len(batch) >= BATCH:
+                self._write(path, kind, batch, result)
+                batch = []
+        if batch and not self.errors_total:
+            self._write(path, kind, batch, result)
+        if self.remove_missing and not self.errors_total:
+            result.removed = self._remove_missing(kind, set(seen))
+
+    def _write(self, path: Path, kind: str, batch: list, result: FileResult) -> None:
+        if kind == "persons":
+            self._write_persons(batch, result)
+        else:
+            self._write_items(path, batch, result)
+
+    def _write_persons(self, batch: list[PersonRow], result: FileResult) -> None:
+        conn = self.conn
+        existing = self._existing_records([row.record_id for row in batch])
+        new_rows = [row for row in batch if row.record_id not in existing]
+        ids = dict(
+            zip(
+                [row.record_id for row in new_rows],
+                allocate_ids(conn, PersonRecord.__table__, len(new_rows)),
+                strict=True,
+            )
+        )
+        pending: list[PendingRecord] = []
+        names: list[tuple] = []
+        keys: list[tuple] = []
+        identities: dict[str, Identity] = {}
+        for row in batch:
+            identities[row.record_id] = identity = Identity.from_fields(
+                forenames=row.forenames,
+                surname=row.surname,
+                date_of_birth=row.date_of_birth,
+                postcode=row.postcode,
+                nhs_number=row.nhs_number,
+                aliases=row.aliases,
+            )
+            if row.postcode and identity.postcode is None:
+                result.warn(UNUSED_POSTCODE)
+            if row.nhs_number and identity.nhs_number is None:
+                result.warn(UNUSED_NHS_NUMBER)
+            record_id, subject_id = existing.get(row.record_id, (ids.get(row.record_id), None))
+            assert record_id is not None
+            match_keys = derive_keys(identity)
+            pending.append(PendingRecord(record_id, subject_id, match_keys, identity))
+            names.extend(
+                (record_id, f.forename_norm, f.surname_norm, f.forename_phonetic, f.surname_phonetic, f.is_alias)
+                for f in name_forms(identity)
+            )
+            keys.extend((k.value, record_id, k.key_class) for k in match_keys)
+        subjects = link_batch(self.session, pending, self.link_stats)
+
+        updated_ids = [record_id for record_id, _ in existing.values()]
+        for chunk in chunks(updated_ids, 500):
+            conn.execute(delete(PersonName).where(PersonName.record_id.in_(chunk)))
+            conn.execute(delete(MatchKey).where(MatchKey.record_id.in_(chunk)))
+        insert_many(
+            conn,
+            PersonRecord.__table__,
+            _PERSON_COLUMNS,
+            (
+                self._person_values(ids[row.record_id], subjects[ids[row.record_id]], row, identities[row.record_id])
+                for row in new_rows
+            ),
+        )
+        for row in batch:
+            if row.record_id in existing:
+                self._update_person(existing[row.record_id][0], row, identities[row.record_id])
+        insert_many(conn, PersonName.__table__, _NAME_COLUMNS, names)
+        insert_many(conn, MatchKey.__table__, _KEY_COLUMNS, keys)
+        result.inserted += len(new_rows)
+        result.updated += len(batch) - len(new_rows)
+
+    def _person_values(self, record_id: int, subject_id: int, row: PersonRow, identity: Identity) -> tuple:
+        return (
+            record_id,
+            self.agency,
+            row.record_id,
+            subject_id,
+            row.forenames,
+            row.surname,
+            list(row.aliases),
+            row.date_of_birth,
+            row.gender,
+            row.address,
+            row.postcode,
+            row.nhs_number,
+            row.extra,
+            identity.postcode,
+            identity.nhs_number,
+            self.now,
+            self.now,
+        )
+
+    def _update_person(self, record_id: int, row: PersonRow, identity: Identity) -> None:
+        self.conn.execute(
+            update(PersonRecord)
+            .where(PersonRecord.id == record_id)
+            .values(
+                forenames=row.forenames,
+                surname=row.surname,
+                aliases=list(row.aliases),
+                date_of_birth=row.date_of_birth,
+                gender=row.gender,
+                address=row.address,
+                postcode=row.postcode,
+                nhs_number=row.nhs_number,
+                extra=row.extra,
+                postcode_norm=identity.postcode,
+                nhs_number_norm=identity.nhs_number,
+                updated_at=self.now,
+            )
+        )
+
+    def _existing_records(self, record_ids: list[str]) -> dict[str, tuple[int, int | None]]:
+        found: dict[str, tuple[int, int | None]] = {}
+        for chunk in chunks(record_ids, 900):
+            rows = self.conn.execute(
+                select(PersonRecord.agency_record_id, PersonRecord.id, PersonRecord.subject_id).where(
+                    PersonRecord.agency_code == self.agency,
+                    PersonRecord.agency_record_id.in_(chunk),
+                )
+            )
+            found.update({ref: (pk, subject) for ref, pk, subject in rows})
+        return found
+
+    def _write_items(self, path: Path, batch: list[ItemRow], result: FileResult) -> None:
+        records = {ref: pk for ref, (pk, _) in self._existing_records(sorted({r.record_id for r in batch})).items()}
+        unknown = [row for row in batch if row.record_id not in records]
+        for row in unknown:
+            self.fail(
+                RowError(str(path), row.line, "record_id", "names no person record of this agency (import the persons file first or with it)")
+            )
+        if unknown:
+            return
+        existing: dict[str, int] = {}
+        for chunk in chunks([row.item_ref for row in batch], 900):
+            existing.update(
+                (ref, pk) for ref, pk in self.conn.execute(
+                    select(InformationItem.item_ref, InformationItem.id).where(
+                        InformationItem.agency_code == self.agency, InformationItem.item_ref.in_(chunk)
+                    )
+                )
+            )
+        new = [row for row in batch if row.item_ref not in existing]
+        insert_many(
+            self.conn,
+            InformationItem.__table__,
+            _ITEM_COLUMNS,
+            (
+                (self.agency, r.item_ref, records[r.record_id], r.occurred_on, r.category, r.summary, r.detail, r.sensitivity, self.now, self.now)
+                for r in new
+            ),
+        )
+        for row in batch:
+            if row.item_ref in existing:
+                self.conn.execute(
+                    update(InformationItem)
+                    .where(InformationItem.id == existing[row.item_ref])
+                    .values(
+                        record_id=records[row.record_id],
+                        occurred_on=row.occurred_on,
+                        category=row.category,
+                        summary=row.summary,
+                        detail=row.detail,
+                        sensitivity=row.sensitivity,
+                        updated_at=self.now,
+                    )
+                )
+        result.inserted += len(new)
+        result.updated += len(batch) - len(new)
+
+    def _remove_missing(self, kind: str, seen: set[str]) -> int:
+        if kind == "persons":
+            table, ref, key = PersonRecord, PersonRecord.agency_record_id, PersonRecord.id
+        else:
+            table, ref, key = InformationItem, InformationItem.item_ref, InformationItem.id  # type: ignore[assignment]
+        missing = [
+            pk
+            for pk, value in self.conn.execute(select(key, ref).where(table.agency_code == self.agency))
+            if value not in seen
+        ]
+        for chunk in chunks(missing, 500):
+            if kind == "persons":
+                execute_many(self.conn, "DELETE FROM information_items WHERE record_id = ?", [(pk,) for pk in chunk])
+            self.conn.execute(delete(table).where(key.in_(chunk)))
+        return len(missing)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+

@@ -1,0 +1,176 @@
+"""Hub users: who they are, their role and agency, argon2id passwords, and signing in."""
+
+from __future__ import annotations
+
+import re
+
+import nacl.exceptions
+from nacl import pwhash
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node import audit
+from node.access import AccessDenied, Actor, require_admin
+from node.store.models import Agency, Role, User
+
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,79}$")
+MIN_PASSWORD_LENGTH = 12
+
+
+class UserError(Exception):
+    """A user cannot be created or changed as asked; the message says which field and why."""
+
+
+class SignInFailed(Exception):
+    """Wrong username or password, or a disabled account (deliberately not saying which)."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash (libsodium's interactive limits) in the standard encoded form."""
+    return pwhash.argon2id.str(password.encode("utf-8")).decode("ascii")
+
+
+def check_password_rules(username: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters long")
+    if username.lower() in password.lower():
+        raise UserError("password: must not contain the username")
+    if len(set(password)) < 5:
+        raise UserError("password: too easy to guess (use at least 5 different characters)")
+
+
+def add_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    agency_code: str | None = None,
+) -> User:
+    """Create a user. Agency professionals belong to exactly one active agency; others to none."""
+    require_admin(actor)
+    return _create(session, actor, username, display_name, role, password, agency_code)
+
+
+def create_first_admin(
+    session: Session, *, username: str, display_name: str, password: str
+) -> User | None:
+    """At `init`: create the first node administrator unless one already exists."""
+    exists = session.scalar(select(User.id).where(User.role == Role.NODE_ADMIN).limit(1))
+    if exists is not None:
+        return None
+    return _create(
+        session, Actor.system("init"), username, display_name, Role.NODE_ADMIN, password, None
+    )
+
+
+def _create(
+    session: Session,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    agency_code: str | None,
+) -> User:
+    if not _USERNAME.match(username):
+        raise UserError(
+            "username: 3-80 characters, lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter"
+        )
+    if not display_name.strip():
+        raise UserError("name: must not be empty")
+    if role is Role.AGENCY_PROFESSIONAL:
+        if not agency_code:
+            raise UserError("agency: an agency professional must belong to an agency")
+        agency = session.get(Agency, agency_code)
+        if agency is None or not agency.active:
+            raise UserError(f"agency: {agency_code!r} is not an agency of this hub")
+    elif agency_code:
+        raise UserError(f"agency: only agency professionals belong to an agency, not {role.value}")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise UserError(f"username: {username!r} is already taken")
+    check_password_rules(username, password)
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        role=role,
+        agency_code=agency_code,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.add",
+        object_ref=f"user:{username}",
+        detail={"role": role.value, "agency": agency_code or ""},
+    )
+    return user
+
+
+def set_disabled(session: Session, actor: Actor, username: str, disabled: bool) -> User:
+    """Disable or re-enable a user; disabling ends every session they hold."""
+    require_admin(actor)
+    user = _get(session, username)
+    if disabled and user.username == actor.username:
+        raise UserError("username: you cannot disable your own account")
+    user.disabled = disabled
+    user.session_version += 1
+    session.flush()
+    audit.record(
+        session, actor, "user.disable" if disabled else "user.enable", object_ref=f"user:{username}"
+    )
+    return user
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    require_admin(actor)
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def authenticate(session: Session, username: str, password: str) -> Actor:
+    """Check a username and password; audit the attempt either way."""
+    user = session.scalar(select(User).where(User.username == username))
+    ok = False
+    if user is not None and not user.disabled:
+        try:
+            ok = pwhash.verify(user.password_hash.encode("ascii"), password.encode("utf-8"))
+        except nacl.exceptions.InvalidkeyError:
+            ok = False
+    else:
+        # Spend the same work on unknown users, so timing does not reveal which names exist.
+        hash_password(password)
+    if not ok:
+        audit.record(
+            session, Actor.system("sign-in"), "sign-in.failed", object_ref=f"user:{username[:80]}"
+        )
+        raise SignInFailed("wrong username or password, or the account is disabled")
+    assert user is not None
+    return actor_for(user)
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(username=user.username, role=user.role, agency_code=user.agency_code)
+
+
+def _get(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"username: no user {username!r}")
+    return user
+
+
+__all__ = [
+    "AccessDenied",
+    "SignInFailed",
+    "UserError",
+    "add_user",
+    "authenticate",
+    "create_first_admin",
+    "list_users",
+    "set_disabled",
+]

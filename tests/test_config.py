@@ -1,0 +1,67 @@
+"""The node configuration: what a valid file gives, and errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.config import ConfigError, load_config, render_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "node.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_starter_config_loads_with_sqlite_default_in_data_dir(tmp_path: Path) -> None:
+    path = write(tmp_path, render_config("hackney", "Hackney", ["police", "health"]))
+    config = load_config(path)
+    assert config.borough_code == "hackney"
+    assert config.data_dir == tmp_path / "data"
+    assert config.database_url == f"sqlite:///{tmp_path / 'data' / 'node.db'}"
+    assert [a.code for a in config.agencies] == ["police", "health"]
+    assert config.agency("health").is_health
+    assert not config.agency("police").is_health
+
+
+def test_custom_agency_and_contact_routes(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        render_config("lambeth", "Lambeth", ["police", "idva"])
+        + '[[hub.custom_agency]]\ncode = "idva"\nname = "IDVA service"\n'
+        + '[hub.contact_routes]\npolice = "desk 1"\n',
+    )
+    config = load_config(path)
+    assert config.agency("idva").name == "IDVA service"
+    assert not config.agency("idva").standard
+    assert config.agency("police").contact_route == "desk 1"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ('[hub]\nagencies=["police"]\n', "[node]"),
+        ('[node]\nborough_name="X"\n[hub]\nagencies=["police"]\n', "node.borough_code"),
+        ('[node]\nborough_code="Hackney!"\nborough_name="X"\n[hub]\nagencies=["police"]\n', "node.borough_code"),
+        ('[node]\nborough_code="hackney"\n[hub]\nagencies=["police"]\n', "node.borough_name"),
+        ('[node]\nborough_code="hackney"\nborough_name="H"\n[hub]\nagencies=[]\n', "hub.agencies"),
+        ('[node]\nborough_code="hackney"\nborough_name="H"\n[hub]\nagencies=["fire"]\n', "'fire'"),
+        ('[node]\nborough_code="hackney"\nborough_name="H"\ndatabase_url="mysql://x"\n[hub]\nagencies=["police"]\n', "node.database_url"),
+        ('[node]\nborough_code="hackney"\nborough_name="H"\naudit_checkpoint_every=0\n[hub]\nagencies=["police"]\n', "node.audit_checkpoint_every"),
+        ('[node]\nborough_code="hackney"\nborough_name="H"\n[hub]\nagencies=["police"]\n[extra]\n', "extra"),
+        ('[node\n', "not valid TOML"),
+    ],
+)
+def test_invalid_settings_name_the_key(tmp_path: Path, text: str, names: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert names in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "absent.toml")

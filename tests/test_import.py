@@ -1,0 +1,198 @@
+"""Agency data import: all-or-nothing, idempotent, every bad row named (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from node.access import AccessDenied
+from node.importing import service
+from node.importing.service import ImportRefused, import_files
+from node.store.models import (
+    AuditEntry,
+    ImportRun,
+    InformationItem,
+    MatchKey,
+    PersonName,
+    PersonRecord,
+)
+from tests.helpers import ADMIN, make_hub, professional, write_csv, write_jsonl
+
+PEOPLE = [
+    {"record_id": "P1", "forenames": "John", "surname": "Smith", "date_of_birth": "2015-03-14",
+     "postcode": "e8 1ab", "nhs_number": "943 476 5919", "gender": "male", "pnc_id": "15/1234X"},
+    {"record_id": "P2", "forenames": "Aisha", "surname": "Begum", "date_of_birth": "14/07/2011",
+     "postcode": "E5 0LL", "nhs_number": "", "gender": "female"},
+]
+ITEMS = [
+    {"item_ref": "CAD-1", "record_id": "P1", "date": "2026-10-01", "category": "Domestic incident",
+     "summary": "Police called to address", "detail": "Long text", "sensitivity": "sensitive"},
+    {"item_ref": "CAD-2", "record_id": "P2", "date": "02/11/2026", "category": "Missing episode",
+     "summary": "Reported missing overnight"},
+]
+
+
+def count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.fixture
+def hub(session: Session) -> Session:
+    make_hub(session)
+    return session
+
+
+def test_persons_and_items_are_imported_with_normalised_fields(hub: Session, tmp_path: Path) -> None:
+    people = write_csv(tmp_path / "people.csv", PEOPLE)
+    items = write_csv(tmp_path / "items.csv", ITEMS)
+    result = import_files(hub, ADMIN, "police", [items, people])  # order of files does not matter
+    assert [(f.kind, f.rows, f.inserted) for f in result.files] == [("persons", 2, 2), ("items", 2, 2)]
+    john = hub.scalars(select(PersonRecord).where(PersonRecord.agency_record_id == "P1")).one()
+    assert john.postcode_norm == "E8 1AB"
+    assert john.nhs_number_norm == "9434765919"
+    assert john.date_of_birth == dt.date(2015, 3, 14)
+    assert john.extra == {"pnc_id": "15/1234X"}
+    assert john.subject_id is not None
+    assert [i.item_ref for i in john.items] == ["CAD-1"]
+    assert john.items[0].sensitivity == "sensitive"
+    aisha = hub.scalars(select(PersonRecord).where(PersonRecord.agency_record_id == "P2")).one()
+    assert aisha.date_of_birth == dt.date(2011, 7, 14)
+    assert count(hub, MatchKey) > 0
+    assert count(hub, ImportRun) == 2
+    assert hub.scalar(select(func.count()).where(AuditEntry.action == "import")) == 2
+
+
+def test_json_lines_with_aliases(hub: Session, tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "health.jsonl",
+        [{"record_id": "H1", "forenames": "Kate", "surname": "Jones", "aliases": ["Kate Brown"],
+          "date_of_birth": "1990-01-02", "nhs_number": 9434765919}],
+    )
+    import_files(hub, ADMIN, "health", [path])
+    record = hub.scalars(select(PersonRecord)).one()
+    assert record.aliases == ["Kate Brown"]
+    assert record.nhs_number_norm == "9434765919"
+    names = hub.scalars(select(PersonName).where(PersonName.record_id == record.id)).all()
+    assert sorted(n.is_alias for n in names) == [False, True]
+
+
+def test_reimport_updates_and_never_duplicates(hub: Session, tmp_path: Path) -> None:
+    import_files(hub, ADMIN, "police", [write_csv(tmp_path / "a.csv", PEOPLE)])
+    changed = [dict(PEOPLE[0], surname="Smith-Jones"), PEOPLE[1]]
+    result = import_files(hub, ADMIN, "police", [write_csv(tmp_path / "b.csv", changed)])
+    assert (result.files[0].inserted, result.files[0].updated) == (0, 2)
+    assert count(hub, PersonRecord) == 2
+    john = hub.scalars(select(PersonRecord).where(PersonRecord.agency_record_id == "P1")).one()
+    assert john.surname == "Smith-Jones"
+    names = hub.scalars(select(PersonName.surname_norm).where(PersonName.record_id == john.id)).all()
+    assert names and all("jones" in n for n in names)
+    items = write_csv(tmp_path / "i.csv", ITEMS)
+    import_files(hub, ADMIN, "police", [items])
+    import_files(hub, ADMIN, "police", [items])
+    assert count(hub, InformationItem) == 2
+
+
+def test_same_record_id_in_another_agency_is_another_record(hub: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", PEOPLE)
+    import_files(hub, ADMIN, "police", [path])
+    import_files(hub, ADMIN, "housing", [path])
+    assert count(hub, PersonRecord) == 4
+
+
+@pytest.mark.parametrize("batch", [1000, 1])
+def test_a_bad_row_refuses_the_whole_import(
+    hub: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    monkeypatch.setattr(service, "BATCH", batch)  # 1: good rows were already written when the bad one comes
+    rows = [*PEOPLE,
+            {"record_id": "P3", "forenames": "Amy", "surname": "", "date_of_birth": "31/02/2015"},
+            {"record_id": "P1", "forenames": "Dup", "surname": "Licate"},
+            {"record_id": "P4", "surname": "Ok", "nhs_number": "12345"}]
+    people = write_csv(tmp_path / "people.csv", rows)
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [people])
+    lines = [str(e) for e in caught.value.errors]
+    assert f"{people}:4:surname: is required" in lines
+    assert any(line.startswith(f"{people}:4:date_of_birth: is not a date") for line in lines)
+    assert f"{people}:5:record_id: repeats the record_id of line 2" in lines
+    assert any(line.startswith(f"{people}:6:nhs_number:") for line in lines)
+    assert caught.value.total == 4
+    assert "31/02/2015" not in " ".join(lines)  # the bad value itself is not echoed
+    assert count(hub, PersonRecord) == 0
+    assert count(hub, MatchKey) == 0
+
+
+def test_item_for_unknown_record_refuses_persons_of_the_same_import(hub: Session, tmp_path: Path) -> None:
+    people = write_csv(tmp_path / "people.csv", PEOPLE)
+    items = write_csv(tmp_path / "items.csv", [*ITEMS, dict(ITEMS[0], item_ref="CAD-3", record_id="P9")])
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [people, items])
+    assert [str(e) for e in caught.value.errors] == [
+        f"{items}:4:record_id: names no person record of this agency "
+        "(import the persons file first or with it)"
+    ]
+    assert count(hub, PersonRecord) == 0
+
+
+def test_item_rows_are_validated(hub: Session, tmp_path: Path) -> None:
+    import_files(hub, ADMIN, "police", [write_csv(tmp_path / "people.csv", PEOPLE)])
+    items = write_csv(
+        tmp_path / "items.csv",
+        [dict(ITEMS[0], sensitivity="secret", date="2099-01-01"), dict(ITEMS[1], summary="x" * 501)],
+    )
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [items])
+    fields = {(e.line, e.field) for e in caught.value.errors}
+    assert fields == {(2, "sensitivity"), (2, "date"), (3, "summary")}
+
+
+def test_unreadable_files_are_refused_with_their_name(hub: Session, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n", encoding="utf-8")
+    binary = tmp_path / "latin1.csv"
+    binary.write_bytes("record_id,surname\nP1,M\xfcller\n".encode("latin-1"))
+    broken = write_jsonl(tmp_path / "broken.jsonl", [{"record_id": "P1", "surname": "A"}])
+    with broken.open("a") as handle:
+        handle.write("{not json\n")
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [wrong, binary, broken, tmp_path / "missing.csv"])
+    text = "\n".join(str(e) for e in caught.value.errors)
+    assert "cannot tell what the file holds" in text
+    assert f"{binary}:" in text and "not UTF-8" in text
+    assert f"{broken}:2:row: not valid JSON" in text
+    assert "missing.csv" in text and "no such file" in text
+    assert count(hub, PersonRecord) == 0
+
+
+def test_remove_missing_only_when_asked(hub: Session, tmp_path: Path) -> None:
+    import_files(hub, ADMIN, "police", [write_csv(tmp_path / "a.csv", PEOPLE), write_csv(tmp_path / "i.csv", ITEMS)])
+    only_first = write_csv(tmp_path / "b.csv", PEOPLE[:1])
+    import_files(hub, ADMIN, "police", [only_first])
+    assert count(hub, PersonRecord) == 2
+    result = import_files(hub, ADMIN, "police", [only_first], remove_missing=True)
+    assert result.files[0].removed == 1
+    assert hub.scalars(select(PersonRecord.agency_record_id)).all() == ["P1"]
+    assert hub.scalars(select(InformationItem.item_ref)).all() == ["CAD-1"]
+
+
+def test_mistyped_nhs_number_and_bad_postcode_are_kept_but_not_matched(hub: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", [dict(PEOPLE[0], nhs_number="9434765918", postcode="NOT A PC")])
+    result = import_files(hub, ADMIN, "police", [path])
+    assert sum(result.files[0].warnings.values()) == 2
+    record = hub.scalars(select(PersonRecord)).one()
+    assert (record.nhs_number, record.nhs_number_norm) == ("9434765918", None)
+    assert (record.postcode, record.postcode_norm) == ("NOT A PC", None)
+
+
+def test_only_administrators_import(hub: Session, tmp_path: Path) -> None:
+    with pytest.raises(AccessDenied):
+        import_files(hub, professional("police"), "police", [write_csv(tmp_path / "p.csv", PEOPLE)])
+
+
+def test_unknown_agency_is_refused(hub: Session, tmp_path: Path) -> None:
+    with pytest.raises(ImportRefused, match="1 problem"):
+        import_files(hub, ADMIN, "fire-brigade", [write_csv(tmp_path / "p.csv", PEOPLE)])
