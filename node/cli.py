@@ -265,7 +265,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         except audit.AuditTampered as exc:
             print(f"AUDIT LOG FAILED VERIFICATION: {exc}", file=sys.stderr)
             return 3
-    print(f"Audit log intact: {report.size} entries, {report.checkpoints} signed checkpoint(s) verified")
+    print(
+        f"Audit log intact: {report.size} entries, {report.checkpoints_checked} signed "
+        f"checkpoint(s) verified, head {report.head_hash.hex()}"
+    )
+    if report.unanchored:
+        print(f"  {report.unanchored} entries after the last checkpoint (run `mash-node audit checkpoint`)")
     return 0
 
 
