@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from node import audit, search, subjects, users
@@ -23,7 +23,7 @@ from node.importing.rows import FileRefused
 from node.importing.service import ImportRefused, import_files
 from node.keys import KeyFileError, ensure_keys, load_keys
 from node.store.db import make_engine, make_sessionmaker, upgrade
-from node.store.models import Agency, MatchCandidate, PersonRecord, Role, Subject
+from node.store.models import Agency, Role
 
 DEFAULT_CONFIG = "node.toml"
 
@@ -90,13 +90,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     engine = make_engine(config.database_url)
     upgrade(engine)
     node = Node(config, engine, make_sessionmaker(engine))
-    password = _new_password("MASH_PASSWORD", f"Password for the first administrator {args.admin_username}")
+    password = _new_password(
+        "MASH_PASSWORD", f"Password for the first administrator {args.admin_username}"
+    )
     with node.transaction() as session:
         added = sync_agencies(session, config.agencies)
         admin = users.create_first_admin(
             session, username=args.admin_username, display_name=args.admin_name, password=password
         )
-    print(f"Hub node for {config.borough_name} ({config.borough_code}) is ready in {config.data_dir}")
+    print(
+        f"Hub node for {config.borough_name} ({config.borough_code}) is ready in {config.data_dir}"
+    )
     print(f"  keys created: {', '.join(created) if created else 'none (existing keys kept)'}")
     print(f"  agencies added: {', '.join(added) if added else 'none (already present)'}")
     print(f"  first administrator: {admin.username if admin else 'already exists (unchanged)'}")
@@ -117,7 +121,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             agency_code=args.agency,
             password=password,
         )
-    print(f"Added {user.username} ({user.role.value}{', ' + user.agency_code if user.agency_code else ''})")
+    print(
+        f"Added {user.username} ({user.role.value}{', ' + user.agency_code if user.agency_code else ''})"
+    )
     return 0
 
 
@@ -136,7 +142,13 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     actor = node.sign_in(args.user)
     with node.transaction(actor) as session:
         rows = [
-            (u.username, u.display_name, u.role.value, u.agency_code or "", "disabled" if u.disabled else "active")
+            (
+                u.username,
+                u.display_name,
+                u.role.value,
+                u.agency_code or "",
+                "disabled" if u.disabled else "active",
+            )
             for u in users.list_users(session, actor)
         ]
     _table(("username", "name", "role", "agency", "status"), rows)
@@ -147,7 +159,13 @@ def cmd_agency_list(args: argparse.Namespace) -> int:
     node = Node.open(args.config)
     with node.sessions() as session:
         rows = [
-            (a.code, a.name, "yes" if a.is_health else "", a.contact_route, "active" if a.active else "inactive")
+            (
+                a.code,
+                a.name,
+                "yes" if a.is_health else "",
+                a.contact_route,
+                "active" if a.active else "inactive",
+            )
             for a in session.scalars(select(Agency).order_by(Agency.code))
         ]
     _table(("code", "name", "health", "contact route", "status"), rows)
@@ -165,14 +183,25 @@ def cmd_import(args: argparse.Namespace) -> int:
             return None
         from tqdm import tqdm
 
-        bar = tqdm(total=path.stat().st_size if path.exists() else None, unit="B", unit_scale=True, desc=path.name, leave=True)
+        bar = tqdm(
+            total=path.stat().st_size if path.exists() else None,
+            unit="B",
+            unit_scale=True,
+            desc=path.name,
+            leave=True,
+        )
         bars.append(bar)
         return bar.update
 
     try:
         with node.transaction(actor) as session:
             result = import_files(
-                session, actor, args.agency, paths, remove_missing=args.remove_missing, progress=progress
+                session,
+                actor,
+                args.agency,
+                paths,
+                remove_missing=args.remove_missing,
+                progress=progress,
             )
     finally:
         for bar in bars:
@@ -180,7 +209,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     for file in result.files:
         print(
             f"{file.path}: {file.rows} {file.kind} rows: {file.inserted} new, {file.updated} updated"
-            + (f", {file.removed} removed (missing from this full extract)" if args.remove_missing else "")
+            + (
+                f", {file.removed} removed (missing from this full extract)"
+                if args.remove_missing
+                else ""
+            )
         )
         for warning, count in file.warnings.items():
             print(f"  note: {count} row(s): {warning}")
@@ -243,7 +276,9 @@ def cmd_subject_decide(args: argparse.Namespace) -> int:
     with node.transaction(actor) as session:
         if args.action == "confirm":
             merge = subjects.confirm_candidate(session, actor, args.target, args.reason)
-            print(f"Confirmed: subject {merge.merged_id} merged into {merge.survivor_id} (merge {merge.id})")
+            print(
+                f"Confirmed: subject {merge.merged_id} merged into {merge.survivor_id} (merge {merge.id})"
+            )
         elif args.action == "reject":
             subjects.reject_candidate(session, actor, args.target, args.reason)
             print(f"Rejected candidate {args.target}: it will not be proposed again")
@@ -252,7 +287,9 @@ def cmd_subject_decide(args: argparse.Namespace) -> int:
             print(f"Subject {merge.merged_id} merged into {merge.survivor_id} (merge {merge.id})")
         else:
             merge = subjects.unmerge(session, actor, args.target, args.reason)
-            print(f"Merge {merge.id} undone: subject {merge.merged_id} has its {len(merge.record_ids)} record(s) back")
+            print(
+                f"Merge {merge.id} undone: subject {merge.merged_id} has its {len(merge.record_ids)} record(s) back"
+            )
     return 0
 
 
@@ -270,7 +307,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         f"checkpoint(s) verified, head {report.head_hash.hex()}"
     )
     if report.unanchored:
-        print(f"  {report.unanchored} entries after the last checkpoint (run `mash-node audit checkpoint`)")
+        print(
+            f"  {report.unanchored} entries after the last checkpoint (run `mash-node audit checkpoint`)"
+        )
     return 0
 
 
@@ -285,7 +324,11 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
         raise CommandError("--to is before --from")
     with node.transaction(actor) as session:
         audit.record(
-            session, actor, "audit.export", purpose=args.purpose, detail={"from": str(start), "to": str(end)}
+            session,
+            actor,
+            "audit.export",
+            purpose=args.purpose,
+            detail={"from": str(start), "to": str(end)},
         )
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
@@ -308,7 +351,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     from node.synthetic.extracts import write_extracts
 
     agencies = args.agencies.split(",") if args.agencies else list(STANDARD_AGENCIES)
-    files = write_extracts(args.borough, agencies, Path(args.out), households=args.households, seed=args.seed)
+    files = write_extracts(
+        args.borough, agencies, Path(args.out), households=args.households, seed=args.seed
+    )
     for file in files:
         print(f"{file.path}  ({file.agency}, {file.kind}, {file.rows} rows)")
     return 0
@@ -351,7 +396,9 @@ def _print_subject(view: search.SubjectView, names: dict[str, str]) -> None:
     print(f"Subject {view.subject_id}: records held by {held}")
     for record in view.own_records:
         born = record.date_of_birth.isoformat() if record.date_of_birth else "date of birth unknown"
-        print(f"  {record.agency_record_id}: {record.forenames} {record.surname}, {born}, {record.postcode}")
+        print(
+            f"  {record.agency_record_id}: {record.forenames} {record.surname}, {born}, {record.postcode}"
+        )
         if record.aliases:
             print(f"    also known as: {'; '.join(record.aliases)}")
         if record.address:
@@ -361,13 +408,17 @@ def _print_subject(view: search.SubjectView, names: dict[str, str]) -> None:
         for key, value in record.extra.items():
             print(f"    {key}: {value}")
         for item in record.items:
-            print(f"    {item.occurred_on}  {item.category}: {item.summary} [{item.item_ref}, {item.sensitivity}]")
+            print(
+                f"    {item.occurred_on}  {item.category}: {item.summary} [{item.item_ref}, {item.sensitivity}]"
+            )
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
     for row in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -379,10 +430,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("MASH_NODE_CONFIG", DEFAULT_CONFIG),
         help="node configuration file (default: $MASH_NODE_CONFIG or ./node.toml)",
     )
-    parser.add_argument("--user", help="who you are (default: $MASH_USER); password from $MASH_PASSWORD or a prompt")
+    parser.add_argument(
+        "--user", help="who you are (default: $MASH_USER); password from $MASH_PASSWORD or a prompt"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    init = commands.add_parser("init", help="create the store, the node's keys and the first administrator")
+    init = commands.add_parser(
+        "init", help="create the store, the node's keys and the first administrator"
+    )
     init.add_argument("--admin-username", default="admin")
     init.add_argument("--admin-name", default="Node administrator")
     init.set_defaults(run=cmd_init)
@@ -402,8 +457,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=cmd_user_disable)
     user.add_parser("list", help="list users").set_defaults(run=cmd_user_list)
 
-    agency = commands.add_parser("agency", help="the agencies of this hub").add_subparsers(dest="action", required=True)
-    agency.add_parser("list", help="list the agencies (set them in the configuration file)").set_defaults(run=cmd_agency_list)
+    agency = commands.add_parser("agency", help="the agencies of this hub").add_subparsers(
+        dest="action", required=True
+    )
+    agency.add_parser(
+        "list", help="list the agencies (set them in the configuration file)"
+    ).set_defaults(run=cmd_agency_list)
 
     imp = commands.add_parser("import", help="import an agency's extract files (CSV or JSON Lines)")
     imp.add_argument("--agency", required=True, help="the agency whose data this is")
@@ -415,7 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.set_defaults(run=cmd_import)
 
-    find = commands.add_parser("search", help="search subjects by name, date of birth, postcode or NHS number")
+    find = commands.add_parser(
+        "search", help="search subjects by name, date of birth, postcode or NHS number"
+    )
     find.add_argument("--forenames")
     find.add_argument("--surname")
     find.add_argument("--dob", help="date of birth, e.g. 2015-03-14 or 14/03/2015")
@@ -424,14 +485,16 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--purpose", required=True, help="the referral reference or reason (audited)")
     find.set_defaults(run=cmd_search)
 
-    subject = commands.add_parser("subject", help="view subjects and decide on links").add_subparsers(
-        dest="action", required=True
-    )
+    subject = commands.add_parser(
+        "subject", help="view subjects and decide on links"
+    ).add_subparsers(dest="action", required=True)
     show = subject.add_parser("show", help="show one subject")
     show.add_argument("subject", type=int)
     show.add_argument("--purpose", required=True, help="the referral reference or reason (audited)")
     show.set_defaults(run=cmd_subject_show)
-    subject.add_parser("candidates", help="list candidate links to review").set_defaults(run=cmd_subject_candidates)
+    subject.add_parser("candidates", help="list candidate links to review").set_defaults(
+        run=cmd_subject_candidates
+    )
     for action, target, extra in (
         ("confirm", "candidate", None),
         ("reject", "candidate", None),
@@ -445,10 +508,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--reason", required=True)
         sub.set_defaults(run=cmd_subject_decide)
 
-    aud = commands.add_parser("audit", help="verify and export the audit log").add_subparsers(dest="action", required=True)
-    aud.add_parser("verify", help="prove the audit log intact or name the first bad entry").set_defaults(
-        run=cmd_audit_verify
+    aud = commands.add_parser("audit", help="verify and export the audit log").add_subparsers(
+        dest="action", required=True
     )
+    aud.add_parser(
+        "verify", help="prove the audit log intact or name the first bad entry"
+    ).set_defaults(run=cmd_audit_verify)
     export = aud.add_parser("export", help="who, when, what and why for a date range")
     export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (UTC)")
     export.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (UTC)")
@@ -456,12 +521,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", help="file to write (default: standard output)")
     export.add_argument("--purpose", required=True, help="why the audit is being read (audited)")
     export.set_defaults(run=cmd_audit_export)
-    aud.add_parser("checkpoint", help="sign a checkpoint of the audit log now").set_defaults(run=cmd_audit_checkpoint)
+    aud.add_parser("checkpoint", help="sign a checkpoint of the audit log now").set_defaults(
+        run=cmd_audit_checkpoint
+    )
 
     data = commands.add_parser("demo-data", help="write synthetic agency extracts for a borough")
     data.add_argument("--out", required=True, help="folder to write the extracts to")
     data.add_argument("--borough", default="hackney")
-    data.add_argument("--agencies", help="comma-separated agency codes (default: all standard agencies)")
+    data.add_argument(
+        "--agencies", help="comma-separated agency codes (default: all standard agencies)"
+    )
     data.add_argument("--households", type=int, default=400)
     data.add_argument("--seed", type=int, default=1)
     data.set_defaults(run=cmd_demo_data)
@@ -498,4 +567,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

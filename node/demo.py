@@ -32,7 +32,9 @@ def demo_accounts() -> list[tuple[str, str, Role, str | None]]:
         ("auditor", "Demo auditor", Role.AUDITOR, None),
     ]
     for code, agency in STANDARD_AGENCIES.items():
-        accounts.append((code, f"Demo {agency.name.lower()} professional", Role.AGENCY_PROFESSIONAL, code))
+        accounts.append(
+            (code, f"Demo {agency.name.lower()} professional", Role.AGENCY_PROFESSIONAL, code)
+        )
     return accounts
 
 
@@ -54,7 +56,10 @@ def run_demo(directory: Path, households: int = 400) -> int:
     with transaction(sessions) as session:
         sync_agencies(session, config.agencies)
         users.create_first_admin(
-            session, username="admin", display_name="Demo node administrator", password=passwords["admin"]
+            session,
+            username="admin",
+            display_name="Demo node administrator",
+            password=passwords["admin"],
         )
         admin = users.actor_for(session.scalars(select(User).where(User.username == "admin")).one())
         existing = set(session.scalars(select(User.username)))
@@ -74,7 +79,9 @@ def run_demo(directory: Path, households: int = 400) -> int:
     from node.synthetic.extracts import write_extracts
 
     extracts = directory / "extracts"
-    files = write_extracts(BOROUGH[0], list(STANDARD_AGENCIES), extracts, households=households, seed=1)
+    files = write_extracts(
+        BOROUGH[0], list(STANDARD_AGENCIES), extracts, households=households, seed=1
+    )
     by_agency: dict[str, list[Path]] = {}
     for file in files:
         by_agency.setdefault(file.agency, []).append(Path(file.path))
@@ -92,7 +99,9 @@ def run_demo(directory: Path, households: int = 400) -> int:
         )
         candidates = session.scalar(select(func.count()).select_from(MatchCandidate))
         shared = session.execute(
-            select(PersonRecord.surname, func.count(func.distinct(PersonRecord.agency_code)).label("n"))
+            select(
+                PersonRecord.surname, func.count(func.distinct(PersonRecord.agency_code)).label("n")
+            )
             .join(Subject, Subject.id == PersonRecord.subject_id)
             .group_by(PersonRecord.subject_id, PersonRecord.surname)
             .order_by(func.count(func.distinct(PersonRecord.agency_code)).desc())
@@ -105,7 +114,11 @@ def run_demo(directory: Path, households: int = 400) -> int:
 def _passwords(path: Path) -> dict[str, str]:
     """The demo accounts' passwords: made once, kept (readable by the owner only) for later runs."""
     if path.exists():
-        pairs = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line)
+        pairs = (
+            line.split("\t")
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if "\t" in line
+        )
         return {user: password for user, password in pairs}
     passwords = {username: secrets.token_urlsafe(12) for username, *_ in demo_accounts()}
     path.touch(mode=0o600)
@@ -123,7 +136,9 @@ def _print_welcome(
 ) -> None:
     config = shlex.quote(str(config_path))
     print()
-    print(f"Demo hub node for {BOROUGH[1]} is ready: {records} agency records, {subjects} subjects, ")
+    print(
+        f"Demo hub node for {BOROUGH[1]} is ready: {records} agency records, {subjects} subjects, "
+    )
     print(f"{candidates} candidate links for a professional to review. All data is synthetic.")
     print()
     print("Demo accounts (username / password), also in", config_path.parent / ACCOUNTS_FILE)
@@ -131,12 +146,18 @@ def _print_welcome(
         print(f"  {username:<24} {passwords[username]:<20} {role.value}: {name}")
     print()
     surname = shared[0] if shared else "Smith"
-    print("Try, as the police professional (sees police records in full, other agencies as counts):")
-    print(f"  export MASH_NODE_CONFIG={config} MASH_USER=police MASH_PASSWORD={passwords['police']}")
+    print(
+        "Try, as the police professional (sees police records in full, other agencies as counts):"
+    )
+    print(
+        f"  export MASH_NODE_CONFIG={config} MASH_USER=police MASH_PASSWORD={passwords['police']}"
+    )
     print(f"  .venv/bin/mash-node search --surname {shlex.quote(surname)} --purpose 'demo search'")
     print("  .venv/bin/mash-node subject candidates")
     print("As the auditor:")
-    print(f"  MASH_USER=auditor MASH_PASSWORD={passwords['auditor']} .venv/bin/mash-node audit verify")
+    print(
+        f"  MASH_USER=auditor MASH_PASSWORD={passwords['auditor']} .venv/bin/mash-node audit verify"
+    )
     print(
         f"  MASH_USER=auditor MASH_PASSWORD={passwords['auditor']} .venv/bin/mash-node audit export "
         "--from 2020-01-01 --to 2099-12-31 --purpose 'demo audit review'"

@@ -159,7 +159,9 @@ def _record_filter(query: SearchQuery) -> Select[tuple[int]]:
         statement = statement.where(PersonRecord.id.in_(_name_filter(query)))
         given = True
     elif query.forenames.strip():
-        raise SearchError("surname: a name search needs the surname (forenames alone are too broad)")
+        raise SearchError(
+            "surname: a name search needs the surname (forenames alone are too broad)"
+        )
     if not given:
         raise SearchError("give at least one of: surname, date of birth, postcode, NHS number")
     return statement.order_by(PersonRecord.subject_id)
@@ -170,7 +172,9 @@ def _name_filter(query: SearchQuery) -> Select[tuple[int]]:
     asked = query_name_form(query.forenames, query.surname)
     ways = [(asked.forename_phonetic, asked.surname_phonetic)]
     if asked.forename_phonetic:
-        ways.append((asked.surname_phonetic, asked.forename_phonetic))  # forename and surname swapped
+        ways.append(
+            (asked.surname_phonetic, asked.forename_phonetic)
+        )  # forename and surname swapped
     conditions = []
     for forename, surname in ways:
         condition = PersonName.surname_phonetic == surname
@@ -204,7 +208,8 @@ def _views(session: Session, actor: Actor, subject_ids: list[int]) -> list[Subje
             assert record.subject_id is not None
             own[record.subject_id].append(_record_view(record))
     return [
-        SubjectView(sid, dict(sorted(holdings[sid].items())), tuple(own[sid])) for sid in subject_ids
+        SubjectView(sid, dict(sorted(holdings[sid].items())), tuple(own[sid]))
+        for sid in subject_ids
     ]
 
 

@@ -182,7 +182,8 @@ def _insert_candidates(
     pairs = sorted(candidates)
     for chunk in chunks(sorted({a for a, _ in pairs}), 900):
         known.update(
-            (a, b) for a, b in conn.execute(
+            (a, b)
+            for a, b in conn.execute(
                 select(MatchCandidate.subject_a_id, MatchCandidate.subject_b_id).where(
                     MatchCandidate.subject_a_id.in_(chunk)
                 )
@@ -226,7 +227,9 @@ def list_candidates(
     require_link_decision(actor)
     return list(
         session.scalars(
-            select(MatchCandidate).where(MatchCandidate.status == status).order_by(MatchCandidate.id)
+            select(MatchCandidate)
+            .where(MatchCandidate.status == status)
+            .order_by(MatchCandidate.id)
         )
     )
 

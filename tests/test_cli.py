@@ -20,22 +20,46 @@ from tests.helpers import write_csv
 ADMIN_PW = "hub pass phrase 1"
 POLICE_PW = "station pass phrase 2"
 PEOPLE = [
-    {"record_id": "P1", "forenames": "John", "surname": "Smith", "date_of_birth": "2015-03-14",
-     "postcode": "E8 1AB", "nhs_number": "9434765919"},
+    {
+        "record_id": "P1",
+        "forenames": "John",
+        "surname": "Smith",
+        "date_of_birth": "2015-03-14",
+        "postcode": "E8 1AB",
+        "nhs_number": "9434765919",
+    },
 ]
-ITEMS = [{"item_ref": "CAD-1", "record_id": "P1", "date": "2026-10-01", "category": "Domestic incident",
-          "summary": "Police attended a domestic incident"}]
+ITEMS = [
+    {
+        "item_ref": "CAD-1",
+        "record_id": "P1",
+        "date": "2026-10-01",
+        "category": "Domestic incident",
+        "summary": "Police attended a domestic incident",
+    }
+]
 
 
 class Cli:
-    def __init__(self, config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         self.config = config
         self.capsys = capsys
         self.monkeypatch = monkeypatch
 
-    def __call__(self, *args: str, user: str | None = None, password: str | None = None,
-                 new_password: str | None = None) -> tuple[int, str, str]:
-        for name, value in (("MASH_USER", user), ("MASH_PASSWORD", password), ("MASH_NEW_PASSWORD", new_password)):
+    def __call__(
+        self,
+        *args: str,
+        user: str | None = None,
+        password: str | None = None,
+        new_password: str | None = None,
+    ) -> tuple[int, str, str]:
+        for name, value in (
+            ("MASH_USER", user),
+            ("MASH_PASSWORD", password),
+            ("MASH_NEW_PASSWORD", new_password),
+        ):
             if value is None:
                 self.monkeypatch.delenv(name, raising=False)
             else:
@@ -53,7 +77,9 @@ def _node(tmp_path: Path, capsys, monkeypatch, database_url: str = "") -> Cli:
     config = tmp_path / "node.toml"
     text_ = render_config("hackney", "Hackney", ["police", "health", "education"])
     if database_url:
-        text_ = text_.replace('data_dir = "data"\n', f'data_dir = "data"\ndatabase_url = "{database_url}"\n', 1)
+        text_ = text_.replace(
+            'data_dir = "data"\n', f'data_dir = "data"\ndatabase_url = "{database_url}"\n', 1
+        )
     config.write_text(text_, encoding="utf-8")
     cli = Cli(config, capsys, monkeypatch)
     code, out, err = cli("init", password=ADMIN_PW)
@@ -78,7 +104,9 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
-def test_init_makes_private_keys_and_keeps_everything_when_run_again(cli: Cli, tmp_path: Path) -> None:
+def test_init_makes_private_keys_and_keeps_everything_when_run_again(
+    cli: Cli, tmp_path: Path
+) -> None:
     keys = tmp_path / "data" / "keys"
     assert stat.S_IMODE(keys.stat().st_mode) == 0o700
     before = {p.name: p.read_bytes() for p in keys.iterdir()}
@@ -92,59 +120,141 @@ def test_init_makes_private_keys_and_keeps_everything_when_run_again(cli: Cli, t
 
 
 def test_users_are_added_listed_and_disabled(cli: Cli) -> None:
-    code, out, err = cli.as_admin("user", "add", "jo.police", "--role", "agency-professional",
-                                  "--agency", "police", "--name", "Jo Police", new_password=POLICE_PW)
+    code, out, err = cli.as_admin(
+        "user",
+        "add",
+        "jo.police",
+        "--role",
+        "agency-professional",
+        "--agency",
+        "police",
+        "--name",
+        "Jo Police",
+        new_password=POLICE_PW,
+    )
     assert code == 0, err
     code, out, _ = cli.as_admin("user", "list")
     assert "jo.police" in out and "agency-professional" in out and "police" in out
     assert cli.as_admin("user", "disable", "jo.police")[0] == 0
     code, _, err = cli("user", "list", user="jo.police", password=POLICE_PW)
     assert code == 1 and "wrong username or password" in err
-    code, _, err = cli.as_admin("user", "add", "x.y", "--role", "mash-manager", "--agency", "police",
-                                "--name", "X", new_password=POLICE_PW)
+    code, _, err = cli.as_admin(
+        "user",
+        "add",
+        "x.y",
+        "--role",
+        "mash-manager",
+        "--agency",
+        "police",
+        "--name",
+        "X",
+        new_password=POLICE_PW,
+    )
     assert code == 1 and "agency:" in err
 
 
 def test_import_search_and_firewall(cli: Cli, tmp_path: Path) -> None:
-    cli.as_admin("user", "add", "jo.police", "--role", "agency-professional", "--agency", "police",
-                 "--name", "Jo Police", new_password=POLICE_PW)
-    cli.as_admin("user", "add", "sam.health", "--role", "agency-professional", "--agency", "health",
-                 "--name", "Sam Health", new_password=POLICE_PW)
+    cli.as_admin(
+        "user",
+        "add",
+        "jo.police",
+        "--role",
+        "agency-professional",
+        "--agency",
+        "police",
+        "--name",
+        "Jo Police",
+        new_password=POLICE_PW,
+    )
+    cli.as_admin(
+        "user",
+        "add",
+        "sam.health",
+        "--role",
+        "agency-professional",
+        "--agency",
+        "health",
+        "--name",
+        "Sam Health",
+        new_password=POLICE_PW,
+    )
     people, items = write_csv(tmp_path / "p.csv", PEOPLE), write_csv(tmp_path / "i.csv", ITEMS)
     code, out, err = cli.as_admin("import", "--agency", "police", str(people), str(items))
     assert code == 0, err
     assert "1 persons rows: 1 new" in out and "1 items rows: 1 new" in out
-    code, out, _ = cli("search", "--surname", "Smyth", "--forenames", "Jon", "--purpose", "MASH-1",
-                       user="jo.police", password=POLICE_PW)
+    code, out, _ = cli(
+        "search",
+        "--surname",
+        "Smyth",
+        "--forenames",
+        "Jon",
+        "--purpose",
+        "MASH-1",
+        user="jo.police",
+        password=POLICE_PW,
+    )
     assert code == 0
     assert "Police (1)" in out and "Police attended a domestic incident" in out
-    code, out, _ = cli("search", "--surname", "Smith", "--purpose", "MASH-1", user="sam.health", password=POLICE_PW)
+    code, out, _ = cli(
+        "search", "--surname", "Smith", "--purpose", "MASH-1", user="sam.health", password=POLICE_PW
+    )
     assert "Police (1)" in out and "domestic" not in out and "P1" not in out
-    code, _, err = cli("search", "--surname", "Smith", "--purpose", "MASH-1", user="admin", password=ADMIN_PW)
+    code, _, err = cli(
+        "search", "--surname", "Smith", "--purpose", "MASH-1", user="admin", password=ADMIN_PW
+    )
     assert code == 1 and "may not" in err
 
 
 def test_bad_import_lists_every_problem_and_imports_nothing(cli: Cli, tmp_path: Path) -> None:
-    bad = write_csv(tmp_path / "bad.csv", [*PEOPLE, {"record_id": "", "surname": "X"}, {"record_id": "P3", "surname": ""}])
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        [*PEOPLE, {"record_id": "", "surname": "X"}, {"record_id": "P3", "surname": ""}],
+    )
     code, out, err = cli.as_admin("import", "--agency", "police", str(bad))
     assert code == 1
     assert f"{bad}:3:record_id: is required" in err
     assert f"{bad}:4:surname: is required" in err
     assert "nothing was imported" in err
-    cli.as_admin("user", "add", "jo.police", "--role", "agency-professional", "--agency", "police",
-                 "--name", "Jo Police", new_password=POLICE_PW)
-    _, out, _ = cli("search", "--surname", "Smith", "--purpose", "x", user="jo.police", password=POLICE_PW)
+    cli.as_admin(
+        "user",
+        "add",
+        "jo.police",
+        "--role",
+        "agency-professional",
+        "--agency",
+        "police",
+        "--name",
+        "Jo Police",
+        new_password=POLICE_PW,
+    )
+    _, out, _ = cli(
+        "search", "--surname", "Smith", "--purpose", "x", user="jo.police", password=POLICE_PW
+    )
     assert "No subject found" in out
 
 
 def test_audit_verify_export_and_tamper_detection(cli: Cli, tmp_path: Path) -> None:
-    cli.as_admin("user", "add", "aud", "--role", "auditor", "--name", "Audrey", new_password=POLICE_PW)
+    cli.as_admin(
+        "user", "add", "aud", "--role", "auditor", "--name", "Audrey", new_password=POLICE_PW
+    )
     cli("user", "list", user="admin", password="wrong password")
     code, out, _ = cli("audit", "verify")
     assert code == 0 and "intact" in out
     export = tmp_path / "audit.csv"
-    code, _, err = cli("audit", "export", "--from", "2020-01-01", "--to", "2099-12-31", "--purpose", "review",
-                       "--output", str(export), user="aud", password=POLICE_PW)
+    code, _, err = cli(
+        "audit",
+        "export",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2099-12-31",
+        "--purpose",
+        "review",
+        "--output",
+        str(export),
+        user="aud",
+        password=POLICE_PW,
+    )
     assert code == 0, err
     rows = list(csv.DictReader(export.open(encoding="utf-8")))
     assert [r["action"] for r in rows][:2] == ["user.add", "user.add"]

@@ -44,14 +44,26 @@ def test_custom_agency_and_contact_routes(tmp_path: Path) -> None:
     [
         ('[hub]\nagencies=["police"]\n', "[node]"),
         ('[node]\nborough_name="X"\n[hub]\nagencies=["police"]\n', "node.borough_code"),
-        ('[node]\nborough_code="Hackney!"\nborough_name="X"\n[hub]\nagencies=["police"]\n', "node.borough_code"),
+        (
+            '[node]\nborough_code="Hackney!"\nborough_name="X"\n[hub]\nagencies=["police"]\n',
+            "node.borough_code",
+        ),
         ('[node]\nborough_code="hackney"\n[hub]\nagencies=["police"]\n', "node.borough_name"),
         ('[node]\nborough_code="hackney"\nborough_name="H"\n[hub]\nagencies=[]\n', "hub.agencies"),
         ('[node]\nborough_code="hackney"\nborough_name="H"\n[hub]\nagencies=["fire"]\n', "'fire'"),
-        ('[node]\nborough_code="hackney"\nborough_name="H"\ndatabase_url="mysql://x"\n[hub]\nagencies=["police"]\n', "node.database_url"),
-        ('[node]\nborough_code="hackney"\nborough_name="H"\naudit_checkpoint_every=0\n[hub]\nagencies=["police"]\n', "node.audit_checkpoint_every"),
-        ('[node]\nborough_code="hackney"\nborough_name="H"\n[hub]\nagencies=["police"]\n[extra]\n', "extra"),
-        ('[node\n', "not valid TOML"),
+        (
+            '[node]\nborough_code="hackney"\nborough_name="H"\ndatabase_url="mysql://x"\n[hub]\nagencies=["police"]\n',
+            "node.database_url",
+        ),
+        (
+            '[node]\nborough_code="hackney"\nborough_name="H"\naudit_checkpoint_every=0\n[hub]\nagencies=["police"]\n',
+            "node.audit_checkpoint_every",
+        ),
+        (
+            '[node]\nborough_code="hackney"\nborough_name="H"\n[hub]\nagencies=["police"]\n[extra]\n',
+            "extra",
+        ),
+        ("[node\n", "not valid TOML"),
     ],
 )
 def test_invalid_settings_name_the_key(tmp_path: Path, text: str, names: str) -> None:

@@ -23,16 +23,43 @@ from node.store.models import (
 from tests.helpers import ADMIN, make_hub, professional, write_csv, write_jsonl
 
 PEOPLE = [
-    {"record_id": "P1", "forenames": "John", "surname": "Smith", "date_of_birth": "2015-03-14",
-     "postcode": "e8 1ab", "nhs_number": "943 476 5919", "gender": "male", "pnc_id": "15/1234X"},
-    {"record_id": "P2", "forenames": "Aisha", "surname": "Begum", "date_of_birth": "14/07/2011",
-     "postcode": "E5 0LL", "nhs_number": "", "gender": "female"},
+    {
+        "record_id": "P1",
+        "forenames": "John",
+        "surname": "Smith",
+        "date_of_birth": "2015-03-14",
+        "postcode": "e8 1ab",
+        "nhs_number": "943 476 5919",
+        "gender": "male",
+        "pnc_id": "15/1234X",
+    },
+    {
+        "record_id": "P2",
+        "forenames": "Aisha",
+        "surname": "Begum",
+        "date_of_birth": "14/07/2011",
+        "postcode": "E5 0LL",
+        "nhs_number": "",
+        "gender": "female",
+    },
 ]
 ITEMS = [
-    {"item_ref": "CAD-1", "record_id": "P1", "date": "2026-10-01", "category": "Domestic incident",
-     "summary": "Police called to address", "detail": "Long text", "sensitivity": "sensitive"},
-    {"item_ref": "CAD-2", "record_id": "P2", "date": "02/11/2026", "category": "Missing episode",
-     "summary": "Reported missing overnight"},
+    {
+        "item_ref": "CAD-1",
+        "record_id": "P1",
+        "date": "2026-10-01",
+        "category": "Domestic incident",
+        "summary": "Police called to address",
+        "detail": "Long text",
+        "sensitivity": "sensitive",
+    },
+    {
+        "item_ref": "CAD-2",
+        "record_id": "P2",
+        "date": "02/11/2026",
+        "category": "Missing episode",
+        "summary": "Reported missing overnight",
+    },
 ]
 
 
@@ -46,11 +73,16 @@ def hub(session: Session) -> Session:
     return session
 
 
-def test_persons_and_items_are_imported_with_normalised_fields(hub: Session, tmp_path: Path) -> None:
+def test_persons_and_items_are_imported_with_normalised_fields(
+    hub: Session, tmp_path: Path
+) -> None:
     people = write_csv(tmp_path / "people.csv", PEOPLE)
     items = write_csv(tmp_path / "items.csv", ITEMS)
     result = import_files(hub, ADMIN, "police", [items, people])  # order of files does not matter
-    assert [(f.kind, f.rows, f.inserted) for f in result.files] == [("persons", 2, 2), ("items", 2, 2)]
+    assert [(f.kind, f.rows, f.inserted) for f in result.files] == [
+        ("persons", 2, 2),
+        ("items", 2, 2),
+    ]
     john = hub.scalars(select(PersonRecord).where(PersonRecord.agency_record_id == "P1")).one()
     assert john.postcode_norm == "E8 1AB"
     assert john.nhs_number_norm == "9434765919"
@@ -69,8 +101,16 @@ def test_persons_and_items_are_imported_with_normalised_fields(hub: Session, tmp
 def test_json_lines_with_aliases(hub: Session, tmp_path: Path) -> None:
     path = write_jsonl(
         tmp_path / "health.jsonl",
-        [{"record_id": "H1", "forenames": "Kate", "surname": "Jones", "aliases": ["Kate Brown"],
-          "date_of_birth": "1990-01-02", "nhs_number": 9434765919}],
+        [
+            {
+                "record_id": "H1",
+                "forenames": "Kate",
+                "surname": "Jones",
+                "aliases": ["Kate Brown"],
+                "date_of_birth": "1990-01-02",
+                "nhs_number": 9434765919,
+            }
+        ],
     )
     import_files(hub, ADMIN, "health", [path])
     record = hub.scalars(select(PersonRecord)).one()
@@ -88,7 +128,9 @@ def test_reimport_updates_and_never_duplicates(hub: Session, tmp_path: Path) -> 
     assert count(hub, PersonRecord) == 2
     john = hub.scalars(select(PersonRecord).where(PersonRecord.agency_record_id == "P1")).one()
     assert john.surname == "Smith-Jones"
-    names = hub.scalars(select(PersonName.surname_norm).where(PersonName.record_id == john.id)).all()
+    names = hub.scalars(
+        select(PersonName.surname_norm).where(PersonName.record_id == john.id)
+    ).all()
     assert names and all("jones" in n for n in names)
     items = write_csv(tmp_path / "i.csv", ITEMS)
     import_files(hub, ADMIN, "police", [items])
@@ -107,11 +149,15 @@ def test_same_record_id_in_another_agency_is_another_record(hub: Session, tmp_pa
 def test_a_bad_row_refuses_the_whole_import(
     hub: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
 ) -> None:
-    monkeypatch.setattr(service, "BATCH", batch)  # 1: good rows were already written when the bad one comes
-    rows = [*PEOPLE,
-            {"record_id": "P3", "forenames": "Amy", "surname": "", "date_of_birth": "31/02/2015"},
-            {"record_id": "P1", "forenames": "Dup", "surname": "Licate"},
-            {"record_id": "P4", "surname": "Ok", "nhs_number": "12345"}]
+    monkeypatch.setattr(
+        service, "BATCH", batch
+    )  # 1: good rows were already written when the bad one comes
+    rows = [
+        *PEOPLE,
+        {"record_id": "P3", "forenames": "Amy", "surname": "", "date_of_birth": "31/02/2015"},
+        {"record_id": "P1", "forenames": "Dup", "surname": "Licate"},
+        {"record_id": "P4", "surname": "Ok", "nhs_number": "12345"},
+    ]
     people = write_csv(tmp_path / "people.csv", rows)
     with pytest.raises(ImportRefused) as caught:
         import_files(hub, ADMIN, "police", [people])
@@ -126,9 +172,13 @@ def test_a_bad_row_refuses_the_whole_import(
     assert count(hub, MatchKey) == 0
 
 
-def test_item_for_unknown_record_refuses_persons_of_the_same_import(hub: Session, tmp_path: Path) -> None:
+def test_item_for_unknown_record_refuses_persons_of_the_same_import(
+    hub: Session, tmp_path: Path
+) -> None:
     people = write_csv(tmp_path / "people.csv", PEOPLE)
-    items = write_csv(tmp_path / "items.csv", [*ITEMS, dict(ITEMS[0], item_ref="CAD-3", record_id="P9")])
+    items = write_csv(
+        tmp_path / "items.csv", [*ITEMS, dict(ITEMS[0], item_ref="CAD-3", record_id="P9")]
+    )
     with pytest.raises(ImportRefused) as caught:
         import_files(hub, ADMIN, "police", [people, items])
     assert [str(e) for e in caught.value.errors] == [
@@ -142,7 +192,10 @@ def test_item_rows_are_validated(hub: Session, tmp_path: Path) -> None:
     import_files(hub, ADMIN, "police", [write_csv(tmp_path / "people.csv", PEOPLE)])
     items = write_csv(
         tmp_path / "items.csv",
-        [dict(ITEMS[0], sensitivity="secret", date="2099-01-01"), dict(ITEMS[1], summary="x" * 501)],
+        [
+            dict(ITEMS[0], sensitivity="secret", date="2099-01-01"),
+            dict(ITEMS[1], summary="x" * 501),
+        ],
     )
     with pytest.raises(ImportRefused) as caught:
         import_files(hub, ADMIN, "police", [items])
@@ -169,7 +222,12 @@ def test_unreadable_files_are_refused_with_their_name(hub: Session, tmp_path: Pa
 
 
 def test_remove_missing_only_when_asked(hub: Session, tmp_path: Path) -> None:
-    import_files(hub, ADMIN, "police", [write_csv(tmp_path / "a.csv", PEOPLE), write_csv(tmp_path / "i.csv", ITEMS)])
+    import_files(
+        hub,
+        ADMIN,
+        "police",
+        [write_csv(tmp_path / "a.csv", PEOPLE), write_csv(tmp_path / "i.csv", ITEMS)],
+    )
     only_first = write_csv(tmp_path / "b.csv", PEOPLE[:1])
     import_files(hub, ADMIN, "police", [only_first])
     assert count(hub, PersonRecord) == 2
@@ -179,8 +237,12 @@ def test_remove_missing_only_when_asked(hub: Session, tmp_path: Path) -> None:
     assert hub.scalars(select(InformationItem.item_ref)).all() == ["CAD-1"]
 
 
-def test_mistyped_nhs_number_and_bad_postcode_are_kept_but_not_matched(hub: Session, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "p.csv", [dict(PEOPLE[0], nhs_number="9434765918", postcode="NOT A PC")])
+def test_mistyped_nhs_number_and_bad_postcode_are_kept_but_not_matched(
+    hub: Session, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "p.csv", [dict(PEOPLE[0], nhs_number="9434765918", postcode="NOT A PC")]
+    )
     result = import_files(hub, ADMIN, "police", [path])
     assert sum(result.files[0].warnings.values()) == 2
     record = hub.scalars(select(PersonRecord)).one()

@@ -15,10 +15,22 @@ from node.search import SearchError, SearchQuery, search, view_subject
 from node.store.models import AuditEntry
 from tests.helpers import ADMIN, AUDITOR, MANAGER, make_hub, professional, write_csv
 
-JOHN = {"record_id": "J", "forenames": "John", "surname": "Smith", "date_of_birth": "2015-03-14",
-        "postcode": "E8 1AB", "nhs_number": "9434765919", "aliases": "Johnny Brown"}
-OTHER = {"record_id": "O", "forenames": "Priya", "surname": "Patel", "date_of_birth": "2009-11-30",
-         "postcode": "N16 0AA"}
+JOHN = {
+    "record_id": "J",
+    "forenames": "John",
+    "surname": "Smith",
+    "date_of_birth": "2015-03-14",
+    "postcode": "E8 1AB",
+    "nhs_number": "9434765919",
+    "aliases": "Johnny Brown",
+}
+OTHER = {
+    "record_id": "O",
+    "forenames": "Priya",
+    "surname": "Patel",
+    "date_of_birth": "2009-11-30",
+    "postcode": "N16 0AA",
+}
 
 
 @pytest.fixture
@@ -26,9 +38,19 @@ def hub(session: Session, tmp_path: Path) -> Session:
     make_hub(session)
     for agency in ("police", "health", "education"):
         people = write_csv(tmp_path / f"{agency}.csv", [JOHN, OTHER])
-        items = write_csv(tmp_path / f"{agency}-items.csv", [
-            {"item_ref": f"{agency}-1", "record_id": "J", "date": "2026-01-05",
-             "category": "Concern", "summary": f"{agency} summary about John", "detail": "secret detail"}])
+        items = write_csv(
+            tmp_path / f"{agency}-items.csv",
+            [
+                {
+                    "item_ref": f"{agency}-1",
+                    "record_id": "J",
+                    "date": "2026-01-05",
+                    "category": "Concern",
+                    "summary": f"{agency} summary about John",
+                    "detail": "secret detail",
+                }
+            ],
+        )
         import_files(session, ADMIN, agency, [people, items])
     return session
 
@@ -85,12 +107,19 @@ def test_every_search_and_view_is_audited_with_its_purpose(hub: Session) -> None
     view_subject(hub, pro, view.subject_id, purpose="strategy discussion prep")
     entries = hub.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2)).all()
     viewed, searched = entries
-    assert (searched.action, searched.actor, searched.purpose) == ("search", pro.username, "MASH-2026-0001")
+    assert (searched.action, searched.actor, searched.purpose) == (
+        "search",
+        pro.username,
+        "MASH-2026-0001",
+    )
     detail = json.loads(searched.detail)
     assert detail["criteria"] == {"surname": "Smith"}
     assert detail["subjects"] == [view.subject_id]
     assert (viewed.action, viewed.object_ref, viewed.purpose) == (
-        "subject.view", f"subject:{view.subject_id}", "strategy discussion prep")
+        "subject.view",
+        f"subject:{view.subject_id}",
+        "strategy discussion prep",
+    )
 
 
 @pytest.mark.parametrize(

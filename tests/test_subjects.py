@@ -14,8 +14,13 @@ from node.importing.service import import_files
 from node.store.models import AuditEntry, CandidateStatus, MatchCandidate, PersonRecord, Subject
 from tests.helpers import ADMIN, MANAGER, make_hub, professional, write_csv
 
-BASE = {"forenames": "Tyrone", "surname": "Campbell", "date_of_birth": "2012-05-09",
-        "postcode": "N16 7AB", "nhs_number": "9434765919"}
+BASE = {
+    "forenames": "Tyrone",
+    "surname": "Campbell",
+    "date_of_birth": "2012-05-09",
+    "postcode": "N16 7AB",
+    "nhs_number": "9434765919",
+}
 
 
 @pytest.fixture
@@ -42,7 +47,9 @@ def subject_of(session: Session, agency: str, record_id: str) -> int:
 def test_certain_matches_across_agencies_form_one_subject(hub: Session, tmp_path: Path) -> None:
     load(hub, tmp_path, "police", dict(BASE, forenames="TYRONE", nhs_number=""))
     load(hub, tmp_path, "health", BASE)
-    load(hub, tmp_path, "education", dict(BASE, surname="campbell", postcode="n167ab", nhs_number=""))
+    load(
+        hub, tmp_path, "education", dict(BASE, surname="campbell", postcode="n167ab", nhs_number="")
+    )
     assert subject_of(hub, "police", "police-0") == subject_of(hub, "health", "health-0")
     assert subject_of(hub, "education", "education-0") == subject_of(hub, "health", "health-0")
     assert hub.scalars(select(MatchCandidate)).all() == []
@@ -64,8 +71,16 @@ def test_weaker_match_is_a_candidate_not_a_link(hub: Session, tmp_path: Path) ->
 
 
 def test_twins_are_not_linked_or_proposed(hub: Session, tmp_path: Path) -> None:
-    load(hub, tmp_path, "education", dict(BASE, nhs_number=""), dict(BASE, forenames="Shanice", nhs_number=""))
-    assert subject_of(hub, "education", "education-0") != subject_of(hub, "education", "education-1")
+    load(
+        hub,
+        tmp_path,
+        "education",
+        dict(BASE, nhs_number=""),
+        dict(BASE, forenames="Shanice", nhs_number=""),
+    )
+    assert subject_of(hub, "education", "education-0") != subject_of(
+        hub, "education", "education-1"
+    )
     assert hub.scalars(select(MatchCandidate)).all() == []
 
 
@@ -74,8 +89,13 @@ def test_existing_subjects_are_never_merged_automatically(hub: Session, tmp_path
     load(hub, tmp_path, "housing", dict(BASE, nhs_number="", postcode="E5 0LL"))
     police, housing = subject_of(hub, "police", "police-0"), subject_of(hub, "housing", "housing-0")
     # A GP record certainly matches both of them (same name, birth date and each postcode).
-    load(hub, tmp_path, "health", dict(BASE, record_id="gp1", postcode="E8 1AB"),
-         dict(BASE, record_id="gp2", postcode="E5 0LL", nhs_number="9434765919"))
+    load(
+        hub,
+        tmp_path,
+        "health",
+        dict(BASE, record_id="gp1", postcode="E8 1AB"),
+        dict(BASE, record_id="gp2", postcode="E5 0LL", nhs_number="9434765919"),
+    )
     assert subject_of(hub, "police", "police-0") == police
     assert subject_of(hub, "housing", "housing-0") == housing
     pair = {(c.subject_a_id, c.subject_b_id) for c in hub.scalars(select(MatchCandidate))}
@@ -123,7 +143,9 @@ def test_merge_needs_a_professional_and_a_reason(hub: Session, tmp_path: Path) -
         subjects.merge_subjects(hub, MANAGER, a, a, "same")
 
 
-def test_merging_into_a_merged_subject_follows_to_the_survivor(hub: Session, tmp_path: Path) -> None:
+def test_merging_into_a_merged_subject_follows_to_the_survivor(
+    hub: Session, tmp_path: Path
+) -> None:
     load(hub, tmp_path, "police", dict(BASE, nhs_number="", postcode="E8 1AB"))
     load(hub, tmp_path, "housing", dict(BASE, nhs_number=""))
     load(hub, tmp_path, "probation", dict(BASE, nhs_number="", postcode="E2 7QQ"))

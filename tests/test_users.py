@@ -37,10 +37,16 @@ def test_password_is_stored_as_argon2id_and_checks(hub: Session) -> None:
     assert user.password_hash.startswith("$argon2id$")
     assert GOOD not in user.password_hash
     actor = users.authenticate(hub, "jo.smith", GOOD)
-    assert (actor.username, actor.role, actor.agency_code) == ("jo.smith", Role.AGENCY_PROFESSIONAL, "police")
+    assert (actor.username, actor.role, actor.agency_code) == (
+        "jo.smith",
+        Role.AGENCY_PROFESSIONAL,
+        "police",
+    )
 
 
-def test_wrong_password_unknown_user_and_disabled_user_fail_alike_and_are_audited(hub: Session) -> None:
+def test_wrong_password_unknown_user_and_disabled_user_fail_alike_and_are_audited(
+    hub: Session,
+) -> None:
     add(hub)
     with pytest.raises(users.SignInFailed):
         users.authenticate(hub, "jo.smith", "wrong password!")
@@ -49,7 +55,9 @@ def test_wrong_password_unknown_user_and_disabled_user_fail_alike_and_are_audite
     users.set_disabled(hub, ADMIN, "jo.smith", True)
     with pytest.raises(users.SignInFailed):
         users.authenticate(hub, "jo.smith", GOOD)
-    failed = hub.scalars(select(AuditEntry.object_ref).where(AuditEntry.action == "sign-in.failed")).all()
+    failed = hub.scalars(
+        select(AuditEntry.object_ref).where(AuditEntry.action == "sign-in.failed")
+    ).all()
     assert failed == ["user:jo.smith", "user:nobody", "user:jo.smith"]
 
 
@@ -75,7 +83,9 @@ def test_disabling_ends_sessions_and_reenabling_restores(hub: Session) -> None:
         ({"password": "aaaaaaaaaaaaaaaa"}, "password"),
     ],
 )
-def test_invalid_users_are_refused_naming_the_field(hub: Session, changes: dict, field: str) -> None:
+def test_invalid_users_are_refused_naming_the_field(
+    hub: Session, changes: dict, field: str
+) -> None:
     with pytest.raises(users.UserError, match=f"^{field}:"):
         add(hub, **changes)
 
@@ -88,12 +98,16 @@ def test_usernames_are_unique(hub: Session) -> None:
 
 def test_only_administrators_manage_users(hub: Session) -> None:
     with pytest.raises(AccessDenied):
-        users.add_user(hub, MANAGER, username="x.y", display_name="X", role=Role.AUDITOR, password=GOOD)
+        users.add_user(
+            hub, MANAGER, username="x.y", display_name="X", role=Role.AUDITOR, password=GOOD
+        )
     with pytest.raises(AccessDenied):
         users.list_users(hub, MANAGER)
 
 
 def test_first_admin_is_created_once(hub: Session) -> None:
-    assert users.create_first_admin(hub, username="admin", display_name="A", password=GOOD) is not None
+    assert (
+        users.create_first_admin(hub, username="admin", display_name="A", password=GOOD) is not None
+    )
     assert users.create_first_admin(hub, username="admin2", display_name="B", password=GOOD) is None
     assert [u.username for u in users.list_users(hub, ADMIN)] == ["admin"]

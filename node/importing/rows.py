@@ -149,7 +149,9 @@ def open_rows(
     raise FileRefused(f"{name}: unknown file type {suffix!r}; use .csv or .jsonl")
 
 
-def _csv_rows(text: io.TextIOWrapper, name: str) -> tuple[str, Iterator[tuple[int, dict[str, Any]]]]:
+def _csv_rows(
+    text: io.TextIOWrapper, name: str
+) -> tuple[str, Iterator[tuple[int, dict[str, Any]]]]:
     reader = csv.reader(text, strict=True)
     try:
         header = next(reader)
@@ -175,7 +177,10 @@ def _csv_rows(text: io.TextIOWrapper, name: str) -> tuple[str, Iterator[tuple[in
                     if not values or values == [""]:
                         continue
                     if len(values) != len(header):
-                        yield line, {"__error__": f"has {len(values)} values, header has {len(header)}"}
+                        yield (
+                            line,
+                            {"__error__": f"has {len(values)} values, header has {len(header)}"},
+                        )
                         continue
                     yield line, dict(zip(header, values, strict=True))
             except (UnicodeDecodeError, csv.Error) as exc:
@@ -366,6 +371,9 @@ def _date(text: str, name: str, errors: list[tuple[str, str]]) -> dt.date | None
         return parse_date(text)
     except DateError:
         errors.append(
-            (name, "is not a date in an accepted form (YYYY-MM-DD, DD/MM/YYYY, DD-MM-YYYY, 3 Mar 2015)")
+            (
+                name,
+                "is not a date in an accepted form (YYYY-MM-DD, DD/MM/YYYY, DD-MM-YYYY, 3 Mar 2015)",
+            )
         )
         return None

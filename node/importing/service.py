@@ -134,7 +134,9 @@ def import_files(
     require_admin(actor)
     agency = session.get(Agency, agency_code)
     if agency is None or not agency.active:
-        raise ImportRefused([RowError("--agency", 0, "agency", f"{agency_code!r} is not an agency of this hub")], 1)
+        raise ImportRefused(
+            [RowError("--agency", 0, "agency", f"{agency_code!r} is not an agency of this hub")], 1
+        )
     # A savepoint of its own: a refused import leaves the caller's transaction as it found it.
     with session.begin_nested():
         job = _Import(session, agency_code, remove_missing)
@@ -191,7 +193,9 @@ class _Import:
         self.link_stats = LinkStats()
         self.now = utcnow()
 
-    def run(self, paths: Sequence[Path], progress: Callable[[Path], Progress | None] | None) -> None:
+    def run(
+        self, paths: Sequence[Path], progress: Callable[[Path], Progress | None] | None
+    ) -> None:
         opened = []
         for path in paths:
             try:
@@ -230,7 +234,11 @@ class _Import:
                 continue
             ident = getattr(row, key_field)
             if ident in seen:
-                self.fail(RowError(str(path), line, key_field, f"repeats the {key_field} of line {seen[ident]}"))
+                self.fail(
+                    RowError(
+                        str(path), line, key_field, f"repeats the {key_field} of line {seen[ident]}"
+                    )
+                )
                 continue
             seen[ident] = line
             if self.errors_total:
@@ -283,7 +291,14 @@ class _Import:
             match_keys = derive_keys(identity)
             pending.append(PendingRecord(record_id, subject_id, match_keys, identity))
             names.extend(
-                (record_id, f.forename_norm, f.surname_norm, f.forename_phonetic, f.surname_phonetic, f.is_alias)
+                (
+                    record_id,
+                    f.forename_norm,
+                    f.surname_norm,
+                    f.forename_phonetic,
+                    f.surname_phonetic,
+                    f.is_alias,
+                )
                 for f in name_forms(identity)
             )
             keys.extend((k.value, record_id, k.key_class) for k in match_keys)
@@ -298,7 +313,9 @@ class _Import:
             PersonRecord.__table__,
             _PERSON_COLUMNS,
             (
-                self._person_values(ids[row.record_id], subjects[ids[row.record_id]], row, identities[row.record_id])
+                self._person_values(
+                    ids[row.record_id], subjects[ids[row.record_id]], row, identities[row.record_id]
+                )
                 for row in new_rows
             ),
         )
@@ -310,7 +327,9 @@ class _Import:
         result.inserted += len(new_rows)
         result.updated += len(batch) - len(new_rows)
 
-    def _person_values(self, record_id: int, subject_id: int, row: PersonRow, identity: Identity) -> tuple:
+    def _person_values(
+        self, record_id: int, subject_id: int, row: PersonRow, identity: Identity
+    ) -> tuple:
         return (
             record_id,
             self.agency,
@@ -355,7 +374,9 @@ class _Import:
         found: dict[str, tuple[int, int | None]] = {}
         for chunk in chunks(record_ids, 900):
             rows = self.conn.execute(
-                select(PersonRecord.agency_record_id, PersonRecord.id, PersonRecord.subject_id).where(
+                select(
+                    PersonRecord.agency_record_id, PersonRecord.id, PersonRecord.subject_id
+                ).where(
                     PersonRecord.agency_code == self.agency,
                     PersonRecord.agency_record_id.in_(chunk),
                 )
@@ -364,20 +385,30 @@ class _Import:
         return found
 
     def _write_items(self, path: Path, batch: list[ItemRow], result: FileResult) -> None:
-        records = {ref: pk for ref, (pk, _) in self._existing_records(sorted({r.record_id for r in batch})).items()}
+        records = {
+            ref: pk
+            for ref, (pk, _) in self._existing_records(sorted({r.record_id for r in batch})).items()
+        }
         unknown = [row for row in batch if row.record_id not in records]
         for row in unknown:
             self.fail(
-                RowError(str(path), row.line, "record_id", "names no person record of this agency (import the persons file first or with it)")
+                RowError(
+                    str(path),
+                    row.line,
+                    "record_id",
+                    "names no person record of this agency (import the persons file first or with it)",
+                )
             )
         if unknown:
             return
         existing: dict[str, int] = {}
         for chunk in chunks([row.item_ref for row in batch], 900):
             existing.update(
-                (ref, pk) for ref, pk in self.conn.execute(
+                (ref, pk)
+                for ref, pk in self.conn.execute(
                     select(InformationItem.item_ref, InformationItem.id).where(
-                        InformationItem.agency_code == self.agency, InformationItem.item_ref.in_(chunk)
+                        InformationItem.agency_code == self.agency,
+                        InformationItem.item_ref.in_(chunk),
                     )
                 )
             )
@@ -387,7 +418,18 @@ class _Import:
             InformationItem.__table__,
             _ITEM_COLUMNS,
             (
-                (self.agency, r.item_ref, records[r.record_id], r.occurred_on, r.category, r.summary, r.detail, r.sensitivity, self.now, self.now)
+                (
+                    self.agency,
+                    r.item_ref,
+                    records[r.record_id],
+                    r.occurred_on,
+                    r.category,
+                    r.summary,
+                    r.detail,
+                    r.sensitivity,
+                    self.now,
+                    self.now,
+                )
                 for r in new
             ),
         )
@@ -416,12 +458,18 @@ class _Import:
             table, ref, key = InformationItem, InformationItem.item_ref, InformationItem.id  # type: ignore[assignment]
         missing = [
             pk
-            for pk, value in self.conn.execute(select(key, ref).where(table.agency_code == self.agency))
+            for pk, value in self.conn.execute(
+                select(key, ref).where(table.agency_code == self.agency)
+            )
             if value not in seen
         ]
         for chunk in chunks(missing, 500):
             if kind == "persons":
-                execute_many(self.conn, "DELETE FROM information_items WHERE record_id = ?", [(pk,) for pk in chunk])
+                execute_many(
+                    self.conn,
+                    "DELETE FROM information_items WHERE record_id = ?",
+                    [(pk,) for pk in chunk],
+                )
             self.conn.execute(delete(table).where(key.in_(chunk)))
         return len(missing)
 
@@ -432,5 +480,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-

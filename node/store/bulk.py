@@ -15,10 +15,9 @@ from sqlalchemy import Connection, Table, text
 
 def insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(mark for _ in columns)})"
-    )
+    # Table and column names come from the models, never from input.
+    names, marks = ", ".join(columns), ", ".join(mark for _ in columns)
+    return f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
 
 
 def converter(
@@ -39,7 +38,9 @@ def converter(
     return convert
 
 
-def insert_many(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def insert_many(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
     convert = converter(conn, table, columns)
     batch = [convert(row) for row in rows]
     if batch:
@@ -66,7 +67,9 @@ def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
         return []
     if conn.dialect.name == "postgresql":
         rows = conn.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
             {"table": table.name, "n": count},
         )
         return [row[0] for row in rows]
