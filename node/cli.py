@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -542,6 +543,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `mash-node ... | head` ends quietly
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,280 @@
+"""The audit log in the store: append in the caller's transaction, checkpoint, verify the store.
+
+Appends are serialised on the single `AuditHead` row (``SELECT ... FOR UPDATE`` on PostgreSQL; on
+SQLite every transaction already begins with ``BEGIN IMMEDIATE``), so entries get seq 1, 2, 3, ...
+in one order and each links to the one before. An entry commits or rolls back with the action it
+records. The node checkpoints after every CLI command and every `audit_checkpoint_every` entries;
+entries cut from the tail after the last checkpoint cannot be detected from the node alone, which
+is why checkpoints also go to the coordinator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Collection, Iterator
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from node.access import Actor
+from node.audit.chain import (
+    ZERO_HASH,
+    AuditRecord,
+    Checkpoint,
+    canonical_detail,
+    format_time,
+    next_record,
+    sign_checkpoint,
+)
+from node.audit.verify import AuditTampered, VerifyReport, verify_log
+from node.keys import NodeKeys
+from node.store.models import AuditCheckpoint, AuditEntry, AuditHead, utcnow
+
+log = logging.getLogger(__name__)
+
+HEAD_ID = 1
+SYSTEM_ROLE = "system"
+CHUNK_SIZE = 2000
+_ENTRY_COLUMNS = (
+    AuditEntry.seq,
+    AuditEntry.at,
+    AuditEntry.actor,
+    AuditEntry.actor_role,
+    AuditEntry.actor_agency,
+    AuditEntry.action,
+    AuditEntry.object_ref,
+    AuditEntry.purpose,
+    AuditEntry.detail,
+    AuditEntry.chain_hash,
+)
+_CHECKPOINT_COLUMNS = (
+    AuditCheckpoint.size,
+    AuditCheckpoint.head_hash,
+    AuditCheckpoint.signed_at,
+    AuditCheckpoint.verify_key,
+    AuditCheckpoint.signature,
+)
+
+# Built once: appends are frequent and building a statement costs more than running it.
+_INSERT_ENTRY = insert(AuditEntry.__table__)
+_MOVE_HEAD = (
+    update(AuditHead.__table__)
+    .where(AuditHead.id == HEAD_ID)
+    .values(size=bindparam("new_size"), head_hash=bindparam("new_hash"))
+)
+_LOCK_HEAD = (
+    select(AuditHead.size, AuditHead.head_hash).where(AuditHead.id == HEAD_ID).with_for_update()
+)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    object_ref: str = "",
+    purpose: str = "",
+    detail: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> AuditRecord:
+    """Append one entry to the audit log, in the caller's transaction, and return it.
+
+    `at` is a timezone-aware datetime (default: now). `detail` must be JSON-serialisable (dates
+    and enums are written as strings). A system actor (no role) is recorded with role "system".
+    """
+    fields = {
+        "at": format_time(at if at is not None else utcnow()),
+        "actor": actor.username,
+        "actor_role": actor.role.value if actor.role is not None else SYSTEM_ROLE,
+        "actor_agency": actor.agency_code or "",
+        "action": action,
+        "object_ref": object_ref,
+        "purpose": purpose,
+        "detail": canonical_detail(detail),
+    }
+    _check_lengths(fields)
+    size, head = _lock_head(session)
+    entry = next_record(head, seq=size + 1, **fields)
+    session.execute(_INSERT_ENTRY, asdict(entry))
+    session.execute(_MOVE_HEAD, {"new_size": entry.seq, "new_hash": entry.chain_hash})
+    return entry
+
+
+def checkpoint(session: Session, keys: NodeKeys) -> Checkpoint:
+    """Sign and store a checkpoint of the log as it stands; if it has not grown, return the last."""
+    size, head = _lock_head(session)
+    latest = latest_checkpoint(session)
+    if latest is not None:
+        _check_grown_from(session, latest, size, head)
+        if latest.size == size and latest.verify_key == bytes(keys.verify_key):
+            return latest
+    signed = sign_checkpoint(keys, size, head, format_time(utcnow()))
+    session.execute(insert(AuditCheckpoint).values(asdict(signed)))
+    log.info("audit checkpoint signed at size %d", size)
+    return signed
+
+
+def checkpoint_if_due(session: Session, keys: NodeKeys, every: int) -> Checkpoint | None:
+    """Checkpoint when at least `every` entries were appended since the last checkpoint."""
+    if every < 1:
+        raise ValueError(f"checkpoint interval must be at least 1 entry; got {every}")
+    size, _head = _lock_head(session)
+    latest = latest_checkpoint(session)
+    if size - (latest.size if latest is not None else 0) < every:
+        return None
+    return checkpoint(session, keys)
+
+
+def latest_checkpoint(session: Session) -> Checkpoint | None:
+    """The checkpoint of the most entries (the newest of those, if several)."""
+    row = session.execute(
+        select(*_CHECKPOINT_COLUMNS)
+        .order_by(AuditCheckpoint.size.desc(), AuditCheckpoint.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return _to_checkpoint(row) if row is not None else None
+
+
+def verify_store(session: Session, trusted_keys: Collection[bytes]) -> VerifyReport:
+    """Verify the stored log against its stored checkpoints and its head row; raise AuditTampered.
+
+    Checkpoints are read before the head and entries are read up to the head, so entries appended
+    while this runs are neither misread as tampering nor verified until the next run.
+    """
+    query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
+    checkpoints = [_to_checkpoint(row) for row in session.execute(query)]
+    size, head = _read_head(session)
+    report = verify_log(entries(session, AuditEntry.seq <= size), checkpoints, trusted_keys)
+    if report.size != size:
+        raise AuditTampered(
+            report.size + 1,
+            f"the audit head says the log has {size} entries but it ends after {report.size}: "
+            "entries were cut from the end",
+        )
+    if report.head_hash != head:
+        raise AuditTampered(size, "the audit head's hash differs from the chain's end")
+    _check_nothing_beyond_head(session)
+    return report
+
+
+def entries(
+    session: Session, *where: ColumnElement[bool], chunk_size: int = CHUNK_SIZE
+) -> Iterator[AuditRecord]:
+    """The stored entries matching `where`, in seq order, read `chunk_size` rows at a time."""
+    last: int | None = None
+    while True:
+        query = select(*_ENTRY_COLUMNS).where(*where).order_by(AuditEntry.seq).limit(chunk_size)
+        if last is not None:
+            query = query.where(AuditEntry.seq > last)
+        rows = session.execute(query).all()
+        for row in rows:
+            yield _to_record(row)
+        if len(rows) < chunk_size:
+            return
+        last = rows[-1].seq
+
+
+def _check_lengths(fields: dict[str, str]) -> None:
+    for name, value in fields.items():
+        column_type = AuditEntry.__table__.c[name].type
+        limit = column_type.length if isinstance(column_type, String) else None
+        if limit is not None and len(value) > limit:
+            raise ValueError(f"audit {name} is {len(value)} characters; at most {limit} are kept")
+
+
+def _lock_head(session: Session) -> tuple[int, bytes]:
+    """The log's size and head hash, with the head row locked until the transaction ends."""
+    row = session.execute(_LOCK_HEAD).one_or_none()
+    if row is None:
+        _create_head(session)
+        row = session.execute(_LOCK_HEAD).one()
+    return row.size, bytes(row.head_hash)
+
+
+def _create_head(session: Session) -> None:
+    """Create the head row of an empty log (a concurrent first append makes this a no-op)."""
+    table = AuditHead.__table__
+    values = {"id": HEAD_ID, "size": 0, "head_hash": ZERO_HASH}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(table).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
+    else:
+        statement = insert(table).values(values)
+    created = session.execute(statement.returning(table.c.id)).first() is not None
+    present = session.scalar(select(func.count()).select_from(AuditEntry))
+    if created and present:
+        raise AuditTampered(
+            None, f"the audit head row is missing but the log holds {present} entries"
+        )
+
+
+def _read_head(session: Session) -> tuple[int, bytes]:
+    row = session.execute(
+        select(AuditHead.size, AuditHead.head_hash).where(AuditHead.id == HEAD_ID)
+    ).one_or_none()
+    return (0, ZERO_HASH) if row is None else (row.size, bytes(row.head_hash))
+
+
+def _check_grown_from(session: Session, latest: Checkpoint, size: int, head: bytes) -> None:
+    """Refuse to sign a log that is not the last checkpointed one plus new entries."""
+    if size < latest.size:
+        raise AuditTampered(
+            size + 1,
+            f"the log has {size} entries but was checkpointed at {latest.size}: "
+            "entries were cut from the end; run `mash-node audit verify`",
+        )
+    stored = head if size == latest.size else _chain_hash_at(session, latest.size)
+    if stored != latest.head_hash:
+        raise AuditTampered(
+            latest.size or None,
+            "the log no longer matches its last checkpoint; run `mash-node audit verify`",
+        )
+
+
+def _chain_hash_at(session: Session, seq: int) -> bytes:
+    if seq == 0:
+        return ZERO_HASH
+    value = session.scalar(select(AuditEntry.chain_hash).where(AuditEntry.seq == seq))
+    return bytes(value) if value is not None else b""
+
+
+def _check_nothing_beyond_head(session: Session) -> None:
+    """No entry may lie beyond the head (appends move the head in the same transaction)."""
+    highest = session.scalar(select(func.max(AuditEntry.seq)))
+    size, _head = _read_head(session)
+    if highest is not None and (not isinstance(highest, int) or highest > size):
+        raise AuditTampered(
+            size + 1, f"an entry with seq {highest!r} lies beyond the audit head at {size}"
+        )
+
+
+def _to_record(row: Any) -> AuditRecord:
+    chain = row.chain_hash
+    return AuditRecord(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        actor_role=row.actor_role,
+        actor_agency=row.actor_agency,
+        action=row.action,
+        object_ref=row.object_ref,
+        purpose=row.purpose,
+        detail=row.detail,
+        chain_hash=bytes(chain) if isinstance(chain, bytes | memoryview) else b"",
+    )
+
+
+def _to_checkpoint(row: Any) -> Checkpoint:
+    return Checkpoint(
+        size=row.size,
+        head_hash=bytes(row.head_hash),
+        signed_at=row.signed_at,
+        verify_key=bytes(row.verify_key),
+        signature=bytes(row.signature),
+    )
