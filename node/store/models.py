@@ -273,6 +273,7 @@ class AuditEntry(Base):
     """One entry of the append-only audit log, chained by hash to the one before it."""
 
     __tablename__ = "audit_entries"
+    __table_args__ = (Index(None, "at"),)  # exports select a date range
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(32))  # ISO 8601 UTC, microseconds: hashed as written
