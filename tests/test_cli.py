@@ -5,16 +5,14 @@ from __future__ import annotations
 import csv
 import sqlite3
 import stat
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from node.cli import main
 from node.config import render_config
-from tests.conftest import PG_ADMIN_URL, _pg_url
+from tests.conftest import fresh_pg_database
 from tests.helpers import write_csv
 
 ADMIN_PW = "hub pass phrase 1"
@@ -94,14 +92,8 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    name = f"mash_cli_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_pg_database("mash_cli") as url:
+        yield url
 
 
 def test_init_makes_private_keys_and_keeps_everything_when_run_again(
