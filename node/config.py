@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from node.agencies import STANDARD_AGENCIES, AgencyDefinition
 
@@ -18,6 +20,32 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class ReferralPolicy:
+    """How long the hub has to decide a referral of each RAG rating, and when it works.
+
+    Red runs around the clock; amber and green count only the hub's working hours, on working
+    days that are not English bank holidays.
+    """
+
+    reference_prefix: str
+    hours: dict[str, float]  # rag -> hours until the decision is due
+    working_days: tuple[int, ...]  # Monday = 0
+    day_starts: dt.time
+    day_ends: dt.time
+    timezone: str
+    near_breach_minutes: int
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str
+    port: int
+    secure_cookies: bool  # False only for a demo on http://127.0.0.1
+    idle_minutes: int
+    absolute_hours: int
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     path: Path
     borough_code: str
@@ -26,6 +54,8 @@ class NodeConfig:
     database_url: str
     agencies: tuple[AgencyDefinition, ...]
     audit_checkpoint_every: int
+    referrals: ReferralPolicy
+    web: WebSettings
 
     @property
     def keys_dir(self) -> Path:
@@ -80,7 +110,9 @@ def parse_config(raw: dict[str, Any], path: Path) -> NodeConfig:
 
     hub = _table(raw, "hub", path)
     agencies = _agencies(hub, path)
-    unknown = set(raw) - {"node", "hub"}
+    referrals = _referrals(raw.get("referrals", {}), borough_code, path)
+    web = _web(raw.get("web", {}), path)
+    unknown = set(raw) - {"node", "hub", "referrals", "web"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
     return NodeConfig(
@@ -91,7 +123,80 @@ def parse_config(raw: dict[str, Any], path: Path) -> NodeConfig:
         database_url=database_url,
         agencies=agencies,
         audit_checkpoint_every=checkpoint_every,
+        referrals=referrals,
+        web=web,
     )
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _referrals(table: Any, borough_code: str, path: Path) -> ReferralPolicy:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [referrals] must be a table")
+    prefix = table.get("reference_prefix", borough_code[:3].upper())
+    if not isinstance(prefix, str) or not re.match(r"^[A-Z]{2,6}$", prefix):
+        raise ConfigError(f"{path}: referrals.reference_prefix must be 2-6 capital letters")
+    hours = {}
+    for rag, default in (("red", 4), ("amber", 24), ("green", 72)):
+        value = table.get(f"{rag}_hours", default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value <= 24 * 30
+        ):
+            raise ConfigError(f"{path}: referrals.{rag}_hours must be a number of hours, 0-720")
+        hours[rag] = float(value)
+    days = table.get("working_days", list(_DAYS[:5]))
+    if not isinstance(days, list) or not days or any(d not in _DAYS for d in days):
+        raise ConfigError(f"{path}: referrals.working_days must list days as {', '.join(_DAYS)}")
+    span = table.get("working_hours", "09:00-17:00")
+    match = re.match(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$", span) if isinstance(span, str) else None
+    try:
+        assert match is not None
+        starts = dt.time(int(match[1]), int(match[2]))
+        ends = dt.time(int(match[3]), int(match[4]))
+        assert starts < ends
+    except (AssertionError, ValueError):
+        raise ConfigError(f'{path}: referrals.working_hours must be like "09:00-17:00"') from None
+    zone = table.get("timezone", "Europe/London")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(f"{path}: referrals.timezone {zone!r} is not a known time zone") from None
+    near = table.get("near_breach_minutes", 60)
+    if isinstance(near, bool) or not isinstance(near, int) or not 0 < near <= 24 * 60:
+        raise ConfigError(f"{path}: referrals.near_breach_minutes must be 1-1440")
+    return ReferralPolicy(
+        reference_prefix=prefix,
+        hours=hours,
+        working_days=tuple(sorted(_DAYS.index(d) for d in set(days))),
+        day_starts=starts,
+        day_ends=ends,
+        timezone=zone,
+        near_breach_minutes=near,
+    )
+
+
+def _web(table: Any, path: Path) -> WebSettings:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [web] must be a table")
+    host = table.get("host", "127.0.0.1")
+    port = table.get("port", 8080)
+    if not isinstance(host, str) or not host:
+        raise ConfigError(f"{path}: web.host must be an address such as 127.0.0.1")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(f"{path}: web.port must be a port number 0-65535")
+    secure = table.get("secure_cookies", True)
+    if not isinstance(secure, bool):
+        raise ConfigError(f"{path}: web.secure_cookies must be true or false")
+    idle = table.get("idle_minutes", 30)
+    absolute = table.get("absolute_hours", 10)
+    if isinstance(idle, bool) or not isinstance(idle, int) or not 1 <= idle <= 24 * 60:
+        raise ConfigError(f"{path}: web.idle_minutes must be 1-1440")
+    if isinstance(absolute, bool) or not isinstance(absolute, int) or not 1 <= absolute <= 24:
+        raise ConfigError(f"{path}: web.absolute_hours must be 1-24")
+    return WebSettings(host, port, secure, idle, absolute)
 
 
 def _agencies(hub: dict[str, Any], path: Path) -> tuple[AgencyDefinition, ...]:

@@ -77,3 +77,41 @@ def test_invalid_settings_name_the_key(tmp_path: Path, text: str, names: str) ->
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_referral_and_web_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, render_config("hackney", "Hackney", ["police"])))
+    assert config.referrals.reference_prefix == "HAC"
+    assert config.referrals.hours == {"red": 4.0, "amber": 24.0, "green": 72.0}
+    assert config.referrals.working_days == (0, 1, 2, 3, 4)
+    assert (config.referrals.day_starts.hour, config.referrals.day_ends.hour) == (9, 17)
+    assert config.web.secure_cookies and config.web.idle_minutes == 30
+
+
+def test_referral_policy_is_configurable(tmp_path: Path) -> None:
+    text = render_config("hackney", "Hackney", ["police"]) + (
+        '[referrals]\nred_hours = 2\nworking_days = ["mon", "wed"]\nworking_hours = "08:30-18:00"\n'
+        'reference_prefix = "HK"\n[web]\nport = 9000\nsecure_cookies = false\n'
+    )
+    config = load_config(write(tmp_path, text))
+    assert config.referrals.hours["red"] == 2.0
+    assert config.referrals.working_days == (0, 2)
+    assert (config.referrals.day_starts.minute, config.referrals.day_ends.hour) == (30, 18)
+    assert config.referrals.reference_prefix == "HK"
+    assert (config.web.port, config.web.secure_cookies) == (9000, False)
+
+
+@pytest.mark.parametrize(
+    ("section", "names"),
+    [
+        ('[referrals]\nred_hours = "soon"\n', "referrals.red_hours"),
+        ('[referrals]\nworking_days = ["someday"]\n', "referrals.working_days"),
+        ('[referrals]\nworking_hours = "17:00-09:00"\n', "referrals.working_hours"),
+        ('[referrals]\ntimezone = "Mars/Olympus"\n', "referrals.timezone"),
+        ('[web]\nport = 70000\n', "web.port"),
+        ('[web]\nsecure_cookies = "no"\n', "web.secure_cookies"),
+    ],
+)
+def test_invalid_referral_and_web_settings(tmp_path: Path, section: str, names: str) -> None:
+    with pytest.raises(ConfigError, match=names.replace(".", r"\.")):
+        load_config(write(tmp_path, render_config("hackney", "Hackney", ["police"]) + section))

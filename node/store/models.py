@@ -308,3 +308,232 @@ class AuditCheckpoint(Base):
     signed_at: Mapped[str] = mapped_column(String(32))
     verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+# --- the MASH front door: contacts, referrals, research, decisions ------------------------------
+
+
+class Pathway(enum.StrEnum):
+    CHILD = "child"
+    ADULT = "adult"
+
+
+class Rag(enum.StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+
+class ReferralStatus(enum.StrEnum):
+    AWAITING_TRIAGE = "awaiting-triage"
+    AWAITING_LAWFUL_BASIS = "awaiting-lawful-basis"  # adults: no consent or other basis yet
+    IN_RESEARCH = "in-research"
+    DECIDED = "decided"
+
+
+class ReleaseState(enum.StrEnum):
+    HELD = "held"
+    RELEASED = "released"
+    SIGNPOSTED = "signposted"
+
+
+class Outcome(enum.StrEnum):
+    STRATEGY_DISCUSSION = "strategy-discussion"
+    ASSESSMENT = "assessment"
+    EARLY_HELP = "early-help"
+    REFERRAL_TO_AGENCY = "referral-to-agency"
+    MARAC = "marac"
+    NO_FURTHER_ACTION = "no-further-action"
+
+
+class Referral(Base):
+    """A contact received by the hub, and the referral it becomes once the hub acts on it."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (Index(None, "status", "deadline_at"),)
+
+    id: Mapped[intpk]
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    pathway: Mapped[Pathway] = mapped_column(_enum(Pathway))
+    status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    source_kind: Mapped[str] = mapped_column(String(20))  # agency | public | other
+    source_agency: Mapped[str | None] = mapped_column(String(40), ForeignKey("agencies.code"))
+    source_name: Mapped[str] = mapped_column(String(200), default="")
+    source_contact: Mapped[str] = mapped_column(String(300), default="")
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    account: Mapped[str] = mapped_column(Text)
+    rag: Mapped[Rag | None] = mapped_column(_enum(Rag))
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[created_at]
+
+    people: Mapped[list[ReferralPerson]] = relationship(
+        back_populates="referral", order_by="ReferralPerson.id"
+    )
+
+
+class ReferralPerson(Base):
+    """A person named in a contact: a subject of concern or a household member."""
+
+    __tablename__ = "referral_people"
+    __table_args__ = (Index(None, "referral_id"),)
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
+    is_subject: Mapped[bool] = mapped_column(default=True)  # False: household member
+    relationship_: Mapped[str] = mapped_column("relationship", String(100), default="")
+    forenames: Mapped[str] = mapped_column(String(200), default="")
+    surname: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(500), default="")
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+
+    referral: Mapped[Referral] = relationship(back_populates="people")
+
+
+class RagChange(Base):
+    """Each setting of a referral's RAG rating, with its reason and the deadline it gave."""
+
+    __tablename__ = "rag_changes"
+    __table_args__ = (Index(None, "referral_id"),)
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    rag: Mapped[Rag] = mapped_column(_enum(Rag))
+    reason: Mapped[str] = mapped_column(Text)
+    deadline_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    changed_by: Mapped[str] = mapped_column(String(80))
+    changed_at: Mapped[created_at]
+
+
+class LawfulBasisRecord(Base):
+    """For an adult: the consent, or other lawful basis, on which their information is shared."""
+
+    __tablename__ = "lawful_basis_records"
+    __table_args__ = (Index(None, "referral_id"),)
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # consent | other
+    lawful_basis: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[created_at]
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(80))
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ResearchTask(Base):
+    """One agency's research on a referral: what it holds on the people named."""
+
+    __tablename__ = "research_tasks"
+    __table_args__ = (UniqueConstraint("referral_id", "agency_code"), Index(None, "agency_code"))
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    agency_code: Mapped[agency_code]
+    opened_at: Mapped[created_at]
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class Contribution(Base):
+    """An item an agency contributes to a referral, with the release decision of its owner."""
+
+    __tablename__ = "contributions"
+    __table_args__ = (Index(None, "referral_id"),)
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    agency_code: Mapped[agency_code]
+    source_item_id: Mapped[int | None] = mapped_column(ForeignKey("information_items.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)
+    agency_reference: Mapped[str] = mapped_column(String(100), default="")
+    release_state: Mapped[ReleaseState] = mapped_column(
+        _enum(ReleaseState), default=ReleaseState.HELD
+    )
+    release_reason: Mapped[str] = mapped_column(Text, default="")
+    lawful_basis: Mapped[str] = mapped_column(String(200), default="")
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[created_at]
+
+
+class Decision(Base):
+    """The MASH manager's decision on a referral."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), unique=True)
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    referred_to: Mapped[str] = mapped_column(String(200), default="")
+    rationale: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    breached: Mapped[bool_false]
+
+
+class Intervention(Base):
+    """Work a partner agency is asked to do as a result of the decision."""
+
+    __tablename__ = "interventions"
+    __table_args__ = (Index(None, "referral_id"),)
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    agency_code: Mapped[agency_code]
+    description: Mapped[str] = mapped_column(Text)
+
+
+class ReferralEvent(Base):
+    """One step in a referral's timeline: who did what, when."""
+
+    __tablename__ = "referral_events"
+    __table_args__ = (Index(None, "referral_id", "at"),)
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    at: Mapped[created_at]
+    actor: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)
+
+
+# --- web sign-in -------------------------------------------------------------------------------
+
+
+class WebSession(Base):
+    """A signed-in browser session, held on the server so that it can be ended there."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[intpk]
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    session_version: Mapped[int]
+    second_factor_done: Mapped[bool_false]
+    created_at: Mapped[created_at]
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInAttempt(Base):
+    """A sign-in attempt, kept to rate-limit guessing by username and by address."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index(None, "username", "at"), Index(None, "address", "at"))
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool_false]
+    at: Mapped[created_at]
