@@ -3,23 +3,29 @@
 Three keys live in `<data_dir>/keys/`, each in a file readable by the owner only:
 - `signing.key`: Ed25519 (PyNaCl), signs audit checkpoints and, later, federation messages;
 - `box.key`: X25519 (PyNaCl), opens disclosures sealed to this node;
-- `oprf-<epoch>.key`: a ristretto255 scalar (rbcl), the OPRF key of one epoch (RFC 9497).
+- `oprf-<epoch>.key`: a ristretto255 scalar (rbcl), the OPRF key of one epoch (RFC 9497);
+- `web.key`: 32 random bytes: signs the web session cookie (via a derived key) and seals
+  secrets kept in the store, such as users' TOTP secrets (PyNaCl SecretBox).
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import rbcl
 from nacl.encoding import RawEncoder
+from nacl.hash import blake2b
 from nacl.public import PrivateKey
+from nacl.secret import SecretBox
 from nacl.signing import SigningKey, VerifyKey
+from nacl.utils import random
 
 SIGNING_FILE = "signing.key"
 BOX_FILE = "box.key"
+WEB_FILE = "web.key"
 FIRST_OPRF_EPOCH = 1
 
 
@@ -33,6 +39,7 @@ class NodeKeys:
     box: PrivateKey
     oprf_epoch: int
     oprf: bytes
+    web: bytes = field(repr=False, default=b"")
 
     @property
     def verify_key(self) -> VerifyKey:
@@ -41,6 +48,18 @@ class NodeKeys:
     def sign(self, message: bytes) -> bytes:
         """A detached Ed25519 signature over message."""
         return self.signing.sign(message, encoder=RawEncoder).signature
+
+    def cookie_secret(self) -> bytes:
+        """The key that signs web session cookies, derived so it never equals the sealing key."""
+        return blake2b(b"mash-web-cookie/v1", key=self.web, encoder=RawEncoder)
+
+    def seal(self, secret: bytes) -> bytes:
+        """Encrypt and authenticate a secret for storage (XSalsa20-Poly1305, random nonce)."""
+        return bytes(SecretBox(self.web).encrypt(secret))
+
+    def unseal(self, sealed: bytes) -> bytes:
+        """Open a sealed secret; raises nacl.exceptions.CryptoError if it was altered."""
+        return SecretBox(self.web).decrypt(sealed)
 
 
 def ensure_keys(keys_dir: Path) -> list[str]:
@@ -52,6 +71,7 @@ def ensure_keys(keys_dir: Path) -> list[str]:
         SIGNING_FILE: lambda: bytes(SigningKey.generate()),
         BOX_FILE: lambda: bytes(PrivateKey.generate()),
         _oprf_file(FIRST_OPRF_EPOCH): rbcl.crypto_core_ristretto255_scalar_random,
+        WEB_FILE: lambda: random(SecretBox.KEY_SIZE),
     }
     for name, generate in wanted.items():
         path = keys_dir / name
@@ -70,6 +90,7 @@ def load_keys(keys_dir: Path) -> NodeKeys:
         box=PrivateKey(_read_private(keys_dir / BOX_FILE, 32)),
         oprf_epoch=epoch,
         oprf=_read_private(keys_dir / _oprf_file(epoch), 32),
+        web=_read_private(keys_dir / WEB_FILE, SecretBox.KEY_SIZE),
     )
 
 

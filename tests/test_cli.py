@@ -102,7 +102,7 @@ def test_init_makes_private_keys_and_keeps_everything_when_run_again(
     keys = tmp_path / "data" / "keys"
     assert stat.S_IMODE(keys.stat().st_mode) == 0o700
     before = {p.name: p.read_bytes() for p in keys.iterdir()}
-    assert set(before) == {"signing.key", "box.key", "oprf-1.key"}
+    assert set(before) == {"signing.key", "box.key", "oprf-1.key", "web.key"}
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in keys.iterdir())
     code, out, _ = cli("init", password="another password 2")
     assert code == 0
