@@ -60,3 +60,37 @@ def require_audit_reader(actor: Actor) -> None:
 def require_link_decision(actor: Actor) -> None:
     """Confirming, rejecting, merging or unmerging subjects is a professional judgement."""
     require_role(actor, Role.AGENCY_PROFESSIONAL, Role.MASH_MANAGER)
+
+
+# --- the front door --------------------------------------------------------------------------
+
+
+def require_intake(actor: Actor) -> None:
+    """Contacts are recorded by the MASH manager or any agency professional in the hub."""
+    require_role(actor, Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
+
+
+def require_manager(actor: Actor) -> None:
+    """Triage, RAG ratings and outcomes are the MASH manager's decisions."""
+    require_role(actor, Role.MASH_MANAGER)
+
+
+def require_referral_access(actor: Actor, working_agencies: set[str]) -> None:
+    """The secure room: a referral is seen by MASH managers and by the professionals of the
+    agencies working it (those with a research task on it)."""
+    if actor.role is Role.MASH_MANAGER:
+        return
+    if actor.role is Role.AGENCY_PROFESSIONAL and actor.agency_code in working_agencies:
+        return
+    raise AccessDenied(f"{actor.label} may not see this referral: their agency is not working it")
+
+
+def require_release_decision(actor: Actor, owning_agency: str) -> None:
+    """The firewall: only the owning agency's professional decides whether its item leaves the
+    hub (for health, a health professional); not the manager, not an administrator."""
+    if actor.role is Role.AGENCY_PROFESSIONAL and actor.agency_code == owning_agency:
+        return
+    raise AccessDenied(
+        f"{actor.label} may not decide the release of {owning_agency}'s information: "
+        f"only a {owning_agency} professional can"
+    )

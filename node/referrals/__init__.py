@@ -1,0 +1,1 @@
+"""The MASH front door: contacts, triage, research, release decisions and outcomes."""

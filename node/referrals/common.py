@@ -1,0 +1,62 @@
+"""What the front-door services share: loading a referral under the access rule, and its timeline."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node import audit
+from node.access import Actor, require_referral_access
+from node.store.models import Referral, ReferralEvent, ResearchTask
+
+
+class ReferralError(Exception):
+    """A step cannot be taken as asked; the message names the field or says why."""
+
+
+def working_agencies(session: Session, referral_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(ResearchTask.agency_code).where(ResearchTask.referral_id == referral_id)
+        )
+    )
+
+
+def open_referral(session: Session, actor: Actor, referral_id: int) -> Referral:
+    """The referral, if the actor is in its secure room; otherwise AccessDenied."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise ReferralError(f"referral {referral_id}: no such referral")
+    require_referral_access(actor, working_agencies(session, referral_id))
+    return referral
+
+
+def record_event(
+    session: Session,
+    actor: Actor,
+    referral: Referral,
+    kind: str,
+    summary: str,
+    *,
+    audit_detail: dict[str, object] | None = None,
+) -> None:
+    """One step of the referral's timeline, and the same step in the audit log."""
+    session.add(
+        ReferralEvent(referral_id=referral.id, actor=actor.username, kind=kind, summary=summary)
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        f"referral.{kind}",
+        object_ref=f"referral:{referral.reference}",
+        purpose=referral.reference,
+        detail=audit_detail or {},
+    )
+
+
+def require_text(value: str, field: str, what: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ReferralError(f"{field}: {what}")
+    return value

@@ -1,0 +1,215 @@
+"""Research and the firewall: each agency contributes what it holds and decides what may leave.
+
+Inside the hub, every contribution is visible to the members working the referral (the secure
+room). Whether an item may leave the hub is decided only by its owning agency's professional,
+with a reason and a lawful basis: `held` (the default), `released`, or `signposted`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node import audit
+from node.access import AccessDenied, Actor, can_read_agency_data, require_release_decision
+from node.referrals.common import ReferralError, open_referral, record_event, require_text
+from node.referrals.triage import basis_in_force
+from node.store.models import (
+    Contribution,
+    InformationItem,
+    Pathway,
+    Referral,
+    ReferralStatus,
+    ReleaseState,
+    ResearchTask,
+    Role,
+    utcnow,
+)
+
+
+def add_contribution(
+    session: Session,
+    actor: Actor,
+    referral_id: int,
+    *,
+    title: str = "",
+    content: str = "",
+    source_item_id: int | None = None,
+    agency_reference: str = "",
+) -> Contribution:
+    """An agency professional adds what their agency holds: one of its items, or a written note."""
+    referral = open_referral(session, actor, referral_id)
+    if actor.role is not Role.AGENCY_PROFESSIONAL or actor.agency_code is None:
+        raise AccessDenied(f"{actor.label} may not contribute: only agency professionals research")
+    if referral.status is not ReferralStatus.IN_RESEARCH:
+        raise ReferralError(f"{referral.reference}: research is not open ({referral.status.value})")
+    if source_item_id is not None:
+        item = session.get(InformationItem, source_item_id)
+        if item is None or not can_read_agency_data(actor, item.agency_code):
+            raise AccessDenied(f"{actor.label} may contribute only their own agency's records")
+        title = title.strip() or f"{item.category}: {item.summary}"
+        content = content.strip() or "\n\n".join(
+            part for part in (f"{item.occurred_on:%d %B %Y}: {item.summary}", item.detail) if part
+        )
+        agency_reference = agency_reference.strip() or item.item_ref
+    contribution = Contribution(
+        referral_id=referral.id,
+        agency_code=actor.agency_code,
+        source_item_id=source_item_id,
+        title=require_text(title, "title", "give the item a title")[:300],
+        content=require_text(content, "content", "write what your agency holds"),
+        agency_reference=agency_reference.strip()[:100],
+        created_by=actor.username,
+    )
+    session.add(contribution)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        referral,
+        "contribution",
+        f"{actor.agency_code} added an item (held)",
+        audit_detail={"contribution": contribution.id, "source_item": source_item_id},
+    )
+    return contribution
+
+
+def set_release(
+    session: Session,
+    actor: Actor,
+    contribution_id: int,
+    state: ReleaseState,
+    reason: str,
+    lawful_basis: str = "",
+) -> Contribution:
+    """The owning agency decides whether its item leaves the hub. Audited with its reason."""
+    contribution = session.get(Contribution, contribution_id)
+    if contribution is None:
+        raise ReferralError(f"contribution {contribution_id}: no such item")
+    referral = open_referral(session, actor, contribution.referral_id)
+    require_release_decision(actor, contribution.agency_code)
+    if state is not ReleaseState.HELD:
+        reason = require_text(reason, "reason", "say why (necessary and proportionate)")
+    if state is ReleaseState.RELEASED:
+        lawful_basis = require_text(
+            lawful_basis, "lawful_basis", "name the lawful basis for release"
+        )
+        refusal = release_blocked(session, referral)
+        if refusal:
+            raise ReferralError(refusal)
+    previous = contribution.release_state
+    contribution.release_state = state
+    contribution.release_reason = reason.strip()
+    contribution.lawful_basis = lawful_basis.strip() if state is ReleaseState.RELEASED else ""
+    contribution.decided_by = actor.username
+    contribution.decided_at = utcnow()
+    record_event(
+        session,
+        actor,
+        referral,
+        "release",
+        f"{contribution.agency_code} item {contribution.id}: {previous.value} → {state.value}"
+        + (f" ({contribution.lawful_basis})" if contribution.lawful_basis else ""),
+        audit_detail={
+            "contribution": contribution.id,
+            "from": previous.value,
+            "to": state.value,
+            "lawful_basis": contribution.lawful_basis,
+        },
+    )
+    return contribution
+
+
+def release_blocked(session: Session, referral: Referral) -> str | None:
+    """Why nothing may be released on this referral now, or None."""
+    if referral.pathway is not Pathway.ADULT:
+        return None
+    if basis_in_force(session, referral) is not None:
+        return None
+    return (
+        "This adult's consent has been withdrawn (or no lawful basis is recorded), so none of "
+        "their information can be released. Record another lawful basis with its reason first."
+    )
+
+
+def complete_task(session: Session, actor: Actor, referral_id: int) -> ResearchTask:
+    """The agency's research on this referral is done."""
+    referral = open_referral(session, actor, referral_id)
+    if actor.role is not Role.AGENCY_PROFESSIONAL:
+        raise AccessDenied(f"{actor.label} may not complete an agency's research")
+    task = session.scalar(
+        select(ResearchTask).where(
+            ResearchTask.referral_id == referral.id, ResearchTask.agency_code == actor.agency_code
+        )
+    )
+    assert task is not None  # open_referral checked the agency works this referral
+    if task.completed_at is not None:
+        raise ReferralError(f"{referral.reference}: your agency's research is already complete")
+    task.completed_at = utcnow()
+    task.completed_by = actor.username
+    record_event(
+        session, actor, referral, "research-complete", f"{actor.agency_code} research complete"
+    )
+    return task
+
+
+@dataclass(frozen=True)
+class OwnItem:
+    """One of the actor's own agency's items about the people of a referral, to contribute."""
+
+    item_id: int
+    record_ref: str
+    person: str
+    occurred_on: dt.date
+    category: str
+    summary: str
+    sensitivity: str
+
+
+def own_items_for_referral(session: Session, actor: Actor, referral_id: int) -> list[OwnItem]:
+    """The actor's own agency's items on the referral's subjects and household. Audited."""
+    from node.store.models import PersonRecord, ReferralPerson
+
+    referral = open_referral(session, actor, referral_id)
+    if actor.role is not Role.AGENCY_PROFESSIONAL or actor.agency_code is None:
+        raise AccessDenied(f"{actor.label} may not search agency records")
+    subject_ids = [
+        p.subject_id
+        for p in session.scalars(
+            select(ReferralPerson).where(ReferralPerson.referral_id == referral.id)
+        )
+        if p.subject_id is not None
+    ]
+    rows = session.execute(
+        select(InformationItem, PersonRecord)
+        .join(PersonRecord, PersonRecord.id == InformationItem.record_id)
+        .where(
+            PersonRecord.subject_id.in_(subject_ids),
+            PersonRecord.agency_code == actor.agency_code,
+        )
+        .order_by(InformationItem.occurred_on.desc())
+    ).all()
+    items = [
+        OwnItem(
+            item.id,
+            record.agency_record_id,
+            f"{record.forenames} {record.surname}".strip(),
+            item.occurred_on,
+            item.category,
+            item.summary,
+            item.sensitivity,
+        )
+        for item, record in rows
+    ]
+    audit.record(
+        session,
+        actor,
+        "research.records",
+        object_ref=f"referral:{referral.reference}",
+        purpose=referral.reference,
+        detail={"items_shown": len(items)},
+    )
+    return items

@@ -1,0 +1,217 @@
+"""Triage: the MASH manager's RAG rating, its deadline, the adult pathway's lawful basis, the queue.
+
+The first rating opens a research task for every agency in the hub. For a vulnerable adult the
+research opens only once consent, or another lawful basis with its reason, is recorded; if
+consent is withdrawn, nothing more can be released.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node import audit
+from node.access import Actor, require_manager, require_role
+from node.config import ReferralPolicy
+from node.referrals.common import ReferralError, open_referral, record_event, require_text
+from node.referrals.deadlines import Clock, clock, decision_deadline
+from node.store.models import (
+    Agency,
+    LawfulBasisRecord,
+    Pathway,
+    Rag,
+    RagChange,
+    Referral,
+    ReferralStatus,
+    ResearchTask,
+    Role,
+    utcnow,
+)
+
+LAWFUL_BASES: tuple[str, ...] = (
+    "Children Act 1989 s47 (significant harm)",
+    "Children Act 1989 s17 (child in need)",
+    "Children Act 2004 s11 (duty to safeguard)",
+    "Care Act 2014 s42 (adult safeguarding enquiry)",
+    "Consent",
+    "Vital interests",
+    "Prevention or detection of crime",
+    "Public task (UK GDPR article 6(1)(e))",
+)
+
+
+def set_rag(
+    session: Session,
+    actor: Actor,
+    referral_id: int,
+    rag: Rag,
+    reason: str,
+    policy: ReferralPolicy,
+) -> Referral:
+    """Set or review the RAG rating; the deadline runs from when the contact was received."""
+    require_manager(actor)
+    referral = open_referral(session, actor, referral_id)
+    reason = require_text(reason, "reason", "say why this rating")
+    if referral.status is ReferralStatus.DECIDED:
+        raise ReferralError(
+            f"{referral.reference}: already decided; the rating can no longer change"
+        )
+    if referral.rag is rag:
+        raise ReferralError(f"rag: the referral is already rated {rag.value}")
+    first = referral.rag is None
+    previous = referral.rag
+    referral.rag = rag
+    referral.deadline_at = decision_deadline(referral.received_at, rag, policy)
+    session.add(
+        RagChange(
+            referral_id=referral.id,
+            rag=rag,
+            reason=reason,
+            deadline_at=referral.deadline_at,
+            changed_by=actor.username,
+        )
+    )
+    verb = "Rated" if first else f"Rating changed from {previous.value if previous else ''} to"
+    record_event(
+        session,
+        actor,
+        referral,
+        "rag",
+        f"{verb} {rag.value.upper()}: {reason}",
+        audit_detail={"rag": rag.value, "previous": previous.value if previous else None},
+    )
+    if first:
+        _after_triage(session, actor, referral)
+    return referral
+
+
+def record_lawful_basis(
+    session: Session, actor: Actor, referral_id: int, kind: str, lawful_basis: str, reason: str
+) -> LawfulBasisRecord:
+    """For an adult: record consent, or another lawful basis with its reason."""
+    require_manager(actor)
+    referral = open_referral(session, actor, referral_id)
+    if referral.pathway is not Pathway.ADULT:
+        raise ReferralError("lawful basis: recorded for the adult pathway only")
+    if kind not in ("consent", "other"):
+        raise ReferralError("kind: must be 'consent' or 'other'")
+    if kind == "consent":
+        lawful_basis = "Consent"
+    lawful_basis = require_text(lawful_basis, "lawful_basis", "name the lawful basis")
+    if kind == "other":
+        reason = require_text(reason, "reason", "say why this basis applies without consent")
+    record = LawfulBasisRecord(
+        referral_id=referral.id,
+        kind=kind,
+        lawful_basis=lawful_basis,
+        reason=reason.strip(),
+        recorded_by=actor.username,
+    )
+    session.add(record)
+    record_event(
+        session,
+        actor,
+        referral,
+        "lawful-basis",
+        "Consent recorded" if kind == "consent" else f"Lawful basis recorded: {lawful_basis}",
+        audit_detail={"kind": kind, "basis": lawful_basis},
+    )
+    if referral.status is ReferralStatus.AWAITING_LAWFUL_BASIS:
+        _open_research(session, actor, referral)
+    return record
+
+
+def withdraw_consent(session: Session, actor: Actor, referral_id: int, reason: str) -> None:
+    """The adult withdraws consent: nothing more of theirs is released."""
+    require_role(actor, Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
+    referral = open_referral(session, actor, referral_id)
+    reason = require_text(reason, "reason", "record how and when consent was withdrawn")
+    consent = session.scalar(
+        select(LawfulBasisRecord).where(
+            LawfulBasisRecord.referral_id == referral.id,
+            LawfulBasisRecord.kind == "consent",
+            LawfulBasisRecord.withdrawn_at.is_(None),
+        )
+    )
+    if consent is None:
+        raise ReferralError("consent: there is no consent in force on this referral")
+    consent.withdrawn_at = utcnow()
+    consent.withdrawn_by = actor.username
+    consent.withdrawal_reason = reason
+    record_event(session, actor, referral, "consent-withdrawn", f"Consent withdrawn: {reason}")
+
+
+def basis_in_force(session: Session, referral: Referral) -> LawfulBasisRecord | None:
+    """The lawful basis an adult's information is shared on now (None: none, or withdrawn)."""
+    return session.scalar(
+        select(LawfulBasisRecord)
+        .where(
+            LawfulBasisRecord.referral_id == referral.id,
+            LawfulBasisRecord.withdrawn_at.is_(None),
+        )
+        .order_by(LawfulBasisRecord.id.desc())
+        .limit(1)
+    )
+
+
+def _after_triage(session: Session, actor: Actor, referral: Referral) -> None:
+    if referral.pathway is Pathway.ADULT and basis_in_force(session, referral) is None:
+        referral.status = ReferralStatus.AWAITING_LAWFUL_BASIS
+        return
+    _open_research(session, actor, referral)
+
+
+def _open_research(session: Session, actor: Actor, referral: Referral) -> None:
+    agencies = list(session.scalars(select(Agency.code).where(Agency.active).order_by(Agency.code)))
+    for code in agencies:
+        session.add(ResearchTask(referral_id=referral.id, agency_code=code))
+    referral.status = ReferralStatus.IN_RESEARCH
+    session.flush()
+    record_event(
+        session,
+        actor,
+        referral,
+        "research-opened",
+        f"Research opened for {len(agencies)} agencies",
+        audit_detail={"agencies": agencies},
+    )
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    referral: Referral
+    clock: Clock | None  # None until rated
+
+
+def queue(
+    session: Session, actor: Actor, policy: ReferralPolicy, now: dt.datetime | None = None
+) -> list[QueueEntry]:
+    """Open referrals, least time left first; contacts awaiting triage head the list."""
+    require_role(actor, Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
+    now = now or utcnow()
+    statement = select(Referral).where(Referral.status != ReferralStatus.DECIDED)
+    if actor.role is Role.AGENCY_PROFESSIONAL:
+        statement = statement.where(
+            Referral.id.in_(
+                select(ResearchTask.referral_id).where(
+                    ResearchTask.agency_code == actor.agency_code,
+                    ResearchTask.completed_at.is_(None),
+                )
+            )
+        )
+    entries = [
+        QueueEntry(r, clock(r.deadline_at, now, policy) if r.deadline_at else None)
+        for r in session.scalars(statement)
+    ]
+    entries.sort(
+        key=lambda e: (
+            e.clock is not None,
+            e.clock.remaining if e.clock else dt.timedelta(0),
+            e.referral.received_at,
+        )
+    )
+    audit.record(session, actor, "queue.view", detail={"referrals": len(entries)})
+    return entries
