@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from node import audit, users
 from node.agencies import STANDARD_AGENCIES, sync_agencies
 from node.config import load_config, render_config
+from node.demo_referrals import seed_referrals
 from node.importing.service import import_files
 from node.keys import ensure_keys, load_keys
 from node.store.db import make_engine, make_sessionmaker, transaction, upgrade
@@ -91,6 +92,12 @@ def run_demo(directory: Path, households: int = 400) -> int:
             audit.checkpoint(session, keys)
         rows = ", ".join(f"{f.rows} {f.kind}" for f in result.files)
         print(f"Imported {STANDARD_AGENCIES[agency].name}: {rows}")
+
+    with transaction(sessions) as session:
+        seeded = seed_referrals(session, config.referrals)
+        audit.checkpoint(session, keys)
+    if seeded:
+        print(f"Recorded {seeded} demo referrals in different states")
 
     with sessions() as session:
         records = session.scalar(select(func.count()).select_from(PersonRecord))

@@ -1,0 +1,36 @@
+"""The demo: one command gives a working node with accounts, data and referrals; run again, it keeps them."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from node.demo import ACCOUNTS_FILE, demo_accounts, run_demo
+
+
+def test_demo_builds_a_node_and_a_second_run_keeps_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_demo(tmp_path / "demo", households=150) == 0
+    out = capsys.readouterr().out
+    accounts = tmp_path / "demo" / ACCOUNTS_FILE
+    assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
+    for username, *_ in demo_accounts():
+        assert username in out
+    db = tmp_path / "demo" / "data" / "node.db"
+    with sqlite3.connect(db) as conn:
+        statuses = sorted(s for (s,) in conn.execute("SELECT status FROM referrals"))
+        records = conn.execute("SELECT count(*) FROM person_records").fetchone()[0]
+        audit_size = conn.execute("SELECT count(*) FROM audit_entries").fetchone()[0]
+    assert statuses == ["awaiting-triage", "decided", "in-research", "in-research", "in-research"]
+    assert records > 300
+    before = accounts.read_text()
+    assert run_demo(tmp_path / "demo", households=150) == 0
+    assert accounts.read_text() == before
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 5
+        assert conn.execute("SELECT count(*) FROM person_records").fetchone()[0] == records
+        assert conn.execute("SELECT count(*) FROM audit_entries").fetchone()[0] > audit_size
