@@ -1,0 +1,1 @@
+"""Identity normalisation and match-key derivation: turning agency records into comparable keys."""

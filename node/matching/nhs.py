@@ -1,0 +1,57 @@
+"""NHS number validation by the modulus 11 check digit of the NHS Data Dictionary."""
+
+from __future__ import annotations
+
+from operator import mul
+
+_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+_ZERO = ord("0")
+_ZERO_OFFSET = _ZERO * sum(_WEIGHTS)  # the weights are applied to ASCII codes, not digit values
+
+
+class NhsNumberError(ValueError):
+    """Raised when text cannot be an NHS number at all (not ten digits)."""
+
+
+def nhs_check_digit(first_nine: str) -> int | None:
+    """Return the modulus 11 check digit for the first nine digits, or None if none exists.
+
+    Each digit is weighted 10 down to 2; the check digit is 11 minus the remainder of the sum
+    divided by 11. A result of 11 becomes 0; a result of 10 means no valid number has these
+    nine digits, so None is returned.
+    """
+    if len(first_nine) != 9 or not first_nine.isascii() or not first_nine.isdigit():
+        raise NhsNumberError(f"the check digit needs exactly nine digits, got {len(first_nine)}")
+    return _check_digit(first_nine.encode())
+
+
+def _check_digit(ascii_digits: bytes) -> int | None:
+    """Return the check digit of the first nine of some ASCII digits (any beyond are ignored)."""
+    total = sum(map(mul, _WEIGHTS, ascii_digits)) - _ZERO_OFFSET
+    check = 11 - (total % 11)
+    if check == 11:
+        return 0
+    if check == 10:
+        return None
+    return check
+
+
+def normalise_nhs_number(text: str) -> str | None:
+    """Return the ten digits of a valid NHS number, or None if empty or failing the check digit.
+
+    Spaces and hyphens are ignored ("943 476 5919", "943-476-5919"). Text that is not ten digits
+    after that raises NhsNumberError. Ten digits with a wrong check digit (a mistyped number)
+    return None: the caller keeps the text as data but must not match on it.
+    """
+    digits = "".join(text.split()).replace("-", "")
+    if not digits:
+        return None
+    if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+        raise NhsNumberError(
+            "an NHS number is ten digits, optionally grouped 3-3-4 with spaces or hyphens; "
+            f"got {len(digits)} characters after removing separators"
+        )
+    codes = digits.encode()
+    if _check_digit(codes) != codes[9] - _ZERO:
+        return None
+    return digits

@@ -1,0 +1,295 @@
+"""Tests of the match-key set: one person written differently meets, different people never do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from node.matching.keys import (
+    KEY_CLASSES,
+    KEY_SET_VERSION,
+    Identity,
+    MatchKey,
+    NameForm,
+    Strength,
+    derive_keys,
+    name_forms,
+    query_name_form,
+    split_alias,
+    strongest,
+)
+from node.matching.normalise import DateError
+
+NHS_A = "9434765919"  # valid check digit
+NHS_B = "4010232137"  # valid check digit
+DOB = dt.date(2012, 3, 7)
+
+
+def person(**changes: object) -> Identity:
+    fields: dict[str, object] = {
+        "forenames": "Robert James",
+        "surname": "Smith-Jones",
+        "date_of_birth": "07/03/2012",
+        "postcode": "E8 1AB",
+        "nhs_number": "",
+        "aliases": (),
+    }
+    fields.update(changes)
+    return Identity.from_fields(**fields)  # type: ignore[arg-type]
+
+
+def shared(a: Identity, b: Identity) -> dict[str, Strength]:
+    """The classes of the keys two identities share."""
+    values_b = {key.value for key in derive_keys(b)}
+    return {key.key_class: key.strength for key in derive_keys(a) if key.value in values_b}
+
+
+# --- the same person written differently ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected_class"),
+    [
+        (
+            {"forenames": "ROBERT", "surname": "smith jones", "postcode": "e81ab"},
+            "name_dob_postcode",
+        ),
+        ({"forenames": "Mr Róbert", "surname": "SMITH–JONES"}, "name_dob_postcode"),
+        ({"forenames": "Bob", "date_of_birth": "2012-03-07"}, "name_dob_postcode"),
+        ({"forenames": "Smith-Jones", "surname": "Robert"}, "name_dob_postcode"),
+        ({"date_of_birth": "03/07/2012"}, "name_dob_swapped"),
+        ({"postcode": "N16 7AB"}, "name_dob"),
+        ({"postcode": ""}, "name_dob"),
+        ({"surname": "Jones", "postcode": "N16 7AB"}, "name_dob"),
+        ({"forenames": "Robret", "postcode": "N16 7AB"}, "phonetic_dob"),
+        ({"surname": "Smyth-Jones", "postcode": "N16 7AB"}, "phonetic_dob"),
+        ({"surname": "Simpson"}, "short_name_dob_postcode"),
+        ({"date_of_birth": "07/03/2011"}, "name_birthday_postcode"),
+    ],
+)
+def test_same_person_written_differently_shares_a_key(
+    changes: dict[str, object], expected_class: str
+) -> None:
+    classes = shared(person(), person(**changes))
+    assert expected_class in classes
+    assert classes[expected_class] == KEY_CLASSES[expected_class]
+
+
+def test_case_accents_and_punctuation_give_identical_keys() -> None:
+    plain = person(forenames="Zoe", surname="O'Brien")
+    styled = person(forenames="  ZOË ", surname="o’brien", postcode=" e8  1ab")
+    assert [k.value for k in derive_keys(plain)] == [k.value for k in derive_keys(styled)]
+
+
+def test_swapped_forename_and_surname_give_identical_name_keys() -> None:
+    a = derive_keys(person(forenames="Amara", surname="Okafor"))
+    b = derive_keys(person(forenames="Okafor", surname="Amara"))
+    name_classes = {"name_dob_postcode", "name_dob", "name_dob_swapped", "phonetic_dob"}
+    assert {k.value for k in a if k.key_class in name_classes} == {
+        k.value for k in b if k.key_class in name_classes
+    }
+
+
+def test_nhs_number_links_whatever_the_names() -> None:
+    a = person(nhs_number="943 476 5919")
+    b = person(forenames="Bobby", surname="Jones", postcode="", nhs_number="943-476-5919")
+    assert shared(a, b)["nhs_dob"] is Strength.CERTAIN
+    c = person(forenames="Bobby", surname="Jones", date_of_birth="", nhs_number=NHS_A)
+    assert shared(a, c) == {"nhs": Strength.STRONG}
+
+
+def test_alias_yields_its_own_name_keys() -> None:
+    known = person(forenames="Jane", surname="Smith", aliases=("Jane Jones", "DOE, Janet"))
+    assert "name_dob_postcode" in shared(known, person(forenames="Jane", surname="Jones"))
+    assert "name_dob_postcode" in shared(known, person(forenames="Janet", surname="Doe"))
+    assert not shared(
+        person(forenames="Jane", surname="Smith"), person(forenames="Janet", surname="Doe")
+    )
+
+
+def test_one_word_alias_is_a_forename_known_by() -> None:
+    known = person(forenames="Oluwaseun", surname="Adeyemi", aliases=("Shaun",))
+    assert "name_dob" in shared(known, person(forenames="Shaun", surname="Adeyemi"))
+    assert split_alias("Shaun", "Adeyemi") == ("Shaun", "Adeyemi")
+    assert split_alias("ADEYEMI, Oluwaseun Grace", "x") == ("Oluwaseun Grace", "ADEYEMI")
+    assert split_alias("Mary Ann Smith-Jones", "x") == ("Mary Ann", "Smith-Jones")
+
+
+def test_muhammad_spellings_and_the_given_name_meet() -> None:
+    full = person(forenames="Mohammed Imran", surname="Khan")
+    assert "name_dob_postcode" in shared(full, person(forenames="Muhammad Imran", surname="Khan"))
+    assert "name_dob_postcode" in shared(full, person(forenames="Imran", surname="Khan"))
+
+
+def test_sam_meets_samuel_and_samantha_but_they_never_meet() -> None:
+    sam, samuel, samantha = (person(forenames=n) for n in ("Sam", "Samuel", "Samantha"))
+    assert "name_dob_postcode" in shared(sam, samuel)
+    assert "name_dob_postcode" in shared(sam, samantha)
+    assert not shared(samuel, samantha)
+
+
+# --- different people --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Oliver", "Harry"),
+        ("Amara", "Chidinma"),
+        ("Min-jun", "Min-seo"),
+        ("Mohammed Ali", "Mohammed Imran"),
+        ("Jayden", "Hayden"),
+        ("Samuel", "Samantha"),
+    ],
+)
+def test_twins_share_no_key(first: str, second: str) -> None:
+    twin_a = person(forenames=first, surname="Okafor", nhs_number=NHS_A)
+    twin_b = person(forenames=second, surname="Okafor", nhs_number=NHS_B)
+    assert shared(twin_a, twin_b) == {}
+
+
+def test_twins_recorded_with_names_swapped_share_no_key() -> None:
+    twin_a = person(forenames="Mazur", surname="Jonas")
+    twin_b = person(forenames="Mazur", surname="Aleksandra")
+    assert shared(twin_a, twin_b) == {}
+    thomas = person(forenames="Thomas", surname="Thomas")
+    olivia_swapped = person(forenames="Thomas", surname="Olivia")
+    assert shared(thomas, olivia_swapped) == {}
+
+
+def test_son_named_after_his_father_shares_no_key() -> None:
+    father = person(forenames="Richard", surname="Jones", date_of_birth="10/09/1980")
+    son = person(forenames="Richard", surname="Jones", date_of_birth="29/10/2012")
+    assert shared(father, son) == {}
+
+
+def test_siblings_share_no_key() -> None:
+    a = person(forenames="Mohammed Ali", surname="Khan", date_of_birth="01/02/2010")
+    b = person(forenames="Mohammed Imran", surname="Khan", date_of_birth="05/06/2012")
+    assert shared(a, b) == {}
+
+
+# --- key material, values and missing fields ---------------------------------------------------
+
+
+def test_key_material_is_versioned_and_the_value_is_its_personalised_digest() -> None:
+    keys = derive_keys(person(nhs_number=NHS_A, aliases=("Bobby Smith",)))
+    assert KEY_SET_VERSION == 1
+    assert keys
+    for key in keys:
+        assert key.material.startswith(f"v1|{key.key_class}|".encode())
+        expected = hashlib.blake2b(key.material, digest_size=16, person=b"mash-mk-v1").digest()
+        assert key.value == expected
+        assert len(key.value) == 16
+        assert key.strength is KEY_CLASSES[key.key_class]
+    assert b"v1|nhs_dob|9434765919|2012-03-07" in {k.material for k in keys}
+    assert len({k.value for k in keys}) == len(keys)
+
+
+def test_material_is_never_in_repr() -> None:
+    for key in derive_keys(person(nhs_number=NHS_A)):
+        assert "material" not in repr(key)
+        assert "9434765919" not in repr(key)
+        assert "robert" not in repr(key).lower()
+
+
+def test_fast_built_keys_equal_keys_built_the_ordinary_way() -> None:
+    for key in derive_keys(person(nhs_number=NHS_A)):
+        rebuilt = MatchKey(key.key_class, key.strength, key.value, key.material)
+        assert key == rebuilt
+        assert hash(key) == hash(rebuilt)
+
+
+def classes_of(identity: Identity) -> set[str]:
+    return {key.key_class for key in derive_keys(identity)}
+
+
+def test_every_class_is_produced_from_a_full_record() -> None:
+    assert classes_of(person(nhs_number=NHS_A)) == set(KEY_CLASSES)
+
+
+def test_missing_fields_drop_the_keys_that_need_them() -> None:
+    full = classes_of(person(nhs_number=NHS_A))
+    assert classes_of(person(nhs_number="")) == full - {"nhs", "nhs_dob"}
+    assert classes_of(person(nhs_number=NHS_A, date_of_birth="")) == {"nhs"}
+    assert classes_of(person(nhs_number=NHS_A, postcode="")) == full - {
+        "name_dob_postcode",
+        "short_name_dob_postcode",
+        "name_birthday_postcode",
+    }
+    assert classes_of(person(nhs_number=NHS_A, forenames="")) == {"nhs", "nhs_dob"}
+    assert classes_of(person(nhs_number=NHS_A, forenames="Baby")) == {"nhs", "nhs_dob"}
+    assert classes_of(person(surname="", nhs_number=NHS_A)) == {"nhs", "nhs_dob"}
+    assert classes_of(person(date_of_birth="15/03/2012")) == full - {
+        "nhs",
+        "nhs_dob",
+        "name_dob_swapped",  # day 15 cannot be a month
+    }
+    assert derive_keys(person(forenames="", surname="", date_of_birth="", postcode="")) == []
+
+
+def test_invalid_postcode_and_nhs_number_are_not_used() -> None:
+    identity = person(postcode="not a postcode", nhs_number="943 476 5918")
+    assert identity.postcode is None
+    assert identity.nhs_number is None
+    identity = person(nhs_number="12345")
+    assert identity.nhs_number is None
+
+
+def test_from_fields_takes_dates_and_rejects_unreadable_ones() -> None:
+    assert person(date_of_birth=DOB).date_of_birth == DOB
+    assert person(date_of_birth=dt.datetime(2012, 3, 7, 10, 30)).date_of_birth == DOB
+    assert person(date_of_birth=None).date_of_birth is None
+    with pytest.raises(DateError):
+        person(date_of_birth="31/02/2012")
+
+
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words, words, st.sampled_from([str.upper, str.lower, str.title]), st.sampled_from([" ", "  "])
+)
+def test_keys_ignore_how_names_are_typed(
+    forename: str, surname: str, style: object, space: str
+) -> None:
+    plain = person(forenames=forename, surname=surname)
+    typed = person(forenames=f"{space}{style(forename)}", surname=f"{style(surname)}{space}")  # type: ignore[operator]
+    assert [k.value for k in derive_keys(plain)] == [k.value for k in derive_keys(typed)]
+
+
+# --- strengths and name forms ------------------------------------------------------------------
+
+
+def test_key_class_names_fit_the_match_keys_column() -> None:
+    assert all(0 < len(name) <= 24 for name in KEY_CLASSES)  # match_keys.key_class is String(24)
+
+
+def test_strengths_are_ranked() -> None:
+    assert Strength.CERTAIN.rank > Strength.STRONG.rank > Strength.PROBABLE.rank
+    assert strongest([Strength.PROBABLE, Strength.CERTAIN, Strength.STRONG]) is Strength.CERTAIN
+    assert strongest([Strength.PROBABLE]) is Strength.PROBABLE
+    assert strongest([]) is None
+    assert set(KEY_CLASSES.values()) == set(Strength)
+
+
+def test_name_forms_one_per_name_and_alias() -> None:
+    forms = name_forms(person(forenames="Bob", surname="Smith-Jones", aliases=("Robert Jones",)))
+    assert forms == [
+        NameForm("robert", "smithjones", "R163", "S532", is_alias=False),
+        NameForm("robert", "jones", "R163", "J520", is_alias=True),
+    ]
+
+
+def test_query_name_form_matches_stored_forms() -> None:
+    stored = name_forms(person(forenames="Mohamed", surname="Hussain"))[0]
+    query = query_name_form("muhammad", "HUSSEIN")
+    assert query.forename_norm == stored.forename_norm
+    assert query.surname_phonetic == stored.surname_phonetic
+    assert query.is_alias is False
+    assert query_name_form("", "Smith").forename_phonetic == ""
