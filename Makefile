@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test lint install system-deps bench clean
+
+# Debian packages the tests need: Chromium for the browser tests, poppler-utils to read PDFs.
+SYSTEM_PACKAGES := chromium poppler-utils
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +21,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/mash-node demo --dir demo
 
-## Lint, then every test on SQLite and on PostgreSQL (127.0.0.1:5432).
-test: $(STAMP)
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## Lint, then every test on SQLite and on PostgreSQL (127.0.0.1:5432), browser tests in Chromium.
+test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

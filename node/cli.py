@@ -363,7 +363,16 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from node.demo import run_demo
 
-    return run_demo(Path(args.dir))
+    return run_demo(Path(args.dir), serve=not args.no_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from node.web.serve import run
+
+    config = load_config(args.config)
+    load_keys(config.keys_dir)  # fail early, with the key error, before binding the port
+    run(config, host=args.host, port=args.port)
+    return 0
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -536,9 +545,19 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--seed", type=int, default=1)
     data.set_defaults(run=cmd_demo_data)
 
-    demo = commands.add_parser("demo", help="set up a demo hub node with synthetic data")
+    demo = commands.add_parser(
+        "demo", help="set up a demo hub node with synthetic data and serve it"
+    )
     demo.add_argument("--dir", default="demo")
+    demo.add_argument(
+        "--no-serve", action="store_true", help="set up only; do not start the web UI"
+    )
     demo.set_defaults(run=cmd_demo)
+
+    serve = commands.add_parser("serve", help="serve the web UI (waitress)")
+    serve.add_argument("--host", help="address to listen on (default: web.host)")
+    serve.add_argument("--port", type=int, help="port (default: web.port; 0 picks a free one)")
+    serve.set_defaults(run=cmd_serve)
     return parser
 
 

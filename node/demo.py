@@ -11,13 +11,14 @@ import shlex
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from node import audit, users
 from node.agencies import STANDARD_AGENCIES, sync_agencies
 from node.config import load_config, render_config
 from node.demo_referrals import seed_referrals
 from node.importing.service import import_files
-from node.keys import ensure_keys, load_keys
+from node.keys import NodeKeys, ensure_keys, load_keys
 from node.store.db import make_engine, make_sessionmaker, transaction, upgrade
 from node.store.models import MatchCandidate, PersonRecord, Role, Subject, User
 
@@ -39,12 +40,15 @@ def demo_accounts() -> list[tuple[str, str, Role, str | None]]:
     return accounts
 
 
-def run_demo(directory: Path, households: int = 400) -> int:
+def run_demo(directory: Path, households: int = 400, *, serve: bool = False) -> int:
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     config_path = directory / "node.toml"
     if not config_path.exists():
-        config_path.write_text(render_config(*BOROUGH, list(STANDARD_AGENCIES)), encoding="utf-8")
+        text = render_config(*BOROUGH, list(STANDARD_AGENCIES))
+        # The demo serves plain HTTP on 127.0.0.1; a real node sits behind TLS (secure cookies).
+        text += '\n[web]\nhost = "127.0.0.1"\nport = 8080\nsecure_cookies = false\n'
+        config_path.write_text(text, encoding="utf-8")
     config = load_config(config_path)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     ensure_keys(config.keys_dir)
@@ -52,7 +56,8 @@ def run_demo(directory: Path, households: int = 400) -> int:
     engine = make_engine(config.database_url)
     upgrade(engine)
     sessions = make_sessionmaker(engine)
-    passwords = _passwords(directory / ACCOUNTS_FILE)
+    secrets_file = directory / ACCOUNTS_FILE
+    passwords = _passwords(secrets_file)
 
     with transaction(sessions) as session:
         sync_agencies(session, config.agencies)
@@ -75,6 +80,7 @@ def run_demo(directory: Path, households: int = 400) -> int:
                     agency_code=agency,
                     password=passwords[username],
                 )
+        totp = _totp_secrets(session, keys, secrets_file)
         audit.checkpoint(session, keys)
 
     from node.synthetic.extracts import write_extracts
@@ -114,23 +120,50 @@ def run_demo(directory: Path, households: int = 400) -> int:
             .order_by(func.count(func.distinct(PersonRecord.agency_code)).desc())
             .limit(1)
         ).first()
-    _print_welcome(config_path, records or 0, subjects or 0, candidates or 0, passwords, shared)
+    _print_welcome(
+        config_path, records or 0, subjects or 0, candidates or 0, passwords, totp, shared
+    )
+    if serve:
+        from node.web.serve import run
+
+        print(f"Web UI: http://{config.web.host}:{config.web.port}/  (Ctrl-C to stop)")
+        run(config)
     return 0
+
+
+def _read_accounts(path: Path) -> dict[str, list[str]]:
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if "\t" in line)
+    return {row[0]: row[1:] for row in rows}
+
+
+def _write_accounts(path: Path, accounts: dict[str, list[str]]) -> None:
+    path.touch(mode=0o600)
+    text = "".join("\t".join([user, *values]) + "\n" for user, values in accounts.items())
+    path.write_text(text, encoding="utf-8")
 
 
 def _passwords(path: Path) -> dict[str, str]:
     """The demo accounts' passwords: made once, kept (readable by the owner only) for later runs."""
-    if path.exists():
-        pairs = (
-            line.split("\t")
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if "\t" in line
-        )
-        return {user: password for user, password in pairs}
-    passwords = {username: secrets.token_urlsafe(12) for username, *_ in demo_accounts()}
-    path.touch(mode=0o600)
-    path.write_text("".join(f"{u}\t{p}\n" for u, p in passwords.items()), encoding="utf-8")
-    return passwords
+    accounts = _read_accounts(path)
+    if not accounts:
+        accounts = {username: [secrets.token_urlsafe(12)] for username, *_ in demo_accounts()}
+        _write_accounts(path, accounts)
+    return {user: values[0] for user, values in accounts.items()}
+
+
+def _totp_secrets(session: Session, keys: NodeKeys, path: Path) -> dict[str, str]:
+    """Every demo account is enrolled for TOTP once; the secrets are kept beside the passwords."""
+    from node.web.totp import enrol_totp_for_demo
+
+    accounts = _read_accounts(path)
+    for username, values in accounts.items():
+        if len(values) < 2:
+            values[1:] = [enrol_totp_for_demo(session, keys, username)]
+    _write_accounts(path, accounts)
+    return {user: values[1] for user, values in accounts.items()}
 
 
 def _print_welcome(
@@ -139,6 +172,7 @@ def _print_welcome(
     subjects: int,
     candidates: int,
     passwords: dict[str, str],
+    totp: dict[str, str],
     shared: tuple[str, int] | None,
 ) -> None:
     config = shlex.quote(str(config_path))
@@ -148,9 +182,16 @@ def _print_welcome(
     )
     print(f"{candidates} candidate links for a professional to review. All data is synthetic.")
     print()
-    print("Demo accounts (username / password), also in", config_path.parent / ACCOUNTS_FILE)
+    print(
+        "Demo accounts (username, password, TOTP secret), also in",
+        config_path.parent / ACCOUNTS_FILE,
+    )
     for username, name, role, _agency in demo_accounts():
-        print(f"  {username:<24} {passwords[username]:<20} {role.value}: {name}")
+        print(
+            f"  {username:<22} {passwords[username]:<18} {totp[username]:<34} {role.value}: {name}"
+        )
+    print("Add a TOTP secret to an authenticator app, or get the current code with:")
+    print("  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
     print()
     surname = shared[0] if shared else "Smith"
     print(

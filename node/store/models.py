@@ -109,7 +109,8 @@ class User(Base):
     disabled: Mapped[bool_false]
     # Bumped whenever the user is disabled or signs out everywhere: sessions carry it and die with it.
     session_version: Mapped[int] = mapped_column(default=1)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(128))  # sealed (node.keys)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # refuses a code's reuse
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 

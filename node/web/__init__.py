@@ -1,0 +1,103 @@
+"""The hub node's web UI: `create_app(config)` builds the Flask app that serves one node."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from node.access import AccessDenied
+from node.config import NodeConfig, load_config
+from node.keys import load_keys
+from node.store.db import make_engine, make_sessionmaker
+from node.web.errors import register_error_handlers
+from node.web.permissions import check_permission, handle_access_denied, may_open
+from node.web.security import csp_nonce, install_headers
+from node.web.services import NodeServices, install, node_services
+from node.web.sessions import configure_cookie, current_user, identify_user
+
+CONFIG_ENVIRONMENT = "MASH_NODE_CONFIG"
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
+    """The web app for one node: its store and keys opened once, every page behind a permission
+    check, CSRF protection on every form, and the security headers on every response."""
+    keys = load_keys(config.keys_dir)
+    engine = make_engine(config.database_url)
+    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    app.config.update(
+        TESTING=testing,
+        SECRET_KEY=keys.cookie_secret(),
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        # The Referer check only works when browsers send a Referer; our Referrer-Policy is
+        # no-referrer, so forms rely on the CSRF token and SameSite=Strict cookies instead.
+        WTF_CSRF_SSL_STRICT=False,
+    )
+    install(app, NodeServices(config, engine, make_sessionmaker(engine), keys))
+    configure_cookie(app, config.web)
+    _configure_templates(app)
+    app.before_request(identify_user)  # first, so that even an error page knows who is signed in
+    for extension in (CSRFProtect(), WTFormsHelpers()):
+        extension.init_app(app)
+    app.before_request(check_permission)
+    register_error_handlers(app)
+    app.register_error_handler(AccessDenied, handle_access_denied)
+    install_headers(app, hsts=config.web.secure_cookies)
+    register_blueprints(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per area of the hub's work:
+
+    - `auth`: signing in with a password and a TOTP second factor (set up at first sign-in),
+      and signing out; the only pages open to people who are not signed in.
+    - `home`: the start page, saying who you are and linking the areas your role may use
+      (and the favicon).
+    """
+    from node.web.auth.views import blueprint as auth
+    from node.web.home.views import blueprint as home
+
+    for blueprint in (auth, home):
+        app.register_blueprint(blueprint)
+
+
+def app_from_environment() -> Flask:
+    """The app for the node whose configuration file `$MASH_NODE_CONFIG` names (for WSGI servers)."""
+    path = os.environ.get(CONFIG_ENVIRONMENT)
+    if not path:
+        raise RuntimeError(f"set {CONFIG_ENVIRONMENT} to the node's configuration file")
+    return create_app(load_config(path))
+
+
+def _configure_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+        [
+            PackageLoader("node.web"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.context_processor(_template_context)
+
+
+def _template_context() -> dict[str, Any]:
+    config = node_services().config
+    return {
+        "cspNonce": csp_nonce(),
+        "borough_name": config.borough_name,
+        "service_name": f"{config.borough_name} MASH",
+        "current_user": current_user(),
+        "may_open": may_open,
+    }
