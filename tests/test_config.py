@@ -108,7 +108,7 @@ def test_referral_policy_is_configurable(tmp_path: Path) -> None:
         ('[referrals]\nworking_days = ["someday"]\n', "referrals.working_days"),
         ('[referrals]\nworking_hours = "17:00-09:00"\n', "referrals.working_hours"),
         ('[referrals]\ntimezone = "Mars/Olympus"\n', "referrals.timezone"),
-        ('[web]\nport = 70000\n', "web.port"),
+        ("[web]\nport = 70000\n", "web.port"),
         ('[web]\nsecure_cookies = "no"\n', "web.secure_cookies"),
     ],
 )

@@ -39,7 +39,9 @@ START_TIMEOUT = 20.0
 ACTION_TIMEOUT_MS = 10_000
 
 if not CHROMIUM.exists():
-    raise RuntimeError(f"no Chromium at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
+    raise RuntimeError(
+        f"no Chromium at {CHROMIUM}: `make test` installs it (apt-get install chromium)"
+    )
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright  # noqa: E402
 
