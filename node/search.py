@@ -19,7 +19,7 @@ from node.matching.keys import query_name_form
 from node.matching.nhs import NhsNumberError, normalise_nhs_number
 from node.matching.normalise import DateError, normalise_postcode, parse_date
 from node.store.models import PersonName, PersonRecord
-from node.subjects import live_subject
+from node.subjects import holdings, live_subject
 
 MAX_SUBJECTS = 50
 
@@ -187,13 +187,7 @@ def _name_filter(query: SearchQuery) -> Select[tuple[int]]:
 def _views(session: Session, actor: Actor, subject_ids: list[int]) -> list[SubjectView]:
     if not subject_ids:
         return []
-    holdings: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for subject_id, agency_code in session.execute(
-        select(PersonRecord.subject_id, PersonRecord.agency_code).where(
-            PersonRecord.subject_id.in_(subject_ids)
-        )
-    ):
-        holdings[subject_id][agency_code] += 1
+    counts = holdings(session, subject_ids)
     own: dict[int, list[RecordView]] = defaultdict(list)
     if actor.agency_code and can_read_agency_data(actor, actor.agency_code):
         for record in session.scalars(
@@ -208,7 +202,7 @@ def _views(session: Session, actor: Actor, subject_ids: list[int]) -> list[Subje
             assert record.subject_id is not None
             own[record.subject_id].append(_record_view(record))
     return [
-        SubjectView(sid, dict(sorted(holdings[sid].items())), tuple(own[sid]))
+        SubjectView(sid, dict(sorted(counts[sid].items())), tuple(own[sid]))
         for sid in subject_ids
     ]
 

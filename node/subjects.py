@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from node import audit
@@ -219,6 +219,33 @@ def live_subject(session: Session, subject_id: int) -> Subject:
             raise SubjectError(f"subject {subject_id}: merge history loops")
         seen.add(subject.id)
     return subject
+
+
+def holdings(session: Session, subject_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """How many records each agency holds on each subject (counts only, never content)."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for chunk in chunks(sorted(set(subject_ids)), 900):
+        rows = session.execute(
+            select(PersonRecord.subject_id, PersonRecord.agency_code, func.count())
+            .where(PersonRecord.subject_id.in_(chunk))
+            .group_by(PersonRecord.subject_id, PersonRecord.agency_code)
+        )
+        for subject_id, agency_code, count in rows:
+            counts[subject_id][agency_code] = count
+    return counts
+
+
+def recent_merges(session: Session, actor: Actor, limit: int = 20) -> list[SubjectMerge]:
+    """The latest merges not undone, newest first: the ones a professional may want to undo."""
+    require_link_decision(actor)
+    return list(
+        session.scalars(
+            select(SubjectMerge)
+            .where(SubjectMerge.undone_at.is_(None))
+            .order_by(SubjectMerge.merged_at.desc(), SubjectMerge.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def list_candidates(

@@ -22,7 +22,7 @@ from node.referrals.research import (
     set_release,
 )
 from node.referrals.triage import queue, record_lawful_basis, set_rag, withdraw_consent
-from node.referrals.view import view_referral
+from node.referrals.view import actions, agency_names, view_referral
 from node.search import SearchQuery, search
 from node.store.models import (
     AuditEntry,
@@ -286,3 +286,42 @@ def test_queue_orders_by_time_left_and_flags_breaches(hub: Session, policy) -> N
     later = queue(hub, MANAGER, policy, now=RECEIVED + dt.timedelta(hours=5))
     assert later[1].clock.breached
     assert [e.referral.id for e in queue(hub, POLICE, policy, now=now)] == [red.id, green.id]
+
+
+def test_pages_are_offered_only_the_steps_the_services_allow(hub: Session, policy) -> None:
+    referral = contact(hub, policy)
+    untriaged = actions(MANAGER, view_referral(hub, MANAGER, referral.id))
+    assert (untriaged.rate, untriaged.decide, untriaged.product) == (True, False, False)
+    set_rag(hub, MANAGER, referral.id, Rag.RED, "injuries", policy)
+    manager = actions(MANAGER, view_referral(hub, MANAGER, referral.id))
+    police = actions(POLICE, view_referral(hub, POLICE, referral.id))
+    assert (manager.rate, manager.decide, manager.research) == (True, True, False)
+    assert (police.rate, police.decide, police.research) == (False, False, True)
+    assert not manager.record_basis and not police.withdraw_consent  # a child: no consent step
+    record_decision(hub, MANAGER, referral.id, Outcome.NO_FURTHER_ACTION, "No concerns found")
+    decided = actions(MANAGER, view_referral(hub, MANAGER, referral.id))
+    assert (decided.rate, decided.decide, decided.product) == (False, False, True)
+
+
+def test_an_adults_consent_steps_follow_the_consent_in_force(hub: Session, policy) -> None:
+    adult = PersonDetails(surname="Jones", forenames="Mary", date_of_birth=dt.date(1950, 5, 5))
+    referral = contact(
+        hub, policy, pathway=Pathway.ADULT, people=(adult,), categories=("self-neglect",)
+    )
+    set_rag(hub, MANAGER, referral.id, Rag.AMBER, "self-neglect", policy)
+    before = actions(MANAGER, view_referral(hub, MANAGER, referral.id))
+    assert before.record_basis and not before.withdraw_consent
+    record_lawful_basis(hub, MANAGER, referral.id, "consent", "", "")
+    assert actions(HEALTH, view_referral(hub, HEALTH, referral.id)).withdraw_consent
+    withdraw_consent(hub, HEALTH, referral.id, "Told the GP on 24 Nov")
+    assert not actions(MANAGER, view_referral(hub, MANAGER, referral.id)).withdraw_consent
+    assert next(iter(agency_names(hub))) == "adult-social-care"  # by name: Adult social care first
+
+
+def test_own_items_carry_the_agencys_item_reference(hub: Session, policy) -> None:
+    (found,) = search(hub, MANAGER, SearchQuery(surname="Smith"), "intake").subjects
+    child = PersonDetails(**{**CHILD.__dict__, "subject_id": found.subject_id})
+    referral = contact(hub, policy, people=(child,))
+    set_rag(hub, MANAGER, referral.id, Rag.GREEN, "low", policy)
+    (own,) = own_items_for_referral(hub, POLICE, referral.id)
+    assert (own.record_ref, own.item_ref) == ("P1", "CAD-7")

@@ -167,6 +167,7 @@ class OwnItem:
     category: str
     summary: str
     sensitivity: str
+    item_ref: str = ""  # the agency's own reference of the item (e.g. a police CAD number)
 
 
 def own_items_for_referral(session: Session, actor: Actor, referral_id: int) -> list[OwnItem]:
@@ -201,6 +202,7 @@ def own_items_for_referral(session: Session, actor: Actor, referral_id: int) -> 
             item.category,
             item.summary,
             item.sensitivity,
+            item.item_ref,
         )
         for item, record in rows
     ]

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import audit
-from node.access import Actor
+from node.access import AccessDenied, Actor, require_manager, require_role
 from node.referrals.common import open_referral
 from node.referrals.research import release_blocked
 from node.referrals.triage import basis_in_force
 from node.store.models import (
+    Agency,
     Contribution,
     Decision,
     Intervention,
     LawfulBasisRecord,
+    Pathway,
     RagChange,
     Referral,
     ReferralEvent,
+    ReferralStatus,
     ResearchTask,
+    Role,
 )
 
 
@@ -66,3 +71,50 @@ def view_referral(session: Session, actor: Actor, referral_id: int) -> ReferralV
         purpose=referral.reference,
     )
     return view
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What the actor may do on a referral as it stands: pages offer only these steps (and the
+    services still check each one when it is taken)."""
+
+    rate: bool  # set or review the RAG rating
+    record_basis: bool  # adults: record consent or another lawful basis
+    withdraw_consent: bool
+    research: bool  # the actor's agency works the referral: research, contribute, release
+    decide: bool
+    product: bool  # the information product can be issued
+
+
+def actions(actor: Actor, view: ReferralView) -> Actions:
+    """The steps open to `actor` on the referral `view` shows, by the same rules the services use."""
+    referral = view.referral
+    open_ = referral.status is not ReferralStatus.DECIDED
+    manager = _passes(require_manager, actor)
+    consent_in_force = any(b.kind == "consent" and b.withdrawn_at is None for b in view.bases)
+    return Actions(
+        rate=manager and open_,
+        record_basis=manager and referral.pathway is Pathway.ADULT,
+        withdraw_consent=consent_in_force
+        and _passes(require_role, actor, Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL),
+        research=actor.role is Role.AGENCY_PROFESSIONAL
+        and any(task.agency_code == actor.agency_code for task in view.tasks),
+        decide=manager and open_ and referral.rag is not None,
+        product=view.decision is not None,
+    )
+
+
+def _passes(check: Callable[..., None], *args: object) -> bool:
+    try:
+        check(*args)
+    except AccessDenied:
+        return False
+    return True
+
+
+def agency_names(session: Session, *, active_only: bool = False) -> dict[str, str]:
+    """The hub's agencies, code to name, in name order (not personal data: no audit)."""
+    statement = select(Agency.code, Agency.name).order_by(Agency.name)
+    if active_only:
+        statement = statement.where(Agency.active)
+    return {code: name for code, name in session.execute(statement)}

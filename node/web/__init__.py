@@ -59,11 +59,24 @@ def register_blueprints(app: Flask) -> None:
       and signing out; the only pages open to people who are not signed in.
     - `home`: the start page, saying who you are and linking the areas your role may use
       (and the favicon).
+    - `search`: finding people in the hub's records and viewing one, with a purpose, audited:
+      your agency's records in full, other agencies' only as counts.
+    - `subjects`: reviewing candidate links between subjects (confirm, reject) and undoing merges.
+    - `referrals`: the front door: the queue by time left, recording a contact (its people linked
+      to their hub subjects), and the referral page with triage, lawful basis, decision, timeline.
+    - `research`: an agency professional's research: their agency's tasks, its records on a
+      referral's people, contributions, and the release decision on each item.
+    - `product`: the information product of a decided referral, as a page and a PDF (audited).
     """
     from node.web.auth.views import blueprint as auth
     from node.web.home.views import blueprint as home
+    from node.web.product.views import blueprint as product
+    from node.web.referrals.views import blueprint as referrals
+    from node.web.research.views import blueprint as research
+    from node.web.search.views import blueprint as search
+    from node.web.subjects.views import blueprint as subjects
 
-    for blueprint in (auth, home):
+    for blueprint in (auth, home, search, subjects, referrals, research, product):
         app.register_blueprint(blueprint)
 
 

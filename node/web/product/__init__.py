@@ -1,0 +1,1 @@
+"""The information product of a decided referral, as a page and as a PDF."""

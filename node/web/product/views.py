@@ -1,0 +1,81 @@
+"""The information product of a decided referral: the page, and the same page as a PDF.
+
+Both come from `information_product`, which holds released items only and a signpost for every
+held or signposted one, and audits each generation. The PDF is sent as a download, never cached.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from node.access import Actor
+from node.referrals.common import ReferralError
+from node.referrals.intake import CONCERN_CATEGORIES
+from node.referrals.outcome import InformationProduct, information_product
+from node.store.models import Role
+from node.web.permissions import roles
+from node.web.product.pdf import render_pdf
+from node.web.referrals.display import install_filters
+from node.web.referrals.refusals import sentence
+from node.web.services import node_services, unit_of_work
+from node.web.sessions import current_user
+
+blueprint = Blueprint("product", __name__, template_folder="templates")
+install_filters(blueprint)
+
+HUB = (Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
+
+
+@blueprint.get("/referrals/<int:referral_id>/information-product")
+@roles(*HUB)
+def show(referral_id: int) -> ResponseReturnValue:
+    product = _generate(referral_id)
+    if product is None:
+        return redirect(url_for("referrals.show", referral_id=referral_id))
+    return render_template(
+        "product/show.html", product=product, referral_id=referral_id, pdf=False, **_labels()
+    )
+
+
+@blueprint.get("/referrals/<int:referral_id>/information-product.pdf")
+@roles(*HUB)
+def pdf(referral_id: int) -> ResponseReturnValue:
+    product = _generate(referral_id)
+    if product is None:
+        return redirect(url_for("referrals.show", referral_id=referral_id))
+    html = render_template(
+        "product/show.html", product=product, referral_id=referral_id, pdf=True, **_labels()
+    )
+    response = make_response(render_pdf(html, Path(current_app.static_folder or "static")))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="information-product-{product.reference}.pdf"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _generate(referral_id: int) -> InformationProduct | None:
+    """The product (its generation audited), or None with the reason flashed."""
+    try:
+        with unit_of_work() as db:
+            return information_product(
+                db, _actor(), referral_id, node_services().config.borough_name
+            )
+    except ReferralError as exc:
+        flash(sentence(str(exc)))
+        return None
+
+
+def _labels() -> dict[str, object]:
+    return {"categories": CONCERN_CATEGORIES}
+
+
+def _actor() -> Actor:
+    user = current_user()
+    if user is None:  # check_permission lets no one here unsigned
+        raise RuntimeError("the information product was reached without a signed-in user")
+    return user.actor

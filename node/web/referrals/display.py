@@ -1,0 +1,76 @@
+"""How the front-door pages show times, dates, deadlines and free text (Jinja filters).
+
+Times are stored in UTC and shown in the hub's time zone (the referral policy's), since that is
+the clock the hub's deadlines run on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint
+from markupsafe import Markup, escape
+
+from node.referrals.deadlines import Clock, describe_remaining
+from node.web.services import node_services
+
+
+def hub_time(value: dt.datetime | None) -> str:
+    """'23 November 2026 at 10:00', in the hub's time zone."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(node_services().config.referrals.timezone))
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+def hub_time_short(value: dt.datetime | None) -> str:
+    """'25 Nov 2026, 18:31', in the hub's time zone: for tables."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(node_services().config.referrals.timezone))
+    return f"{local.day} {local:%b %Y}, {local:%H:%M}"
+
+
+def hub_date(value: dt.date | None) -> str:
+    """'14 March 2015'."""
+    return f"{value.day} {value:%B %Y}" if value is not None else ""
+
+
+def iso(value: dt.datetime | dt.date | None) -> str:
+    """The machine-readable form for a `<time datetime>` attribute or a sort key."""
+    return value.isoformat() if value is not None else ""
+
+
+def time_left(clock: Clock | None) -> str:
+    """'3 hours 20 minutes left', 'Overdue by 5 minutes', or '' before a rating."""
+    return describe_remaining(clock.remaining) if clock is not None else ""
+
+
+def paragraphs(text: str) -> Markup:
+    """Free text as paragraphs (blank lines) and line breaks, escaped."""
+    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
+    return Markup("").join(
+        Markup('<p class="govuk-body">{}</p>').format(
+            Markup("<br>").join(escape(line) for line in block.split("\n"))
+        )
+        for block in blocks
+        if block
+    )
+
+
+FILTERS = {
+    "hub_time": hub_time,
+    "hub_time_short": hub_time_short,
+    "hub_date": hub_date,
+    "iso": iso,
+    "time_left": time_left,
+    "paragraphs": paragraphs,
+}
+
+
+def install_filters(blueprint: Blueprint) -> None:
+    """Give the app these filters when `blueprint` is registered (each front-door blueprint does,
+    so any one of them works alone)."""
+    for name, function in FILTERS.items():
+        blueprint.add_app_template_filter(function, name)

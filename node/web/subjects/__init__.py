@@ -1,0 +1,1 @@
+"""Reviewing candidate links between subjects: confirm (merge), reject, and undo a merge."""
