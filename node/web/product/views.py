@@ -19,7 +19,7 @@ from node.store.models import Role
 from node.web.permissions import roles
 from node.web.product.pdf import render_pdf
 from node.web.referrals.display import install_filters
-from node.web.referrals.refusals import sentence
+from node.web.refusals import sentence
 from node.web.services import node_services, unit_of_work
 from node.web.sessions import current_user
 

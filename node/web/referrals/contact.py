@@ -28,7 +28,7 @@ from node.search import SearchError, SearchQuery, SubjectView, search
 from node.store.models import Pathway
 from node.web.referrals.display import hub_date
 from node.web.referrals.forms import NEW_PERSON, ContactForm, PersonForm, options
-from node.web.referrals.refusals import show_refusal
+from node.web.refusals import show_refusal
 
 PURPOSE = "Recording a new contact: finding existing records of the people named"
 

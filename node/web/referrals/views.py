@@ -34,7 +34,7 @@ from node.web.referrals.forms import (
     WithdrawConsentForm,
     agency_choices,
 )
-from node.web.referrals.refusals import error_summary, show_refusal
+from node.web.refusals import error_summary, show_refusal
 from node.web.services import node_services, unit_of_work
 from node.web.sessions import current_user
 

@@ -27,7 +27,7 @@ from node.referrals.view import agency_names, view_referral
 from node.store.models import ReleaseState, Role
 from node.web.permissions import roles
 from node.web.referrals.display import install_filters
-from node.web.referrals.refusals import error_summary, show_refusal
+from node.web.refusals import error_summary, show_refusal
 from node.web.research.forms import (
     OTHER_BASIS,
     AddItemForm,

@@ -200,17 +200,5 @@ class PurposeForm(FlaskForm):
     purpose = _purpose()
 
 
-def error_summary(form: FlaskForm, general_anchor: str) -> list[dict[str, str]]:
-    """The GOV.UK error summary's list: each field's first error, linked to the field (a date
-    to its first wrong box), then the form's own errors, linked to `general_anchor`."""
-    found = []
-    for field in form:
-        if field.errors:
-            anchor = field.anchor if isinstance(field, DateOfBirthField) else field.id
-            found.append({"text": str(field.errors[0]), "href": f"#{anchor}"})
-    found += [{"text": message, "href": f"#{general_anchor}"} for message in form.form_errors]
-    return found
-
-
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]

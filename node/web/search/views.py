@@ -17,7 +17,8 @@ from node.search import SearchError, SearchResults, SubjectView, search, view_su
 from node.store.models import Role
 from node.subjects import SubjectError
 from node.web.permissions import roles
-from node.web.search.forms import PurposeForm, SearchForm, error_summary
+from node.web.refusals import error_summary
+from node.web.search.forms import PurposeForm, SearchForm
 from node.web.search.present import SubjectCard, agency_directory, subject_card
 from node.web.services import node_services, unit_of_work
 from node.web.sessions import current_user

@@ -14,7 +14,7 @@ from node.access import Actor
 from node.store.models import Role
 from node.subjects import SubjectError, confirm_candidate, reject_candidate, unmerge
 from node.web.permissions import roles
-from node.web.search.forms import error_summary
+from node.web.refusals import error_summary
 from node.web.search.present import agency_directory
 from node.web.services import node_services, unit_of_work
 from node.web.sessions import current_user

@@ -82,7 +82,8 @@ def error_summary(form: BaseForm, anchor: str) -> list[dict[str, str]]:
     """The error summary's entries: each field's first error, linking to what the user must
     change (the first radio or checkbox, the day of a date); the form's own errors link to
     `anchor`, the form's heading."""
-    entries = [{"text": text, "href": f"#{anchor}"} for text in form_errors(form)]
+    general = [*form_errors(form), *getattr(form, "form_errors", [])]
+    entries = [{"text": text, "href": f"#{anchor}"} for text in general]
     for field in _fields(form):
         if field.errors and field.short_name != "csrf_token":
             entries.append({"text": str(field.errors[0]), "href": f"#{target_id(field)}"})
@@ -91,6 +92,9 @@ def error_summary(form: BaseForm, anchor: str) -> list[dict[str, str]]:
 
 def target_id(field: Field) -> str:
     """The id of the element an error summary entry should move the focus to."""
+    anchor = getattr(field, "anchor", None)
+    if isinstance(anchor, str):
+        return anchor  # a field that knows its own target (a date: its first wrong box)
     if isinstance(field, RadioField | SelectMultipleField):
         return field.name  # the GOV.UK macros give the first item the bare name as its id
     if getattr(field, "is_date_input", False):
