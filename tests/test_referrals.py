@@ -325,3 +325,28 @@ def test_own_items_carry_the_agencys_item_reference(hub: Session, policy) -> Non
     set_rag(hub, MANAGER, referral.id, Rag.GREEN, "low", policy)
     (own,) = own_items_for_referral(hub, POLICE, referral.id)
     assert (own.record_ref, own.item_ref) == ("P1", "CAD-7")
+
+
+def test_a_release_named_through_another_referral_is_refused(hub: Session, policy) -> None:
+    first, second = contact(hub, policy), contact(hub, policy)
+    set_rag(hub, MANAGER, first.id, Rag.RED, "injuries", policy)
+    set_rag(hub, MANAGER, second.id, Rag.GREEN, "low", policy)
+    item = add_contribution(hub, POLICE, first.id, title="Incident", content="Attended")
+    with pytest.raises(ReferralError, match="no such item on this referral"):
+        set_release(hub, POLICE, item.id, ReleaseState.SIGNPOSTED, "x", referral_id=second.id)
+    assert item.release_state is ReleaseState.HELD
+    set_release(hub, POLICE, item.id, ReleaseState.SIGNPOSTED, "ask us", referral_id=first.id)
+    assert item.release_state is ReleaseState.SIGNPOSTED
+
+
+def test_another_agency_item_is_refused_even_when_research_is_closed(hub: Session, policy) -> None:
+    (found,) = search(hub, MANAGER, SearchQuery(surname="Smith"), "intake").subjects
+    child = PersonDetails(**{**CHILD.__dict__, "subject_id": found.subject_id})
+    referral = contact(hub, policy, people=(child,))
+    set_rag(hub, MANAGER, referral.id, Rag.GREEN, "low", policy)
+    (police_own,) = own_items_for_referral(hub, POLICE, referral.id)
+    record_decision(hub, MANAGER, referral.id, Outcome.NO_FURTHER_ACTION, "Nothing to do")
+    with pytest.raises(AccessDenied):  # the firewall answers before "research is not open"
+        add_contribution(hub, HEALTH, referral.id, source_item_id=police_own.item_id)
+    with pytest.raises(ReferralError, match="research is not open"):
+        add_contribution(hub, POLICE, referral.id, source_item_id=police_own.item_id)

@@ -44,12 +44,10 @@ def add_contribution(
     referral = open_referral(session, actor, referral_id)
     if actor.role is not Role.AGENCY_PROFESSIONAL or actor.agency_code is None:
         raise AccessDenied(f"{actor.label} may not contribute: only agency professionals research")
+    item = _own_item(session, actor, source_item_id)  # the firewall before the referral's state
     if referral.status is not ReferralStatus.IN_RESEARCH:
         raise ReferralError(f"{referral.reference}: research is not open ({referral.status.value})")
-    if source_item_id is not None:
-        item = session.get(InformationItem, source_item_id)
-        if item is None or not can_read_agency_data(actor, item.agency_code):
-            raise AccessDenied(f"{actor.label} may contribute only their own agency's records")
+    if item is not None:
         title = title.strip() or f"{item.category}: {item.summary}"
         content = content.strip() or "\n\n".join(
             part for part in (f"{item.occurred_on:%d %B %Y}: {item.summary}", item.detail) if part
@@ -77,6 +75,17 @@ def add_contribution(
     return contribution
 
 
+def _own_item(session: Session, actor: Actor, item_id: int | None) -> InformationItem | None:
+    """The actor's own agency's item to contribute (None for a written note); an attempt on
+    another agency's records is refused, whatever the state of the referral."""
+    if item_id is None:
+        return None
+    item = session.get(InformationItem, item_id)
+    if item is None or not can_read_agency_data(actor, item.agency_code):
+        raise AccessDenied(f"{actor.label} may contribute only their own agency's records")
+    return item
+
+
 def set_release(
     session: Session,
     actor: Actor,
@@ -84,11 +93,16 @@ def set_release(
     state: ReleaseState,
     reason: str,
     lawful_basis: str = "",
+    *,
+    referral_id: int | None = None,
 ) -> Contribution:
-    """The owning agency decides whether its item leaves the hub. Audited with its reason."""
+    """The owning agency decides whether its item leaves the hub. Audited with its reason.
+
+    `referral_id`, when given (a page's URL names it), is the referral the item must be on.
+    """
     contribution = session.get(Contribution, contribution_id)
-    if contribution is None:
-        raise ReferralError(f"contribution {contribution_id}: no such item")
+    if contribution is None or referral_id not in (None, contribution.referral_id):
+        raise ReferralError(f"contribution {contribution_id}: no such item on this referral")
     referral = open_referral(session, actor, contribution.referral_id)
     require_release_decision(actor, contribution.agency_code)
     if state is not ReleaseState.HELD:

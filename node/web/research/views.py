@@ -120,6 +120,7 @@ def release(referral_id: int, contribution_id: int) -> ResponseReturnValue:
                     state,
                     form.reason.data or "",
                     form.chosen_basis(),
+                    referral_id=referral_id,
                 )
         except ReferralError as exc:
             aliases = (
