@@ -258,3 +258,14 @@ def test_only_administrators_import(hub: Session, tmp_path: Path) -> None:
 def test_unknown_agency_is_refused(hub: Session, tmp_path: Path) -> None:
     with pytest.raises(ImportRefused, match="1 problem"):
         import_files(hub, ADMIN, "fire-brigade", [write_csv(tmp_path / "p.csv", PEOPLE)])
+
+
+def test_control_characters_are_refused_but_tabs_and_newlines_kept(
+    hub: Session, tmp_path: Path
+) -> None:
+    rows = [dict(PEOPLE[0], address="Flat 1\nHigh Street\t"), dict(PEOPLE[1], surname="Be\x07gum")]
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [write_jsonl(tmp_path / "p.jsonl", rows)])
+    assert [(e.line, e.field, e.reason) for e in caught.value.errors] == [
+        (2, "surname", "contains control characters")
+    ]

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ _LIMITS = {
     "detail": 20_000,
 }
 _EXTRA_LIMIT = 1_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 
@@ -330,7 +332,7 @@ def _strings(
         limit = _LIMITS.get(name)
         if limit and len(text) > limit:
             errors.append((name, f"longer than {limit} characters"))
-        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
+        if _CONTROL.search(text):
             errors.append((name, "contains control characters"))
         values[name] = text
     return values

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, LargeBinary, Table, text
 
 
 def insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
@@ -24,7 +24,12 @@ def converter(
     conn: Connection, table: Table, columns: Sequence[str]
 ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """A function turning Python values into what the driver takes for these columns."""
-    processors = [table.c[name].type._cached_bind_processor(conn.dialect) for name in columns]
+    processors = [
+        None
+        if isinstance(table.c[name].type, LargeBinary)  # drivers take bytes as they are
+        else table.c[name].type._cached_bind_processor(conn.dialect)
+        for name in columns
+    ]
     active = [(i, p) for i, p in enumerate(processors) if p is not None]
     if not active:
         return tuple
