@@ -100,6 +100,9 @@ def start(db: Session, user: User, now: dt.datetime) -> str:
     return token
 
 
+LAST_SEEN_STEP = dt.timedelta(minutes=1)
+
+
 def resume(db: Session, token: str, web: WebSettings, now: dt.datetime) -> SignedInUser:
     """The user behind a session token, marking the session used; raise SessionEnded if it is
     not valid (and end it on the server, so it stays ended)."""
@@ -119,8 +122,11 @@ def resume(db: Session, token: str, web: WebSettings, now: dt.datetime) -> Signe
         web_session.ended_at = now
         db.flush()
         raise SessionEnded(reason)
-    web_session.last_seen_at = now
-    db.flush()
+    if now - web_session.last_seen_at >= LAST_SEEN_STEP:
+        # Written at most once a minute: a write (and its fsync) per request would queue every
+        # request behind SQLite's one writer. A session may so end up to a minute early, never late.
+        web_session.last_seen_at = now
+        db.flush()
     return SignedInUser(
         session_id=web_session.id,
         user_id=user.id,
