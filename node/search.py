@@ -190,20 +190,27 @@ def _views(session: Session, actor: Actor, subject_ids: list[int]) -> list[Subje
     counts = holdings(session, subject_ids)
     own: dict[int, list[RecordView]] = defaultdict(list)
     if actor.agency_code and can_read_agency_data(actor, actor.agency_code):
+        # Find the subjects' records through the subject index first: filtering on the agency in
+        # the same query lets the planner walk the agency's whole (agency, record id) index.
+        own_ids = [
+            record_id
+            for record_id, agency in session.execute(
+                select(PersonRecord.id, PersonRecord.agency_code).where(
+                    PersonRecord.subject_id.in_(subject_ids)
+                )
+            )
+            if agency == actor.agency_code
+        ]
         for record in session.scalars(
             select(PersonRecord)
             .options(selectinload(PersonRecord.items))
-            .where(
-                PersonRecord.subject_id.in_(subject_ids),
-                PersonRecord.agency_code == actor.agency_code,
-            )
+            .where(PersonRecord.id.in_(own_ids))
             .order_by(PersonRecord.agency_record_id)
         ):
             assert record.subject_id is not None
             own[record.subject_id].append(_record_view(record))
     return [
-        SubjectView(sid, dict(sorted(counts[sid].items())), tuple(own[sid]))
-        for sid in subject_ids
+        SubjectView(sid, dict(sorted(counts[sid].items())), tuple(own[sid])) for sid in subject_ids
     ]
 
 
