@@ -1,0 +1,526 @@
+"""Import throughput: one agency extract imported as the CLI does it, against bare sqlite3 writes.
+
+Run: .venv/bin/python -m bench.import_throughput [--sizes 100000,1000000] [--backends sqlite,postgresql]
+
+For each size and backend a child process (spawn) creates a fresh store, runs the migrations,
+syncs the standard agencies and imports bench/out/persons-<size>.csv in one transaction as a
+node administrator, with the audit checkpoint the CLI signs before it commits. The time is that
+transaction end to end (read, validate, normalise, match keys, linking, writes, commit); the peak
+memory is the child's own maximum resident set. Two baselines run on the same file: bare sqlite3
+executemany of the raw columns, and of the rows the import writes (computed outside the clock).
+
+The other benchmarks use this module's helpers: machine description, table, child processes,
+stores and CLI-like imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import secrets
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+OUT = Path(__file__).resolve().parent / "out"
+KEYS = OUT / "keys"
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+BOROUGH = "hackney"
+AS_OF = dt.date(2026, 1, 1)  # the synthetic data's "today", fixed so a seed gives the same files
+AGENCY = "health"
+TARGET_RECORDS_PER_SECOND = 20_000
+TARGET_BASELINE_SHARE = 1 / 3
+TARGET_PEAK_MB_AT_1M = 500
+DEFAULT_TIMEOUT = 1_500
+BATCH = 2_000
+PERSON_COLUMNS = (
+    "record_id",
+    "forenames",
+    "surname",
+    "date_of_birth",
+    "gender",
+    "address",
+    "postcode",
+    "nhs_number",
+)
+# Backends: the node as it is on each store, and (opt-in) PostgreSQL with psycopg's automatic
+# server-side prepared statements off, through make_engine's engine options: the fix proposed for
+# the linking query's stale generic plan (see bench/README.md).
+BACKENDS: dict[str, dict[str, Any]] = {
+    "sqlite": {},
+    "postgresql": {},
+    "postgresql-noprepare": {"connect_args": {"prepare_threshold": None}},
+}
+
+T = TypeVar("T")
+
+
+class ChildTimedOut(Exception):
+    """A measured child process ran past its time limit and was stopped."""
+
+
+# --- the extract --------------------------------------------------------------------------------
+
+
+def write_persons_csv(path: Path, count: int, seed: int = 1) -> Path:
+    """Write (once) a persons file of `count` records of one agency; reuse it if present.
+
+    The rows come from node.synthetic.extracts.iter_person_rows: distinct people, every field
+    filled, valid NHS numbers, no faults (the fast generator meant for benchmarks).
+    """
+    from node.synthetic.extracts import iter_person_rows
+
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=PERSON_COLUMNS)
+        writer.writeheader()
+        writer.writerows(iter_person_rows(BOROUGH, count, seed, as_of=AS_OF))
+    partial.replace(path)
+    return path
+
+
+# --- shared by the benchmarks -------------------------------------------------------------------
+
+
+def machine_lines() -> list[str]:
+    """The machine and the moment, as printed above every benchmark's figures."""
+    return [
+        f"date:      {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"platform:  {platform.platform()}",
+        f"processor: {_proc_field('/proc/cpuinfo', 'model name') or platform.processor()}",
+        f"cpus:      {os.cpu_count()}",
+        f"memory:    {int(_proc_field('/proc/meminfo', 'MemTotal').split()[0]) / 2**20:.1f} GiB",
+        f"python:    {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
+        f"load:      {', '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min, at start)",
+    ]
+
+
+def _proc_field(path: str, name: str) -> str:
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(name):
+            return line.split(":", 1)[1].strip()
+    return "0 kB"
+
+
+def format_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A plain-text table; ints get thousands separators, floats one decimal."""
+    cells = [list(header)] + [[_cell(value) for value in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells[1:]:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def run_in_child(function: Callable[..., T], *args: object, timeout: float | None = None) -> T:
+    """Run function(*args) in a fresh spawned process; raise ChildTimedOut past timeout s."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:  # leaving the block terminates the worker, finished or not
+        pending = pool.apply_async(function, args)
+        try:
+            return pending.get(timeout)
+        except multiprocessing.TimeoutError:
+            raise ChildTimedOut(f"stopped after {timeout:.0f} s") from None
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set so far, in MB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A fresh PostgreSQL database on the bench server, dropped afterwards; yields its URL."""
+    import psycopg
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def store_url(backend: str, name: str) -> Iterator[str]:
+    """A fresh store for a backend: a SQLite file bench/out/<name>.sqlite (kept afterwards for
+    inspection and reuse) or a PostgreSQL database (dropped afterwards)."""
+    if backend == "sqlite":
+        path = OUT / f"{name}.sqlite"
+        remove_sqlite(path)
+        yield f"sqlite:///{path}"
+    elif backend.startswith("postgresql"):
+        with postgres_database("mash_bench") as url:
+            yield url
+    else:
+        raise SystemExit(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+
+
+def remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def setup_store(url: str, engine_options: dict[str, Any] | None = None) -> None:
+    """Bring the store at url to the newest schema and sync the standard agencies; keys in KEYS."""
+    from node.agencies import STANDARD_AGENCIES, sync_agencies
+    from node.keys import ensure_keys
+    from node.store.db import make_engine, make_sessionmaker, transaction, upgrade
+
+    ensure_keys(KEYS)
+    engine = make_engine(url, **(engine_options or {}))
+    upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as session:
+        sync_agencies(session, list(STANDARD_AGENCIES.values()))
+    engine.dispose()
+
+
+def import_as_cli(
+    url: str, agency: str, paths: Sequence[Path], engine_options: dict[str, Any] | None = None
+) -> tuple[int, str]:
+    """Import files as `mash-node import` does: one transaction, signed checkpoint, commit.
+
+    Returns the person records written and a one-line summary (counts only, no personal data).
+    """
+    from node import audit
+    from node.access import Actor
+    from node.importing.service import import_files
+    from node.keys import load_keys
+    from node.store.db import make_engine, make_sessionmaker, transaction
+    from node.store.models import Role
+
+    engine = make_engine(url, **(engine_options or {}))
+    keys = load_keys(KEYS)
+    admin = Actor("bench-admin", Role.NODE_ADMIN)
+    with transaction(make_sessionmaker(engine)) as session:
+        result = import_files(session, admin, agency, list(paths))
+        audit.checkpoint(session, keys)
+    engine.dispose()
+    persons = sum(f.inserted + f.updated for f in result.files if f.kind == "persons")
+    items = sum(f.inserted + f.updated for f in result.files if f.kind == "items")
+    link = result.linking
+    summary = (
+        f"{link.subjects_created:,} new subjects, {link.records_linked:,} linked, "
+        f"{link.candidates_raised:,} candidates" + (f", {items:,} items" if items else "")
+    )
+    return persons, summary
+
+
+# --- the measured runs (each in a child process) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One timed run: how many records in how long, and the child's peak memory."""
+
+    label: str
+    records: int
+    seconds: float
+    peak_mb: float
+    note: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.records / self.seconds
+
+
+def measure_import(url: str, backend: str, path: Path, profile_to: Path | None) -> Measured:
+    """Child: set up the fresh store at url, then time one import end to end."""
+    options = BACKENDS[backend]
+    setup_store(url, options)
+    start = time.perf_counter()
+    if profile_to is None:
+        records, summary = import_as_cli(url, AGENCY, [path], options)
+    else:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        records, summary = profiler.runcall(import_as_cli, url, AGENCY, [path], options)
+        profiler.dump_stats(profile_to)
+    seconds = time.perf_counter() - start
+    return Measured(f"import, {backend}", records, seconds, peak_rss_mb(), summary)
+
+
+_PERSON_SQL = (
+    "INSERT INTO person_records (id, agency_code, agency_record_id, subject_id, forenames, "
+    "surname, aliases, date_of_birth, gender, address, postcode, nhs_number, extra, postcode_norm, "
+    "nhs_number_norm, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_NAME_SQL = (
+    "INSERT INTO person_names (record_id, forename_norm, surname_norm, forename_phonetic, "
+    "surname_phonetic, is_alias) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_KEY_SQL = "INSERT INTO match_keys (key_value, record_id, key_class) VALUES (?, ?, ?)"
+
+
+def measure_bare_rows(csv_path: Path, db_path: Path) -> Measured:
+    """Child: the raw person columns as text, csv.reader to executemany, one transaction."""
+    conn = _bare_store(db_path, ["person_records"])
+    now = str(dt.datetime.now(dt.UTC))
+    start = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        at = [header.index(name) for name in PERSON_COLUMNS]
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            for number, values in enumerate(reader, start=1):
+                rid, fore, sur, born, gender, address, postcode, nhs = (values[i] for i in at)
+                # The "_norm" columns get the raw text: no normalisation here.
+                yield (
+                    number, AGENCY, rid, None, fore, sur, "[]", born, gender, address,
+                    postcode, nhs, "{}", postcode, nhs, now, now,
+                )  # fmt: skip
+
+        conn.executemany(_PERSON_SQL, rows())
+    conn.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    (count,) = conn.execute("SELECT count(*) FROM person_records").fetchone()
+    conn.close()
+    return Measured("bare sqlite3: raw person rows", count, seconds, peak_rss_mb(), "csv.reader")
+
+
+def measure_bare_written(csv_path: Path, db_path: Path) -> Measured:
+    """Child: the rows an import writes (subjects, records, names, match keys), computed batch by
+    batch outside the clock; only executemany and the commit are timed."""
+    from node.importing.rows import open_rows, parse_person
+
+    conn = _bare_store(db_path, ["subjects", "person_records", "person_names", "match_keys"])
+    now = str(dt.datetime.now(dt.UTC))
+    clock = 0.0
+    count = keys = 0
+    conn.execute("BEGIN IMMEDIATE")
+    _kind, raw_rows = open_rows(csv_path)
+    for batch in _batches((parse_person(line, raw) for line, raw in raw_rows), BATCH):
+        subjects, persons, names, match_keys = _written_rows(batch, count, now)
+        started = time.perf_counter()
+        conn.executemany("INSERT INTO subjects (id, created_at) VALUES (?, ?)", subjects)
+        conn.executemany(_PERSON_SQL, persons)
+        conn.executemany(_NAME_SQL, names)
+        conn.executemany(_KEY_SQL, match_keys)
+        clock += time.perf_counter() - started
+        count += len(batch)
+        keys += len(match_keys)
+    started = time.perf_counter()
+    conn.execute("COMMIT")
+    clock += time.perf_counter() - started
+    conn.close()
+    note = f"precomputed; {keys / count:.1f} match keys a record"
+    return Measured("bare sqlite3: rows the import writes", count, clock, peak_rss_mb(), note)
+
+
+def _bare_store(db_path: Path, tables: Sequence[str]) -> sqlite3.Connection:
+    """A new SQLite file (WAL, synchronous=FULL) with the node's tables and indexes as the
+    models define them, compiled for SQLite; foreign keys unchecked (sqlite3's default)."""
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from node.store.models import Base
+
+    remove_sqlite(db_path)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    dialect = sqlite_dialect.dialect()
+    for name in tables:
+        table = Base.metadata.tables[name]
+        conn.execute(str(CreateTable(table).compile(dialect=dialect)))
+        for index in table.indexes:
+            conn.execute(str(CreateIndex(index).compile(dialect=dialect)))
+    return conn
+
+
+def _written_rows(batch: list[Any], offset: int, now: str) -> tuple[list[tuple[Any, ...]], ...]:
+    from node.matching.keys import Identity, derive_keys, name_forms
+
+    subjects, persons, names, keys = [], [], [], []
+    for number, row in enumerate(batch, start=offset + 1):
+        identity = Identity.from_fields(
+            row.forenames, row.surname, row.date_of_birth, row.postcode, row.nhs_number, row.aliases
+        )
+        born = row.date_of_birth.isoformat() if row.date_of_birth else None
+        subjects.append((number, now))
+        persons.append(
+            (
+                number, AGENCY, row.record_id, number, row.forenames, row.surname,
+                json.dumps(list(row.aliases)), born, row.gender, row.address, row.postcode,
+                row.nhs_number, json.dumps(row.extra), identity.postcode, identity.nhs_number,
+                now, now,
+            )
+        )  # fmt: skip
+        names.extend(
+            (number, f.forename_norm, f.surname_norm, f.forename_phonetic, f.surname_phonetic,
+             f.is_alias)
+            for f in name_forms(identity)
+        )  # fmt: skip
+        keys.extend((k.value, number, k.key_class) for k in derive_keys(identity))
+    return subjects, persons, names, keys
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --- the benchmark ------------------------------------------------------------------------------
+
+
+def run(sizes: Sequence[int], backends: Sequence[str], timeout: float, profile: bool) -> None:
+    """Measure every size on every backend against both baselines; print figures and targets."""
+    _emit(["Import throughput (one agency's persons file, one transaction, as the CLI does)", ""])
+    _emit(machine_lines())
+    for size in sizes:
+        csv_path = write_persons_csv(OUT / f"persons-{size}.csv", size)
+        measured: list[Measured] = []
+        stopped: list[str] = []
+        for backend in backends:
+            profile_to = OUT / f"profile-import-{backend}-{size}.pstats" if profile else None
+            with store_url(backend, f"import-{backend}-{size}") as url:
+                try:
+                    result = run_in_child(
+                        measure_import, url, backend, csv_path, profile_to, timeout=timeout
+                    )
+                except ChildTimedOut as exc:
+                    stopped.append(f"import, {backend}: {exc} (< {size / timeout:,.0f} records/s)")
+                    _emit([f"  {stopped[-1]}"])
+                    continue
+            measured.append(result)
+            _emit([f"  measured: {_summary(result)}"])
+        bare = run_in_child(measure_bare_rows, csv_path, OUT / f"bare-rows-{size}.sqlite")
+        _emit([f"  measured: {_summary(bare)}"])
+        written = run_in_child(measure_bare_written, csv_path, OUT / f"bare-written-{size}.sqlite")
+        _emit([f"  measured: {_summary(written)}"])
+        _emit(_size_report(size, csv_path, measured, stopped, bare, written))
+
+
+def _size_report(
+    size: int,
+    csv_path: Path,
+    imports: list[Measured],
+    stopped: list[str],
+    bare: Measured,
+    written: Measured,
+) -> list[str]:
+    best = max((bare, written), key=lambda m: m.per_second)
+    rows = [
+        (
+            m.label,
+            m.records,
+            m.seconds,
+            round(m.per_second),
+            round(m.peak_mb),
+            f"{m.per_second / bare.per_second:.3f}",
+            f"{m.per_second / best.per_second:.3f}",
+            m.note,
+        )
+        for m in [*imports, bare, written]
+    ]
+    header = ("run", "records", "seconds", "records/s", "peak MB", "/bare rows", "/best", "note")
+    lines = ["", f"{size:,} records ({csv_path.name}, {csv_path.stat().st_size / 2**20:.0f} MiB)"]
+    lines += [format_table(header, rows)]
+    lines += [f"  {line}" for line in stopped]
+    lines += [f"best baseline: {best.label}", "targets:"]
+    for m in imports:
+        if m.label.endswith("sqlite"):
+            share = m.per_second / bare.per_second
+            lines.append(
+                _target(
+                    f"{m.label}: >= {TARGET_RECORDS_PER_SECOND:,} records/s ({m.per_second:,.0f})",
+                    m.per_second >= TARGET_RECORDS_PER_SECOND,
+                )
+            )
+            lines.append(
+                _target(
+                    f"{m.label}: >= 1/3 of bare sqlite3 raw rows ({share:.3f})",
+                    share >= TARGET_BASELINE_SHARE,
+                )
+            )
+        if size >= 1_000_000:
+            lines.append(
+                _target(
+                    f"{m.label}: peak < {TARGET_PEAK_MB_AT_1M} MB ({m.peak_mb:.0f} MB)",
+                    m.peak_mb < TARGET_PEAK_MB_AT_1M,
+                )
+            )
+    return lines  # fmt: skip
+
+
+def _target(text: str, met: bool) -> str:
+    return f"  [{'met' if met else 'NOT MET'}] {text}"
+
+
+def _summary(m: Measured) -> str:
+    return (
+        f"{m.label}: {m.records:,} records in {m.seconds:.1f} s = {m.per_second:,.0f}/s, "
+        f"peak {m.peak_mb:.0f} MB"
+    )
+
+
+def _emit(lines: list[str]) -> None:
+    print("\n".join(lines), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="records a run, comma-separated")
+    parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help=f"comma-separated, of: {', '.join(BACKENDS)}",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds before an import is stopped and reported as such (default {DEFAULT_TIMEOUT})",
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile each import into out/")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.replace("_", "").split(",") if size]
+    backends = [backend.strip() for backend in args.backends.split(",") if backend.strip()]
+    unknown = sorted(set(backends) - set(BACKENDS))
+    if unknown:
+        parser.error(f"--backends: unknown {', '.join(unknown)}; use {', '.join(BACKENDS)}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    run(sizes, backends, args.timeout, args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
