@@ -23,7 +23,7 @@ from node.config import ConfigError, NodeConfig, load_config
 from node.importing.rows import FileRefused
 from node.importing.service import ImportRefused, import_files
 from node.keys import KeyFileError, ensure_keys, load_keys
-from node.store.db import make_engine, make_sessionmaker, upgrade
+from node.store.db import StoreOutOfDate, make_engine, make_sessionmaker, require_current, upgrade
 from node.store.models import Agency, Role
 
 DEFAULT_CONFIG = "node.toml"
@@ -45,6 +45,7 @@ class Node:
     def open(cls, config_path: str) -> Node:
         config = load_config(config_path)
         engine = make_engine(config.database_url)
+        require_current(engine)
         return cls(config, engine, make_sessionmaker(engine))
 
     @contextmanager
@@ -135,6 +136,17 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
     with node.transaction(actor) as session:
         users.set_disabled(session, actor, args.username, disable)
     print(f"{args.username} is now {'disabled' if disable else 'enabled'}")
+    return 0
+
+
+def cmd_user_reset_second_factor(args: argparse.Namespace) -> int:
+    node = Node.open(args.config)
+    actor = node.sign_in(args.user)
+    with node.transaction(actor) as session:
+        users.reset_second_factor(session, actor, args.username)
+    print(
+        f"{args.username}'s second factor is cleared and their sessions ended; they set up a new one at next sign-in"
+    )
     return 0
 
 
@@ -371,6 +383,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     load_keys(config.keys_dir)  # fail early, with the key error, before binding the port
+    require_current(make_engine(config.database_url))
     run(config, host=args.host, port=args.port)
     return 0
 
@@ -466,6 +479,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("username")
         sub.set_defaults(run=cmd_user_disable)
     user.add_parser("list", help="list users").set_defaults(run=cmd_user_list)
+    reset = user.add_parser(
+        "reset-two-factor", help="clear a user's TOTP (lost phone): they set it up again"
+    )
+    reset.add_argument("username")
+    reset.set_defaults(run=cmd_user_reset_second_factor)
 
     agency = commands.add_parser("agency", help="the agencies of this hub").add_subparsers(
         dest="action", required=True
@@ -576,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     except (
         CommandError,
         ConfigError,
+        StoreOutOfDate,
         KeyFileError,
         AccessDenied,
         FileRefused,

@@ -127,6 +127,19 @@ def set_disabled(session: Session, actor: Actor, username: str, disabled: bool) 
     return user
 
 
+def reset_second_factor(session: Session, actor: Actor, username: str) -> User:
+    """A user lost their authenticator: clear their TOTP secret and end their sessions; they
+    set up a new one at their next sign-in."""
+    require_admin(actor)
+    user = _get(session, username)
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.session_version += 1
+    session.flush()
+    audit.record(session, actor, "user.reset-second-factor", object_ref=f"user:{username}")
+    return user
+
+
 def list_users(session: Session, actor: Actor) -> list[User]:
     require_admin(actor)
     return list(session.scalars(select(User).order_by(User.username)))
@@ -172,5 +185,6 @@ __all__ = [
     "authenticate",
     "create_first_admin",
     "list_users",
+    "reset_second_factor",
     "set_disabled",
 ]

@@ -273,3 +273,15 @@ def test_init_and_import_on_postgresql(tmp_path: Path, capsys, monkeypatch, pg_u
     code, out, _ = cli("audit", "verify")
     assert code == 0 and "intact" in out
     assert cli("init", password=ADMIN_PW)[0] == 0
+
+
+def test_a_store_behind_this_release_is_refused_until_init_upgrades_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    with sqlite3.connect(tmp_path / "data" / "node.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = '0003'")
+        db.execute("ALTER TABLE users DROP COLUMN totp_last_step")
+    code, _, err = cli.as_admin("user", "list")
+    assert code == 1 and "schema is at 0003" in err and "mash-node init" in err
+    assert cli("init", password=ADMIN_PW)[0] == 0
+    assert cli.as_admin("user", "list")[0] == 0

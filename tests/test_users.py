@@ -111,3 +111,16 @@ def test_first_admin_is_created_once(hub: Session) -> None:
     )
     assert users.create_first_admin(hub, username="admin2", display_name="B", password=GOOD) is None
     assert [u.username for u in users.list_users(hub, ADMIN)] == ["admin"]
+
+
+def test_resetting_the_second_factor_clears_it_and_ends_sessions(hub: Session) -> None:
+    user = add(hub)
+    user.totp_secret, user.totp_last_step = "sealed", 123
+    version = user.session_version
+    users.reset_second_factor(hub, ADMIN, "jo.smith")
+    assert (user.totp_secret, user.totp_last_step) == (None, None)
+    assert user.session_version == version + 1
+    entry = hub.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+    assert (entry.action, entry.object_ref) == ("user.reset-second-factor", "user:jo.smith")
+    with pytest.raises(AccessDenied):
+        users.reset_second_factor(hub, MANAGER, "jo.smith")

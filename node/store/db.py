@@ -63,6 +63,25 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return config
 
 
+class StoreOutOfDate(Exception):
+    """The store's schema is not the one this release of the code works with."""
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a store whose schema is behind (or ahead of) this release."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise StoreOutOfDate(
+            f"the store's schema is at {current or 'nothing (not initialised)'}, this release needs "
+            f"{head}: run `mash-node init`, which upgrades the store and keeps its data"
+        )
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (safe to run on an up-to-date store)."""
     command.upgrade(alembic_config(engine), "head")
