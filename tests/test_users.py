@@ -56,7 +56,9 @@ def test_wrong_password_unknown_user_and_disabled_user_fail_alike_and_are_audite
     with pytest.raises(users.SignInFailed):
         users.authenticate(hub, "jo.smith", GOOD)
     failed = hub.scalars(
-        select(AuditEntry.object_ref).where(AuditEntry.action == "sign-in.failed")
+        select(AuditEntry.object_ref)
+        .where(AuditEntry.action == "sign-in.failed")
+        .order_by(AuditEntry.seq)
     ).all()
     assert failed == ["user:jo.smith", "user:nobody", "user:jo.smith"]
 
