@@ -51,6 +51,7 @@ def view_referral(session: Session, actor: Actor, referral_id: int) -> ReferralV
             session.scalars(select(model).where(model.referral_id == referral.id).order_by(order))
         )
 
+    referral.people  # noqa: B018 - the people are read here, in the audited transaction
     view = ReferralView(
         referral=referral,
         rag_history=rows(RagChange, RagChange.id),

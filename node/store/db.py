@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,17 +16,120 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_S = 30.0
+READ_ONLY = "mash_read_only"  # execution option: this engine's transactions only read
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for the node store. SQLite gets WAL, full fsync and write-locking transactions."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        factory = type("QueuedConnection", (_QueuedConnection,), {"queue": WriteQueue()})
+        connect_args = {"timeout": BUSY_TIMEOUT_S, "factory": factory}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same store for transactions that only read: on SQLite they neither take the write
+    lock nor queue for it (WAL readers see the last commit), and any write in them fails."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+class WriteQueue:
+    """A first-come, first-served lock for one process's write transactions on one SQLite store.
+
+    SQLite lets one writer in at a time; the others wait in its busy handler, which polls with
+    growing sleeps (up to 100 ms), so under load a waiter can lose to newcomers again and again.
+    Threads of this process queue here in order instead, and only the head of the queue asks
+    SQLite for the lock (other processes, such as the CLI, are still served by the busy timeout).
+    The lock is handed to the next waiter directly on release, so it may be released by any
+    thread (a pooled connection can be returned from another thread).
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float = BUSY_TIMEOUT_S) -> None:
+        """Wait for our turn; raise sqlite3.OperationalError (as SQLite would) after `timeout`."""
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return  # handed over by `release`: we hold it now
+        with self._mutex:
+            if turn in self._waiters:
+                self._waiters.remove(turn)
+                raise sqlite3.OperationalError("database is locked (waited for other writers)")
+        # Handed over just as the wait timed out: we hold it after all.
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # the next in line now holds it
+            else:
+                self._held = False
+
+
+class _QueuedConnection(sqlite3.Connection):
+    """A pysqlite connection whose write transactions first queue in the engine's WriteQueue, and
+    leave it once they commit, roll back or the connection closes."""
+
+    queue: WriteQueue  # set per engine by make_engine
+    _queued = False
+    _read_only = False
+
+    def begin(self, *, write: bool) -> None:
+        if not write:
+            self.execute("PRAGMA query_only=ON")
+            self._read_only = True
+            self.execute("BEGIN")
+            return
+        self.queue.acquire()
+        self._queued = True
+        try:
+            # Take SQLite's write lock at the start, so two writers queue instead of failing
+            # mid-way (the audit chain needs appends in one order).
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._leave()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._leave()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._read_only = False  # nothing to reset on a closed connection
+            self._leave()
+
+    def _leave(self) -> None:
+        if self._queued:
+            self._queued = False
+            self.queue.release()
+        if self._read_only:
+            self._read_only = False
+            self.execute("PRAGMA query_only=OFF")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -35,14 +141,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock at the start, so two writers queue instead of failing mid-way
-        # (the audit chain needs appends in one order).
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        write = not connection.get_execution_options().get(READ_ONLY, False)
+        connection.connection.dbapi_connection.begin(write=write)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -13,7 +13,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from node.access import AccessDenied
 from node.config import NodeConfig, load_config
 from node.keys import load_keys
-from node.store.db import make_engine, make_sessionmaker
+from node.store.db import make_engine, make_sessionmaker, read_only
 from node.web.errors import register_error_handlers
 from node.web.permissions import check_permission, handle_access_denied, may_open
 from node.web.security import csp_nonce, install_headers
@@ -38,7 +38,10 @@ def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
         # no-referrer, so forms rely on the CSRF token and SameSite=Strict cookies instead.
         WTF_CSRF_SSL_STRICT=False,
     )
-    install(app, NodeServices(config, engine, make_sessionmaker(engine), keys))
+    services = NodeServices(
+        config, engine, make_sessionmaker(engine), keys, make_sessionmaker(read_only(engine))
+    )
+    install(app, services)
     configure_cookie(app, config.web)
     _configure_templates(app)
     app.before_request(identify_user)  # first, so that even an error page knows who is signed in

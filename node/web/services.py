@@ -24,6 +24,7 @@ class NodeServices:
     engine: Engine
     sessions: sessionmaker[Session]
     keys: NodeKeys
+    read_sessions: sessionmaker[Session]  # transactions that only read (see reading())
 
 
 def install(app: Flask, services: NodeServices) -> None:
@@ -55,3 +56,11 @@ def unit_of_work(*, commit_despite: tuple[type[Exception], ...] = ()) -> Iterato
             session.rollback()
             raise
         session.commit()
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """One store transaction that only reads: on SQLite it does not queue for the write lock, and
+    a write in it fails. Nothing personal may be read here: such reads are audited, a write."""
+    with node_services().read_sessions() as session, session.begin():
+        yield session

@@ -25,7 +25,7 @@ from node.access import Actor
 from node.config import WebSettings
 from node.store.models import Agency, Role, User, WebSession, utcnow
 from node.web.security import CACHEABLE_ENDPOINTS
-from node.web.services import node_services, unit_of_work
+from node.web.services import node_services, reading, unit_of_work
 
 TOKEN_BYTES = 32
 TOKEN_KEY = "token"  # noqa: S105 - the session key it is kept under
@@ -103,9 +103,16 @@ def start(db: Session, user: User, now: dt.datetime) -> str:
 LAST_SEEN_STEP = dt.timedelta(minutes=1)
 
 
-def resume(db: Session, token: str, web: WebSettings, now: dt.datetime) -> SignedInUser:
+class WriteNeeded(Exception):
+    """`resume(..., write=False)` found that the session must be written: marked used or ended."""
+
+
+def resume(
+    db: Session, token: str, web: WebSettings, now: dt.datetime, *, write: bool = True
+) -> SignedInUser:
     """The user behind a session token, marking the session used; raise SessionEnded if it is
-    not valid (and end it on the server, so it stays ended)."""
+    not valid (and end it on the server, so it stays ended). With `write=False` nothing is
+    written: WriteNeeded is raised instead where a write is due, to do it all again with one."""
     row = db.execute(
         select(WebSession, User, Agency.name)
         .join(User, User.id == WebSession.user_id)
@@ -119,10 +126,14 @@ def resume(db: Session, token: str, web: WebSettings, now: dt.datetime) -> Signe
         raise SessionEnded("ended")
     reason = _why_invalid(web_session, user, web, now)
     if reason is not None:
+        if not write:
+            raise WriteNeeded
         web_session.ended_at = now
         db.flush()
         raise SessionEnded(reason)
     if now - web_session.last_seen_at >= LAST_SEEN_STEP:
+        if not write:
+            raise WriteNeeded
         # Written at most once a minute: a write (and its fsync) per request would queue every
         # request behind SQLite's one writer. A session may so end up to a minute early, never late.
         web_session.last_seen_at = now
@@ -221,11 +232,18 @@ def identify_user() -> None:
     if token is None or request.endpoint in CACHEABLE_ENDPOINTS:
         return
     web = node_services().config.web
-    with unit_of_work() as db:
+    now = utcnow()
+    try:
         try:
-            g.user = resume(db, token, web, utcnow())
-        except SessionEnded as exc:
-            forget()
-            message = ENDED_MESSAGES.get(exc.reason)
-            if message is not None:
-                flash(message.format(idle=web.idle_minutes, hours=web.absolute_hours), "ended")
+            # Most requests only read the session (it is marked used at most once a minute), so
+            # they need not queue behind other requests' write transactions.
+            with reading() as db:
+                g.user = resume(db, token, web, now, write=False)
+        except WriteNeeded:
+            with unit_of_work(commit_despite=(SessionEnded,)) as db:
+                g.user = resume(db, token, web, now)
+    except SessionEnded as exc:
+        forget()
+        message = ENDED_MESSAGES.get(exc.reason)
+        if message is not None:
+            flash(message.format(idle=web.idle_minutes, hours=web.absolute_hours), "ended")

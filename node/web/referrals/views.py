@@ -51,12 +51,14 @@ def index() -> ResponseReturnValue:
     actor = _actor()
     with unit_of_work() as db:
         entries = queue(db, actor, _policy())
-        return render_template(
-            "referrals/index.html",
-            entries=entries,
-            categories=CONCERN_CATEGORIES,
-            own_agency_only=actor.role is Role.AGENCY_PROFESSIONAL,
-        )
+    # Rendered once the transaction (and its audit entry) has committed: the store's write lock
+    # is not held while the page is laid out.
+    return render_template(
+        "referrals/index.html",
+        entries=entries,
+        categories=CONCERN_CATEGORIES,
+        own_agency_only=actor.role is Role.AGENCY_PROFESSIONAL,
+    )
 
 
 @blueprint.route("/referrals/new", methods=["GET", "POST"])
@@ -216,33 +218,35 @@ def _referral_page(referral_id: int, failed: str | None = None, **forms: FlaskFo
         except ReferralError:
             abort(404)
         names = agency_names(db)
-        decision = forms.get("decision") or DecisionForm(prefix="decision", formdata=None)
-        _offer_agencies(decision, agency_names(db, active_only=True))
-        shown: dict[str, Any] = {
-            "rating": forms.get("rating") or RatingForm(prefix="rating", formdata=None),
-            "basis": forms.get("basis") or LawfulBasisForm(prefix="basis", formdata=None),
-            "withdraw": forms.get("withdraw")
-            or WithdrawConsentForm(prefix="withdraw", formdata=None),
-            "decision": decision,
-        }
-        referral = view.referral
-        policy = _policy()
-        return render_template(
-            "referrals/show.html",
-            view=view,
-            referral=referral,
-            may=actions(actor, view),
-            clock=clock(referral.deadline_at, utcnow(), policy) if referral.deadline_at else None,
-            forms=shown,
-            form=shown[failed] if failed else None,  # the page title says "Error:" for it
-            errors=error_summary(shown[failed], f"{failed}-form") if failed else [],
-            agencies=names,
-            categories=CONCERN_CATEGORIES,
-            source_kinds=SOURCE_KINDS,
-            outcomes={outcome.value: label for outcome, label in OUTCOMES.items()},
-            hours=policy.hours,
-            subject_url=_subject_url,
-        )
+        active = agency_names(db, active_only=True)
+    # Rendered once the read and its audit entry have committed (everything the page shows was
+    # loaded above), so the store's write lock is not held while the page is laid out.
+    decision = forms.get("decision") or DecisionForm(prefix="decision", formdata=None)
+    _offer_agencies(decision, active)
+    shown: dict[str, Any] = {
+        "rating": forms.get("rating") or RatingForm(prefix="rating", formdata=None),
+        "basis": forms.get("basis") or LawfulBasisForm(prefix="basis", formdata=None),
+        "withdraw": forms.get("withdraw") or WithdrawConsentForm(prefix="withdraw", formdata=None),
+        "decision": decision,
+    }
+    referral = view.referral
+    policy = _policy()
+    return render_template(
+        "referrals/show.html",
+        view=view,
+        referral=referral,
+        may=actions(actor, view),
+        clock=clock(referral.deadline_at, utcnow(), policy) if referral.deadline_at else None,
+        forms=shown,
+        form=shown[failed] if failed else None,  # the page title says "Error:" for it
+        errors=error_summary(shown[failed], f"{failed}-form") if failed else [],
+        agencies=names,
+        categories=CONCERN_CATEGORIES,
+        source_kinds=SOURCE_KINDS,
+        outcomes={outcome.value: label for outcome, label in OUTCOMES.items()},
+        hours=policy.hours,
+        subject_url=_subject_url,
+    )
 
 
 def _offer_agencies(form: DecisionForm, names: dict[str, str]) -> None:

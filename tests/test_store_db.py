@@ -1,0 +1,116 @@
+"""SQLite write transactions queue in order in the process; read-only transactions neither queue
+nor write."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from node.store.db import WriteQueue, make_engine, read_only
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    return engine
+
+
+def test_writers_get_the_lock_in_the_order_they_asked(store: Engine) -> None:
+    order: list[int] = []
+    holder = store.connect()
+    holder.begin()  # holds the write lock while the others line up
+
+    def write(number: int) -> None:
+        with store.begin() as connection:
+            order.append(number)
+            connection.execute(text("INSERT INTO t VALUES (:n)"), {"n": number})
+
+    threads = []
+    for number in range(8):
+        thread = threading.Thread(target=write, args=(number,))
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.02)  # each is waiting before the next asks
+    holder.rollback()
+    holder.close()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == list(range(8))
+    with store.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar_one() == 8
+
+
+def test_the_lock_is_free_again_after_commit_rollback_and_a_failed_statement(
+    store: Engine,
+) -> None:
+    with store.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+    with pytest.raises(OperationalError), store.begin() as connection:
+        connection.execute(text("INSERT INTO no_such_table VALUES (1)"))
+    connection = store.connect()
+    connection.begin()
+    connection.close()  # returned to the pool mid-transaction: rolled back
+    done = threading.Event()
+
+    def write() -> None:
+        with store.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (2)"))
+        done.set()
+
+    threading.Thread(target=write).start()
+    assert done.wait(timeout=5), "a writer still waits: the lock was not given back"
+
+
+def test_a_waiter_gives_up_after_the_timeout_and_leaves_the_queue() -> None:
+    queue = WriteQueue()
+    queue.acquire()
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        queue.acquire(timeout=0.05)
+    queue.release()
+    queue.acquire(timeout=0.05)  # nobody left in line ahead of us
+    queue.release()
+
+
+def test_read_only_transactions_read_while_a_writer_holds_the_lock_and_cannot_write(
+    store: Engine,
+) -> None:
+    with store.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+    writer = store.connect()
+    writer.begin()
+    writer.execute(text("INSERT INTO t VALUES (2)"))  # not committed: readers see 1 row
+    try:
+        started = time.perf_counter()
+        with read_only(store).begin() as connection:
+            assert connection.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
+        assert time.perf_counter() - started < 1.0
+        with pytest.raises(OperationalError, match="readonly"), read_only(store).begin() as c:
+            c.execute(text("INSERT INTO t VALUES (3)"))
+    finally:
+        writer.rollback()
+        writer.close()
+    with store.begin() as connection:  # the same pooled connection writes again afterwards
+        connection.execute(text("INSERT INTO t VALUES (4)"))
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
+
+
+def test_another_process_still_waits_in_the_busy_handler(store: Engine, tmp_path: Path) -> None:
+    other = sqlite3.connect(
+        tmp_path / "store.db", timeout=30, isolation_level=None, check_same_thread=False
+    )
+    other.execute("BEGIN IMMEDIATE")  # as the CLI would, from another process
+    released = threading.Timer(0.3, other.rollback)
+    released.start()
+    started = time.perf_counter()
+    with store.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+    assert time.perf_counter() - started >= 0.25
+    other.close()
