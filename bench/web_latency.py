@@ -1,13 +1,14 @@
 """Web page latency under load: queue, referral page and subject search with a million records.
 
 Run: .venv/bin/python -m bench.web_latency [--records 1000000] [--users 20] [--seconds 30]
+     [--workers 2] [--think-ms 0]
 
 A hub node is built once under bench/out/web/ (reused while it holds at least --records person
 records): four agencies' extracts of one synthetic population with overlap (health, police,
 education, children's social care, each its own import, so records link into shared subjects),
 information items for some records, a MASH manager and agency professionals, and a few dozen
 referrals in every state, made through the domain services. The real server
-(`python -m node.web.serve`, waitress) runs as a process of its own; each user gets a web
+(`python -m node.web.serve --workers N`, waitress) runs as processes of their own; each user gets a web
 session made directly in the store (as tests/web do), and its cookie and CSRF token are taken
 from the server itself. Debian's `wrk` then drives each page with one connection per user, for
 a fixed time, one page kind per run, so each kind has its own percentiles: GET /referrals (the
@@ -639,11 +640,12 @@ class Server:
 
 
 @contextmanager
-def running_server(config_path: Path) -> Iterator[Server]:
+def running_server(config_path: Path, workers: int) -> Iterator[Server]:
     """`python -m node.web.serve` on a free loopback port, stopped with SIGTERM afterwards."""
     log = SERVER_LOG.open("w", encoding="utf-8")
+    command = [*SERVE, "--config", str(config_path), "--host", "127.0.0.1", "--port", "0"]
     process = subprocess.Popen(
-        [*SERVE, "--config", str(config_path), "--host", "127.0.0.1", "--port", "0"],
+        [*command, "--workers", str(workers)],
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
@@ -673,9 +675,18 @@ def machine_busy_seconds() -> float:
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User plus system CPU time so far of a process and its live child processes (the server's
+    workers), from /proc."""
+    total = 0.0
+    for one in (pid, *_children(pid)):
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
 
 
 # --- the load -----------------------------------------------------------------------------------
@@ -1031,6 +1042,7 @@ def run(
     warm_up: float,
     think_ms: float,
     *,
+    workers: int = 1,
     profile: bool = False,
 ) -> list[PageRun]:
     """Build or reuse the store, start the server, sign the users in and load each page kind."""
@@ -1054,13 +1066,14 @@ def run(
             f"manager), {seconds:g} s a page",
             "",
             *machine_lines(),
-            f"server:    python -m node.web.serve (waitress, {THREADS} threads), SQLite store",
+            f"server:    python -m node.web.serve --workers {workers} (waitress, {THREADS} "
+            "threads each), SQLite store",
             f"load:      wrk, {users} connections on {users} threads, one user each; think time "
             + (f"{think_ms:g} ms on average" if think_ms else "none (closed loop, saturated)"),
         ]
     )
     runs = []
-    with running_server(NODE_DIR / "node.toml") as server:
+    with running_server(NODE_DIR / "node.toml", workers) as server:
         browsers = sign_in_browsers(server.base_url, cookies, referrals, wanted, searches)
         write_load_data(browsers, searches, data_path)
         if warm_up > 0:
@@ -1108,6 +1121,9 @@ def main(argv: list[str] | None = None) -> int:
         "none, the server saturated)",
     )
     parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (node.web.serve --workers)"
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="afterwards, time and cProfile each page one request at a time, in process",
@@ -1121,6 +1137,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seconds,
         args.warm_up,
         args.think_ms,
+        workers=args.workers,
         profile=args.profile,
     )
     return 0

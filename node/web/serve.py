@@ -1,9 +1,12 @@
 """Serve the node's web UI with waitress until SIGTERM or SIGINT.
 
-    python -m node.web.serve --config node.toml [--host 127.0.0.1] [--port 8080]
+    python -m node.web.serve --config node.toml [--host 127.0.0.1] [--port 8080] [--workers 1]
 
 Prints exactly one line, "Listening on http://HOST:PORT", once the socket is bound (port 0 picks
-a free port and the line says which).
+a free port and the line says which). With `--workers N` the listening socket is shared by N
+processes (this one and N - 1 forked before anything else is opened), each with its own app,
+store connections and waitress threads, so pages can use more than one core; the kernel hands
+each connection to one of them. A signal to this process stops them all.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
+import traceback
 from types import FrameType
 
 from waitress import create_server
@@ -23,25 +28,74 @@ from node.web import CONFIG_ENVIRONMENT, create_app
 from node.web.services import node_services
 
 THREADS = 8
+BACKLOG = 1024
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def run(config: NodeConfig, host: str | None = None, port: int | None = None) -> None:
-    """Serve the web UI for `config` on host:port (default: its [web] settings) until stopped."""
+def run(
+    config: NodeConfig, host: str | None = None, port: int | None = None, workers: int = 1
+) -> None:
+    """Serve the web UI for `config` on host:port (default: its [web] settings) until stopped,
+    in `workers` processes."""
+    if workers < 1:
+        raise ValueError("workers: at least 1")
+    listener = _listen(host or config.web.host, config.web.port if port is None else port)
+    bound_host, bound_port = listener.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    print(f"Listening on http://{shown}:{bound_port}", flush=True)
+    children = [_fork_worker(config, listener) for _ in range(workers - 1)]
+    try:
+        _serve(config, listener)
+    finally:
+        for pid in children:
+            _stop_child(pid)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=BACKLOG)
+
+
+def _fork_worker(config: NodeConfig, listener: socket.socket) -> int:
+    """A child process serving `listener` until it is signalled; returns its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        _serve(config, listener)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # the child must never return into the parent's code
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # leave without running the parent's exit handlers
+
+
+def _stop_child(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _serve(config: NodeConfig, listener: socket.socket) -> None:
+    """One process's app and waitress threads on the shared socket, until a stop signal."""
     app = create_app(config)
     server = create_server(
         app,
-        host=host or config.web.host,
-        port=config.web.port if port is None else port,
+        sockets=[listener],
         threads=THREADS,
         ident="",  # no Server header
         clear_untrusted_proxy_headers=True,
     )
-    if not isinstance(server, BaseWSGIServer):  # one host and port give one socket
+    if not isinstance(server, BaseWSGIServer):  # one socket gives one server
         raise RuntimeError("expected waitress to listen on one socket")
-    bound_host = str(server.effective_host)
-    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    print(f"Listening on http://{shown}:{server.effective_port}", flush=True)
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, _stop) for sig in STOP_SIGNALS}
     try:
         server.run()  # returns when _stop raises SystemExit inside its loop
     finally:
@@ -64,9 +118,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--host", help="address to listen on (default: web.host)")
     parser.add_argument("--port", type=int, help="port to listen on, 0 for any free one")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing the socket (default 1; about one per core)",
+    )
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers: at least 1")
     try:
-        run(load_config(args.config), host=args.host, port=args.port)
+        run(load_config(args.config), host=args.host, port=args.port, workers=args.workers)
     except (ConfigError, KeyFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
