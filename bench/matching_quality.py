@@ -18,6 +18,7 @@ classes that were left out, and lists the faults of the pairs missed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -28,13 +29,13 @@ import sys
 import time
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import jellyfish
 
-from node.matching.keys import KEY_CLASSES, Identity, derive_keys
-from node.matching.nhs import nhs_check_digit
+from node.matching.keys import KEY_CLASSES, KEY_SET_VERSION, Identity, derive_keys
+from node.matching.nhs import nhs_check_digit, nhs_corrections
 from node.matching.normalise import canonical_forenames, surname_key
 from node.synthetic.names import NAME_GROUPS, NameGroup
 from node.synthetic.places import postcode_in
@@ -91,6 +92,18 @@ TWIN_RATE = 0.015  # twin maternities in England and Wales: about 1.5%
 NAMESAKE_SON_RATE = 0.01  # a son given his father's forename
 MIDDLE_NAME_RATE = 0.35
 ALIAS_RATE = 0.3  # a record under a previous surname that notes the current name as an alias
+
+# How NHS numbers are issued. A baby's number comes at birth from a block its maternity unit works
+# through in order, so children born at the borough's unit hold numbers close to each other's
+# (twins consecutive ones), and a mistyped child's number is often one slip from another child's.
+# Everyone else holds a number from a wider range. A 20,000-person borough's unit also delivers
+# babies from outside it, and some of its own never reach an agency: half of the unit's numbers
+# belong to people in the data.
+LOCAL_BIRTH_SHARE = 0.7  # children born at the borough's own maternity unit
+UNIT_SHARE_IN_DATA = 0.5  # of the unit's numbers, the share held by people in the data
+UNIT_BLOCK_START = 452_000_000  # first nine digits of the unit's first number
+OTHER_NUMBERS_START = 600_000_000
+OTHER_NUMBERS_DENSITY = 0.01  # share of the wider range's valid numbers held by people in the data
 
 # Everyday short forms, written independently of node/matching/data/forenames.txt so that the
 # bench measures the table rather than echoing it. Some (Millie, Izzy, Tilly, Mo) are missing
@@ -249,7 +262,6 @@ class Population:
         self.size = size
         self.people: list[Person] = []
         self.postcodes = self._postcode_pool(max(20, size // RESIDENTS_PER_POSTCODE))
-        self.nhs_numbers: set[str] = set()
         self.households = 0
 
     def _postcode_pool(self, count: int) -> list[str]:
@@ -261,7 +273,37 @@ class Population:
     def build(self) -> list[Person]:
         while len(self.people) < self.size:
             self._household()
-        return self.people[: self.size]
+        return self._numbered(self.people[: self.size])
+
+    def _numbered(self, people: list[Person]) -> list[Person]:
+        """Return the people with NHS numbers issued as LOCAL_BIRTH_SHARE and the rest describe."""
+        rng = self.rng
+        numbers: dict[int, str] = {}
+        born_here = sorted(
+            (p for p in people if _child(p) and rng.random() < LOCAL_BIRTH_SHARE),
+            key=lambda p: (p.dob, p.pid),
+        )
+        unit = valid_nhs_numbers(UNIT_BLOCK_START)
+        previous: Person | None = None
+        for person in born_here:
+            twin = previous is not None and (previous.dob, previous.household) == (
+                person.dob,
+                person.household,
+            )
+            while not twin and rng.random() > UNIT_SHARE_IN_DATA:
+                next(unit)  # a baby who is not in the data
+            numbers[person.pid] = next(unit)
+            previous = person
+        span = int(len(people) / OTHER_NUMBERS_DENSITY * 11 / 10)
+        used = set(numbers.values())
+        for person in people:
+            while person.pid not in numbers:
+                first = str(OTHER_NUMBERS_START + rng.randrange(span))
+                check = nhs_check_digit(first)
+                if check is not None and (number := f"{first}{check}") not in used:
+                    used.add(number)
+                    numbers[person.pid] = number
+        return [dataclasses.replace(p, nhs=numbers[p.pid]) for p in people]
 
     def _household(self) -> None:
         rng = self.rng
@@ -340,7 +382,7 @@ class Population:
             dob=dob,
             postcode=house.postcode,
             previous_postcode=house.previous_postcode,
-            nhs=self._nhs(),
+            nhs="",  # issued once everyone is born: see _numbered
             group=house.group.key,
             household=house.number,
         )
@@ -367,14 +409,6 @@ class Population:
         born = TODAY - dt.timedelta(days=age * 365 + self.rng.randint(0, 364))
         return born
 
-    def _nhs(self) -> str:
-        while True:
-            first = str(self.rng.randint(400_000_000, 799_999_999))
-            check = nhs_check_digit(first)
-            if check is not None and (number := f"{first}{check}") not in self.nhs_numbers:
-                self.nhs_numbers.add(number)
-                return number
-
 
 class RecordWriter:
     """Writes agency records of people, with formatting noise and faults."""
@@ -396,7 +430,7 @@ class RecordWriter:
 
     def _record(self, person: Person) -> Record:
         rng, faults = self.rng, set[str]()
-        child = (TODAY - person.dob).days < 18 * 365
+        child = _child(person)
         agencies = CHILD_AGENCIES if child else ADULT_AGENCIES
         agency = rng.choices(list(agencies), weights=list(agencies.values()))[0]
 
@@ -497,6 +531,18 @@ class RecordWriter:
         )
 
 
+def _child(person: Person) -> bool:
+    return (TODAY - person.dob).days < 18 * 365
+
+
+def valid_nhs_numbers(first_nine: int) -> Iterator[str]:
+    """Yield the valid NHS numbers in order from the one whose first nine digits are given."""
+    for prefix in itertools.count(first_nine):
+        check = nhs_check_digit(str(prefix))
+        if check is not None:
+            yield f"{prefix}{check}"
+
+
 def typo(name: str, rng: random.Random) -> str:
     """Return name with one insertion, deletion, substitution or adjacent transposition."""
     if len(name) < 2:
@@ -569,6 +615,7 @@ class Results:
     by_class: dict[str, set[Pair]]
     predicted: set[Pair]
     keys: int
+    keys_by_class: Counter[str]
 
 
 def pairs_of(groups: Iterable[list[int]]) -> Iterable[Pair]:
@@ -582,12 +629,12 @@ def evaluate(identities: list[Identity], records: list[Record]) -> Results:
     """Predict a pair wherever two records share a key, through an inverted index key → records."""
     index: dict[bytes, list[int]] = defaultdict(list)
     class_of: dict[bytes, str] = {}
-    keys = 0
+    keys_by_class: Counter[str] = Counter()
     for record, identity in zip(records, identities, strict=True):
         for key in derive_keys(identity):
             index[key.value].append(record.rid)
             class_of[key.value] = key.key_class
-            keys += 1
+            keys_by_class[key.key_class] += 1
     by_class: dict[str, set[Pair]] = {name: set() for name in KEY_CLASSES}
     for value, members in index.items():
         by_class[class_of[value]].update(pairs_of([members]))
@@ -595,7 +642,8 @@ def evaluate(identities: list[Identity], records: list[Record]) -> Results:
     for r in records:
         by_person[r.pid].append(r.rid)
     true_pairs = set(pairs_of(by_person.values()))
-    return Results(true_pairs, by_class, set().union(*by_class.values()), keys)
+    predicted = set().union(*by_class.values())
+    return Results(true_pairs, by_class, predicted, keys_by_class.total(), keys_by_class)
 
 
 def time_keys(records: list[Record]) -> tuple[float, float]:
@@ -649,7 +697,18 @@ def _dob_key(*parts: object) -> object | None:
     return None if any(p is None or p == "" for p in parts) else parts
 
 
-# Keys measured and left out of version 1 (see report), and the phonetic codecs compared.
+def _numbers(identity: Identity) -> tuple[str, ...]:
+    """The valid NHS number, or the corrections of a mistyped one (as nhs_near_surname takes)."""
+    if identity.nhs_number:
+        return (identity.nhs_number,)
+    if identity.mistyped_nhs_number:
+        return nhs_corrections(identity.mistyped_nhs_number)
+    return ()
+
+
+# Keys measured and left out (see report), and the phonetic codecs compared. The last four: the
+# corrections of a mistyped NHS number without the surname, or with the date of birth instead,
+# and the two version 1 classes short_name_bday_postcode replaced.
 CANDIDATES: dict[str, Callable[[Identity], Iterable[object]]] = {
     "name_postcode": _candidate(lambda f, s, i: _dob_key(*sorted((f, s)), i.postcode)),
     "soundex_surname_initial_dob": _candidate(
@@ -660,6 +719,16 @@ CANDIDATES: dict[str, Callable[[Identity], Iterable[object]]] = {
     "name_year_month_postcode": _candidate(
         lambda f, s, i: _dob_key(
             *sorted((f, s)), i.postcode, i.date_of_birth and i.date_of_birth.strftime("%Y-%m")
+        )
+    ),
+    "nhs_near": lambda i: _numbers(i),
+    "nhs_near_dob": lambda i: [(n, i.date_of_birth) for n in _numbers(i) if i.date_of_birth],
+    "v1_short_name_dob_postcode": _candidate(
+        lambda f, s, i: _dob_key(f, s[0], i.date_of_birth, i.postcode)
+    ),
+    "v1_name_birthday_postcode": _candidate(
+        lambda f, s, i: _dob_key(
+            *sorted((f, s)), i.postcode, i.date_of_birth and i.date_of_birth.strftime("%m-%d")
         )
     ),
 }
@@ -747,13 +816,16 @@ def report(
         f"   recall of the {len(coverable)} pairs sharing a valid NHS number or a forename and a "
         f"DOB on both: {covered / len(coverable):.4f}"
     )
-    print(f"\n   {'key class':<24}{'strength':<10}{'true pairs':>11}{'only this':>11}{'false':>7}")
+    print(
+        f"\n   {'key class':<25}{'strength':<10}{'true pairs':>11}{'only this':>11}{'false':>7}{'keys/record':>13}"
+    )
     for name, strength in KEY_CLASSES.items():
         pairs = results.by_class[name]
         others = set().union(*(p for c, p in results.by_class.items() if c != name))
         print(
-            f"   {name:<24}{strength.value:<10}{len(pairs & true):>11}"
+            f"   {name:<25}{strength.value:<10}{len(pairs & true):>11}"
             f"{len((pairs & true) - others):>11}{len(pairs - true):>7}"
+            f"{results.keys_by_class[name] / len(records):>13.2f}"
         )
     without_phonetic = set().union(*(p for c, p in results.by_class.items() if c != "phonetic_dob"))
     print(
@@ -802,7 +874,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rates = {name: min(1.0, rate * args.fault_scale) for name, rate in FAULT_RATES.items()}
     people = Population(random.Random(args.seed), args.people).build()
-    print("Matching quality of match-key set v1 (bench/matching_quality.py)")
+    print(f"Matching quality of match-key set v{KEY_SET_VERSION} (bench/matching_quality.py)")
     print(
         f"  run       {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; "
         f"{os.cpu_count()} CPUs; Python {platform.python_version()}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +23,7 @@ from node.matching.keys import (
     split_alias,
     strongest,
 )
+from node.matching.nhs import nhs_check_digit, nhs_corrections, normalise_nhs_number
 from node.matching.normalise import DateError
 
 NHS_A = "9434765919"  # valid check digit
@@ -67,8 +69,9 @@ def shared(a: Identity, b: Identity) -> dict[str, Strength]:
         ({"surname": "Jones", "postcode": "N16 7AB"}, "name_dob"),
         ({"forenames": "Robret", "postcode": "N16 7AB"}, "phonetic_dob"),
         ({"surname": "Smyth-Jones", "postcode": "N16 7AB"}, "phonetic_dob"),
-        ({"surname": "Simpson"}, "short_name_dob_postcode"),
-        ({"date_of_birth": "07/03/2011"}, "name_birthday_postcode"),
+        ({"surname": "Simpson"}, "short_name_bday_postcode"),
+        ({"date_of_birth": "07/03/2011"}, "short_name_bday_postcode"),
+        ({"surname": "Simpson", "date_of_birth": "07/03/2011"}, "short_name_bday_postcode"),
     ],
 )
 def test_same_person_written_differently_shares_a_key(
@@ -178,15 +181,18 @@ def test_siblings_share_no_key() -> None:
 
 def test_key_material_is_versioned_and_the_value_is_its_personalised_digest() -> None:
     keys = derive_keys(person(nhs_number=NHS_A, aliases=("Bobby Smith",)))
-    assert KEY_SET_VERSION == 1
+    assert KEY_SET_VERSION == 2
     assert keys
     for key in keys:
-        assert key.material.startswith(f"v1|{key.key_class}|".encode())
-        expected = hashlib.blake2b(key.material, digest_size=16, person=b"mash-mk-v1").digest()
+        assert key.material.startswith(f"v2|{key.key_class}|".encode())
+        expected = hashlib.blake2b(key.material, digest_size=16, person=b"mash-mk-v2").digest()
         assert key.value == expected
         assert len(key.value) == 16
         assert key.strength is KEY_CLASSES[key.key_class]
-    assert b"v1|nhs_dob|9434765919|2012-03-07" in {k.material for k in keys}
+    materials = {k.material for k in keys}
+    assert b"v2|nhs_dob|9434765919|2012-03-07" in materials
+    assert b"v2|nhs_near_surname|9434765919|S532" in materials  # Soundex of smithjones
+    assert b"v2|nhs_near_surname|9434765919|S530" in materials  # and of the alias's Smith
     assert len({k.value for k in keys}) == len(keys)
 
 
@@ -214,21 +220,21 @@ def test_every_class_is_produced_from_a_full_record() -> None:
 
 def test_missing_fields_drop_the_keys_that_need_them() -> None:
     full = classes_of(person(nhs_number=NHS_A))
-    assert classes_of(person(nhs_number="")) == full - {"nhs", "nhs_dob"}
-    assert classes_of(person(nhs_number=NHS_A, date_of_birth="")) == {"nhs"}
+    nhs_classes = {"nhs", "nhs_dob", "nhs_near_surname"}
+    assert classes_of(person(nhs_number="")) == full - nhs_classes
+    assert classes_of(person(nhs_number=NHS_A, date_of_birth="")) == {"nhs", "nhs_near_surname"}
     assert classes_of(person(nhs_number=NHS_A, postcode="")) == full - {
         "name_dob_postcode",
-        "short_name_dob_postcode",
-        "name_birthday_postcode",
+        "short_name_bday_postcode",
     }
-    assert classes_of(person(nhs_number=NHS_A, forenames="")) == {"nhs", "nhs_dob"}
-    assert classes_of(person(nhs_number=NHS_A, forenames="Baby")) == {"nhs", "nhs_dob"}
+    assert classes_of(person(nhs_number=NHS_A, forenames="")) == nhs_classes
+    assert classes_of(person(nhs_number=NHS_A, forenames="Baby")) == nhs_classes
     assert classes_of(person(surname="", nhs_number=NHS_A)) == {"nhs", "nhs_dob"}
-    assert classes_of(person(date_of_birth="15/03/2012")) == full - {
-        "nhs",
-        "nhs_dob",
+    assert classes_of(person(date_of_birth="15/03/2012")) == full - nhs_classes - {
         "name_dob_swapped",  # day 15 cannot be a month
     }
+    mistyped = person(nhs_number="943 476 5918")
+    assert classes_of(mistyped) == (full - nhs_classes) | {"nhs_near_surname"}
     assert derive_keys(person(forenames="", surname="", date_of_birth="", postcode="")) == []
 
 
@@ -236,8 +242,11 @@ def test_invalid_postcode_and_nhs_number_are_not_used() -> None:
     identity = person(postcode="not a postcode", nhs_number="943 476 5918")
     assert identity.postcode is None
     assert identity.nhs_number is None
+    assert identity.mistyped_nhs_number == "9434765918"
     identity = person(nhs_number="12345")
     assert identity.nhs_number is None
+    assert identity.mistyped_nhs_number is None
+    assert person(nhs_number=NHS_A).mistyped_nhs_number is None
 
 
 def test_from_fields_takes_dates_and_rejects_unreadable_ones() -> None:
@@ -293,3 +302,101 @@ def test_query_name_form_matches_stored_forms() -> None:
     assert query.surname_phonetic == stored.surname_phonetic
     assert query.is_alias is False
     assert query_name_form("", "Smith").forename_phonetic == ""
+
+
+# --- nhs_near_surname: a mistyped NHS number ----------------------------------------------------
+
+
+def slips(number: str) -> list[str]:
+    """Every one-digit change and adjacent swap of a number that fails the check digit."""
+    wrong = [number[:i] + d + number[i + 1 :] for i in range(10) for d in "0123456789"]
+    wrong += [number[:i] + number[i + 1] + number[i] + number[i + 2 :] for i in range(9)]
+    return [w for w in wrong if w != number and normalise_nhs_number(w) is None]
+
+
+def near(a: Identity, b: Identity) -> bool:
+    return shared(a, b).get("nhs_near_surname") is Strength.PROBABLE
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=len(slips(NHS_A)) - 1))
+def test_a_mistyped_nhs_number_meets_the_right_one_with_nothing_else_in_common(i: int) -> None:
+    right = person(nhs_number=NHS_A)
+    wrong = slips(NHS_A)[i]
+    # a typo in the forename, no date of birth, a moved postcode: no other key survives this
+    written = person(forenames="Robret", date_of_birth="", postcode="N16 7AB", nhs_number=wrong)
+    assert shared(right, written) == {"nhs_near_surname": Strength.PROBABLE}
+
+
+def test_two_records_mistyped_differently_meet_through_the_right_number() -> None:
+    one, other = slips(NHS_A)[3], slips(NHS_A)[-3]
+    assert one != other
+    assert near(person(nhs_number=one), person(nhs_number=other, date_of_birth=""))
+
+
+def test_a_mistyped_record_with_names_swapped_meets() -> None:
+    right = person(forenames="Amara", surname="Okafor", nhs_number=NHS_A)
+    wrong = slips(NHS_A)[10]
+    swapped = person(forenames="Okafor", surname="Amara", date_of_birth="", nhs_number=wrong)
+    assert near(right, swapped)
+    assert near(swapped, right)
+    # and a right number on a swapped record meets an unswapped mistyped one
+    assert near(
+        person(forenames="Okafor", surname="Amara", nhs_number=NHS_A),
+        person(forenames="Amara", surname="Okafor", date_of_birth="", nhs_number=wrong),
+    )
+
+
+def test_a_mistyped_record_under_a_previous_surname_meets_through_its_alias() -> None:
+    right = person(forenames="Jane", surname="Smith", nhs_number=NHS_A)
+    wrong = slips(NHS_A)[0]
+    before = person(forenames="Jane", surname="Brown", aliases=("Jane Smith",), nhs_number=wrong)
+    assert near(right, person(forenames="Jane", surname="Brown", nhs_number=wrong)) is False
+    assert near(right, before)
+
+
+def test_the_holder_of_a_correction_with_another_surname_is_not_met() -> None:
+    wrong = slips(NHS_A)[0]
+    for correction in nhs_corrections(wrong):
+        holder = person(forenames="Chidi", surname="Eze", nhs_number=correction)
+        assert not shared(person(nhs_number=wrong), holder)
+
+
+def test_twins_with_consecutive_numbers_share_no_key_unless_one_is_mistyped() -> None:
+    first = "452000006"
+    twin_a_number = first + str(nhs_check_digit(first))
+    twin_b_number = next(
+        f"{n}{nhs_check_digit(str(n))}"
+        for n in itertools.count(int(first) + 1)
+        if nhs_check_digit(str(n)) is not None
+    )
+    twin_a = person(forenames="Jack", surname="Okafor", nhs_number=twin_a_number)
+    twin_b = person(forenames="James", surname="Okafor", nhs_number=twin_b_number)
+    assert shared(twin_a, twin_b) == {}
+    # A's number with B's check digit is one slip from each: such a record of A meets B too,
+    # which is why the class is PROBABLE and a professional decides.
+    assert twin_a_number[:8] == twin_b_number[:8]
+    slip = twin_a_number[:9] + twin_b_number[9]
+    assert {twin_a_number, twin_b_number} <= set(nhs_corrections(slip))
+    mistyped_a = person(forenames="Jack", surname="Okafor", nhs_number=slip)
+    assert near(mistyped_a, twin_a)
+    assert near(mistyped_a, twin_b)
+    assert KEY_CLASSES["nhs_near_surname"] is Strength.PROBABLE
+
+
+# --- short_name_bday_postcode ------------------------------------------------------------------
+
+
+def test_a_changed_surname_and_a_wrong_year_together_still_meet() -> None:
+    married = person(forenames="Jane", surname="Smith")
+    before = person(forenames="Jane", surname="Simpson", date_of_birth="07/03/2002")
+    assert shared(married, before) == {"short_name_bday_postcode": Strength.PROBABLE}
+
+
+def test_a_namesake_son_born_on_another_day_and_twins_at_one_address_do_not_share_it() -> None:
+    father = person(forenames="Richard", surname="Jones", date_of_birth="10/09/1980")
+    son = person(forenames="Richard", surname="Jones", date_of_birth="11/09/2012")
+    assert shared(father, son) == {}
+    jack = person(forenames="Jack", surname="Jones")
+    james = person(forenames="James", surname="Jones")
+    assert shared(jack, james) == {}

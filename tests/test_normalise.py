@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.matching.nhs import NhsNumberError, nhs_check_digit, normalise_nhs_number
+from node.matching.nhs import (
+    NhsNumberError,
+    mistyped_nhs_number,
+    nhs_check_digit,
+    nhs_corrections,
+    normalise_nhs_number,
+)
 from node.matching.nicknames import NicknameTableError, canonical_forms, parse_table, table
 from node.matching.normalise import (
     DateError,
@@ -429,3 +435,46 @@ def test_blank_nhs_number_is_none() -> None:
 def test_check_digit_needs_nine_digits() -> None:
     with pytest.raises(NhsNumberError, match="nine digits"):
         nhs_check_digit("12345")
+
+
+@FAST
+@given(valid_nhs_numbers, st.integers(min_value=0, max_value=9), st.integers(1, 9))
+def test_a_changed_digit_is_corrected_back(number: str, position: int, shift: int) -> None:
+    digit = str((int(number[position]) + shift) % 10)
+    wrong = number[:position] + digit + number[position + 1 :]
+    assert mistyped_nhs_number(wrong) == wrong
+    corrections = nhs_corrections(wrong)
+    assert number in corrections
+    assert all(normalise_nhs_number(c) == c for c in corrections)
+    assert list(corrections) == sorted(set(corrections))
+    assert len(corrections) <= 19  # one a position, and one a swap
+
+
+@FAST
+@given(valid_nhs_numbers, st.integers(min_value=0, max_value=8))
+def test_an_adjacent_swap_is_corrected_back(number: str, position: int) -> None:
+    wrong = number[:position] + number[position + 1] + number[position] + number[position + 2 :]
+    if wrong == number:
+        return
+    assert number in nhs_corrections(wrong)
+
+
+def test_every_correction_is_one_slip_away() -> None:
+    wrong = "9434765918"
+    corrections = nhs_corrections(wrong)
+    assert 5 <= len(corrections) <= 19
+    for correction in corrections:
+        differing = [i for i in range(10) if correction[i] != wrong[i]]
+        swap = len(differing) == 2 and differing[1] == differing[0] + 1
+        assert len(differing) == 1 or (swap and correction[differing[0]] == wrong[differing[1]]), (
+            correction
+        )
+
+
+def test_mistyped_nhs_number_is_ten_digits_failing_the_check() -> None:
+    assert mistyped_nhs_number("943 476 5918") == "9434765918"
+    assert mistyped_nhs_number("943-476-5919") is None  # valid
+    assert mistyped_nhs_number("12345") is None
+    assert mistyped_nhs_number("") is None
+    with pytest.raises(NhsNumberError, match="ten digits"):
+        nhs_corrections("12345")

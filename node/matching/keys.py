@@ -4,8 +4,8 @@ DESIGN section 5. Every node of the federation derives the same keys from the sa
 the key classes, their strengths and the canonical material are part of the protocol: changing
 any of them means a new KEY_SET_VERSION.
 
-Key material is the UTF-8 string "v1|<class>|<field>|<field>…"; its value is BLAKE2b-128 keyed
-by nothing and personalised with b"mash-mk-v1". Material is what a later OPRF takes as input,
+Key material is the UTF-8 string "v2|<class>|<field>|<field>…"; its value is BLAKE2b-128 keyed
+by nothing and personalised with b"mash-mk-v2". Material is what a later OPRF takes as input,
 so it never appears in a repr. Name pairs are written in sorted order, so a record with forename
 and surname swapped gives the same keys.
 """
@@ -19,10 +19,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
-from node.matching.nhs import NhsNumberError, normalise_nhs_number
+from node.matching.nhs import (
+    NhsNumberError,
+    mistyped_nhs_number,
+    nhs_corrections,
+    normalise_nhs_number,
+)
 from node.matching.normalise import (
     canonical_forename,
     canonical_forenames,
+    first_forename,
     normalise_postcode,
     parse_date,
     phonetic,
@@ -30,9 +36,9 @@ from node.matching.normalise import (
     surname_parts,
 )
 
-KEY_SET_VERSION = 1
+KEY_SET_VERSION = 2
 _PREFIX = f"v{KEY_SET_VERSION}|"
-_PERSON = b"mash-mk-v1"
+_PERSON = f"mash-mk-v{KEY_SET_VERSION}".encode()
 _HASH = hashlib.blake2b(digest_size=16, person=_PERSON)  # copied per key: cheaper than a new one
 _CACHE = 1 << 16
 
@@ -58,7 +64,7 @@ def strongest(strengths: Iterable[Strength]) -> Strength | None:
     return max(strengths, key=_RANK.__getitem__, default=None)
 
 
-# The key classes of version 1. Why each exists:
+# The key classes of version 2. Why each exists:
 #   nhs_dob            an NHS number with a valid check digit and the date of birth it belongs to.
 #   name_dob_postcode  the full identity agencies write down: survives nothing but is exact.
 #   nhs                the NHS number alone: survives a wrong or missing date of birth.
@@ -66,13 +72,28 @@ def strongest(strengths: Iterable[Strength]) -> Strength | None:
 #                      key per surname part) a record under one half of a double-barrelled name.
 #   name_dob_swapped   as name_dob with the unordered day and month: survives 07/03 written 03/07.
 #   phonetic_dob       Soundex codes of both names + DOB: survives most spelling slips.
-#   short_name_dob_postcode  forename + the surname's first letter + DOB + postcode: survives most
-#                      mistyped surnames and many changed ones. Without the letter, twins whose
-#                      records both have forename and surname swapped would share it.
-#   name_birthday_postcode  forename + surname + day and month of birth + postcode: survives a
-#                      wrong year of birth.
-# No class leaves out both the forename and the NHS number: twins share everything else. No class
-# leaves out the whole date of birth either: forename + surname + postcode was measured and
+#   short_name_bday_postcode  forename + the surname's first letter + day and month of birth +
+#                      postcode: survives most mistyped or changed surnames and a wrong year of
+#                      birth, even together. Without the letter, twins whose records both have
+#                      forename and surname swapped would share it; a son named after his father
+#                      shares it only when born on his father's birthday.
+#   nhs_near_surname   an NHS number + the Soundex code of the surname (and of each alias's). A
+#                      number that fails its check digit was mistyped, and one slip (one digit
+#                      changed, two adjacent swapped) is what the check digit catches, so such a
+#                      record gives a key for each valid number one slip away (about nine), and
+#                      offers its forename's code as well, in case its names were swapped. It
+#                      survives a mistyped NHS number with any other fault but a changed surname
+#                      sound. The surname keeps the neighbours' holders out: a maternity unit
+#                      issues numbers in sequence, so the number one slip from a child's is often
+#                      another local child's (bench.matching_quality measures the corrections
+#                      alone, and with the date of birth instead of the surname: both join
+#                      different children). Twins hold consecutive numbers and share the
+#                      surname, so a mistyped twin's record can meet the other twin's: PROBABLE.
+# Version 1 had short_name_dob_postcode (the full DOB) and name_birthday_postcode (forename +
+# surname + day and month + postcode); short_name_bday_postcode replaced both, one key a record
+# instead of two, and the key set found slightly more true pairs with it than with the two.
+# No class leaves out both the forename and the NHS number: twins share everything else. No name
+# class leaves out the whole date of birth either: forename + surname + postcode was measured and
 # dropped, because a son named after his father shares it (see bench.matching_quality). DESIGN's
 # example "surname phonetic code + forename initial + DOB" was dropped too: twins Jack and James
 # share it. Twins still meet where their names do: a PROBABLE phonetic_dob for names with one
@@ -85,8 +106,8 @@ KEY_CLASSES: dict[str, Strength] = {
     "name_dob": Strength.STRONG,
     "name_dob_swapped": Strength.PROBABLE,
     "phonetic_dob": Strength.PROBABLE,
-    "short_name_dob_postcode": Strength.PROBABLE,
-    "name_birthday_postcode": Strength.PROBABLE,
+    "short_name_bday_postcode": Strength.PROBABLE,
+    "nhs_near_surname": Strength.PROBABLE,
 }
 
 
@@ -116,7 +137,8 @@ class Identity:
     """The identifying fields of a record, as derive_keys takes them.
 
     Names are the agency's text (derive_keys normalises them); postcode and NHS number are
-    already normalised, and None unless valid (from_fields does this for raw text). Each alias
+    already normalised, and None unless valid (from_fields does this for raw text); an NHS number
+    of ten digits failing its check digit is kept apart as mistyped_nhs_number. Each alias
     is a full name, "Forename Surname" or "SURNAME, Forename"; an alias of one word is taken as
     a forename the person is also known by, with the record's surname.
     """
@@ -127,6 +149,7 @@ class Identity:
     postcode: str | None
     nhs_number: str | None
     aliases: tuple[str, ...] = ()
+    mistyped_nhs_number: str | None = None
 
     @classmethod
     def from_fields(
@@ -141,9 +164,10 @@ class Identity:
         """Build an identity from raw agency text.
 
         A postcode not shaped like a UK postcode and an NHS number that is not ten digits or
-        fails its check digit become None (the raw text stays on the record, unused for
-        matching). A date of birth given as text is read by parse_date, and raises DateError
-        if it cannot be read.
+        fails its check digit become None (the raw text stays on the record). Ten digits that
+        fail the check digit are kept as mistyped_nhs_number, which only nhs_near_surname uses.
+        A date of birth given as text is read by parse_date, and raises DateError if it cannot
+        be read.
         """
         if isinstance(date_of_birth, str):
             date_of_birth = parse_date(date_of_birth)
@@ -156,6 +180,7 @@ class Identity:
             postcode=normalise_postcode(postcode) if postcode else None,
             nhs_number=_nhs_or_none(nhs_number) if nhs_number else None,
             aliases=tuple(a for a in aliases or () if a.strip()),
+            mistyped_nhs_number=mistyped_nhs_number(nhs_number) if nhs_number else None,
         )
 
 
@@ -171,6 +196,7 @@ def derive_keys(identity: Identity) -> list[MatchKey]:
         if dob:
             materials[f"nhs_dob|{nhs}|{dob_text}"] = "nhs_dob"
         materials[f"nhs|{nhs}"] = "nhs"
+    _near_materials(identity, materials)
     if dob:
         swapped = _swapped_text(dob)
         postcode = postcode or ""
@@ -268,14 +294,15 @@ def _name_materials(
             out[f"name_dob_swapped|{pair}|{swapped}"] = "name_dob_swapped"
         if postcode:
             out[f"name_dob_postcode|{pair}|{dob}|{postcode}"] = "name_dob_postcode"
-            out[f"name_birthday_postcode|{pair}|{dob[5:]}|{postcode}"] = "name_birthday_postcode"
     for pair in names.part_pairs:
         out[f"name_dob|{pair}|{dob}"] = "name_dob"
     for pair in names.phonetic_pairs:
         out[f"phonetic_dob|{pair}|{dob}"] = "phonetic_dob"
     if postcode:
         for short in names.short_names:
-            out[f"short_name_dob_postcode|{short}|{dob}|{postcode}"] = "short_name_dob_postcode"
+            out[f"short_name_bday_postcode|{short}|{dob[5:]}|{postcode}"] = (
+                "short_name_bday_postcode"
+            )
 
 
 # MatchKey's frozen __init__ sets each field through object.__setattr__; setting the slots
@@ -301,6 +328,23 @@ def _keys(materials: dict[str, str]) -> list[MatchKey]:
         _set_material(key, raw)
         keys.append(key)
     return keys
+
+
+def _near_materials(identity: Identity, out: dict[str, str]) -> None:
+    """Add the nhs_near_surname materials: the valid number, or each correction of a mistyped one,
+    with the sound of each surname (and of the forename, when the number was mistyped)."""
+    surnames = [identity.surname, *(split_alias(a, identity.surname)[1] for a in identity.aliases)]
+    if identity.nhs_number:
+        numbers: tuple[str, ...] = (identity.nhs_number,)
+    elif identity.mistyped_nhs_number:
+        numbers = nhs_corrections(identity.mistyped_nhs_number)
+        surnames.append(first_forename(identity.forenames))
+    else:
+        return
+    codes = _unique(phonetic(key) for name in surnames if (key := surname_key(name)))
+    for code in codes:
+        for number in numbers:
+            out[f"nhs_near_surname|{number}|{code}"] = "nhs_near_surname"
 
 
 def _swapped_text(dob: dt.date) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from operator import mul
 
 _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
@@ -51,7 +52,47 @@ def normalise_nhs_number(text: str) -> str | None:
             "an NHS number is ten digits, optionally grouped 3-3-4 with spaces or hyphens; "
             f"got {len(digits)} characters after removing separators"
         )
-    codes = digits.encode()
-    if _check_digit(codes) != codes[9] - _ZERO:
+    if not _valid(digits):
         return None
     return digits
+
+
+def mistyped_nhs_number(text: str) -> str | None:
+    """Return the ten digits of text when they fail the check digit, else None.
+
+    Such a number was almost certainly mistyped: one digit changed or two adjacent digits
+    swapped always fails the modulus 11 check. Text that is not ten digits, blank or valid
+    gives None.
+    """
+    digits = "".join(text.split()).replace("-", "")
+    if len(digits) != 10 or not digits.isascii() or not digits.isdigit() or _valid(digits):
+        return None
+    return digits
+
+
+@lru_cache(maxsize=1 << 12)
+def nhs_corrections(digits: str) -> tuple[str, ...]:
+    """Return the valid NHS numbers one slip from ten digits, in ascending order.
+
+    A slip is one digit changed or two adjacent digits swapped, the two mistakes the check
+    digit is built to catch. A mistyped number has about nine corrections: for each position
+    at most one replacement digit gives a valid number, and a few swaps do.
+    """
+    if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+        raise NhsNumberError(f"a correction needs exactly ten digits, got {len(digits)}")
+    found = set()
+    for i in range(10):
+        for digit in "0123456789":
+            if digit != digits[i] and _valid(candidate := digits[:i] + digit + digits[i + 1 :]):
+                found.add(candidate)
+    for i in range(9):
+        swapped = digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :]
+        if swapped != digits and _valid(swapped):
+            found.add(swapped)
+    return tuple(sorted(found))
+
+
+def _valid(digits: str) -> bool:
+    """Return whether ten ASCII digits carry the right check digit."""
+    codes = digits.encode()
+    return _check_digit(codes) == codes[9] - _ZERO
