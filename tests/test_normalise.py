@@ -478,3 +478,16 @@ def test_mistyped_nhs_number_is_ten_digits_failing_the_check() -> None:
     assert mistyped_nhs_number("") is None
     with pytest.raises(NhsNumberError, match="ten digits"):
         nhs_corrections("12345")
+
+
+def reference_corrections(digits: str) -> set[str]:
+    """Every one-digit change and adjacent swap of digits that passes the check, by search."""
+    near = {digits[:i] + d + digits[i + 1 :] for i in range(10) for d in string.digits}
+    near |= {digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :] for i in range(9)}
+    return {n for n in near - {digits} if normalise_nhs_number(n) == n}
+
+
+@FAST
+@given(st.text(alphabet=string.digits, min_size=10, max_size=10))
+def test_corrections_are_exactly_the_valid_numbers_one_slip_away(digits: str) -> None:
+    assert set(nhs_corrections(digits)) == reference_corrections(digits)

@@ -169,6 +169,7 @@ class Identity:
         A date of birth given as text is read by parse_date, and raises DateError if it cannot
         be read.
         """
+        nhs, mistyped = _nhs_fields(nhs_number) if nhs_number else (None, None)
         if isinstance(date_of_birth, str):
             date_of_birth = parse_date(date_of_birth)
         elif isinstance(date_of_birth, dt.datetime):
@@ -178,9 +179,9 @@ class Identity:
             surname=surname or "",
             date_of_birth=date_of_birth,
             postcode=normalise_postcode(postcode) if postcode else None,
-            nhs_number=_nhs_or_none(nhs_number) if nhs_number else None,
+            nhs_number=nhs,
             aliases=tuple(a for a in aliases or () if a.strip()),
-            mistyped_nhs_number=mistyped_nhs_number(nhs_number) if nhs_number else None,
+            mistyped_nhs_number=mistyped,
         )
 
 
@@ -333,18 +334,27 @@ def _keys(materials: dict[str, str]) -> list[MatchKey]:
 def _near_materials(identity: Identity, out: dict[str, str]) -> None:
     """Add the nhs_near_surname materials: the valid number, or each correction of a mistyped one,
     with the sound of each surname (and of the forename, when the number was mistyped)."""
-    surnames = [identity.surname, *(split_alias(a, identity.surname)[1] for a in identity.aliases)]
     if identity.nhs_number:
         numbers: tuple[str, ...] = (identity.nhs_number,)
     elif identity.mistyped_nhs_number:
         numbers = nhs_corrections(identity.mistyped_nhs_number)
-        surnames.append(first_forename(identity.forenames))
     else:
         return
-    codes = _unique(phonetic(key) for name in surnames if (key := surname_key(name)))
-    for code in codes:
+    codes = [_sound(identity.surname)]
+    for alias in identity.aliases:
+        codes.append(_sound(split_alias(alias, identity.surname)[1]))
+    if not identity.nhs_number:
+        codes.append(_sound(first_forename(identity.forenames)))
+    for code in _unique(code for code in codes if code):
         for number in numbers:
             out[f"nhs_near_surname|{number}|{code}"] = "nhs_near_surname"
+
+
+@lru_cache(maxsize=_CACHE)
+def _sound(name: str) -> str:
+    """Return the phonetic code of a surname (or of a forename taken as one), "" if blank."""
+    key = surname_key(name)
+    return phonetic(key) if key else ""
 
 
 def _swapped_text(dob: dt.date) -> str:
@@ -364,8 +374,10 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def _nhs_or_none(text: str) -> str | None:
+def _nhs_fields(text: str) -> tuple[str | None, str | None]:
+    """Return (the valid NHS number, None) or (None, the mistyped ten digits) or (None, None)."""
     try:
-        return normalise_nhs_number(text)
+        valid = normalise_nhs_number(text)
     except NhsNumberError:
-        return None
+        return None, None
+    return (valid, None) if valid else (None, mistyped_nhs_number(text))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from operator import mul
 
 _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 _ZERO = ord("0")
 _ZERO_OFFSET = _ZERO * sum(_WEIGHTS)  # the weights are applied to ASCII codes, not digit values
+_INVERSE = {weight: pow(weight, -1, 11) for weight in _WEIGHTS}
 
 
 class NhsNumberError(ValueError):
@@ -70,21 +70,28 @@ def mistyped_nhs_number(text: str) -> str | None:
     return digits
 
 
-@lru_cache(maxsize=1 << 12)
 def nhs_corrections(digits: str) -> tuple[str, ...]:
     """Return the valid NHS numbers one slip from ten digits, in ascending order.
 
     A slip is one digit changed or two adjacent digits swapped, the two mistakes the check
     digit is built to catch. A mistyped number has about nine corrections: for each position
-    at most one replacement digit gives a valid number, and a few swaps do.
+    at most one replacement digit gives a valid number (the weights are invertible modulo 11,
+    so it is computed, not searched for), and a few swaps do.
     """
     if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
         raise NhsNumberError(f"a correction needs exactly ten digits, got {len(digits)}")
+    values = [ord(c) - _ZERO for c in digits]
+    total = sum(map(mul, _WEIGHTS, values))
+    wanted = (11 - values[9]) % 11  # the weighted sum modulo 11 of a number with this check digit
     found = set()
-    for i in range(10):
-        for digit in "0123456789":
-            if digit != digits[i] and _valid(candidate := digits[:i] + digit + digits[i + 1 :]):
-                found.add(candidate)
+    for i, weight in enumerate(_WEIGHTS):
+        step = (wanted - total) * _INVERSE[weight] % 11
+        new = values[i] + step if values[i] + step <= 9 else values[i] + step - 11
+        if step and new >= 0:
+            found.add(f"{digits[:i]}{new}{digits[i + 1 :]}")
+    own = _check_digit(digits.encode())
+    if own is not None and own != values[9]:
+        found.add(f"{digits[:9]}{own}")
     for i in range(9):
         swapped = digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :]
         if swapped != digits and _valid(swapped):
