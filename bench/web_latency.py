@@ -57,7 +57,6 @@ from node import audit, users
 from node.access import Actor
 from node.agencies import sync_agencies
 from node.config import NodeConfig, ReferralPolicy, load_config, render_config
-from node.importing.service import import_files
 from node.keys import ensure_keys, load_keys
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.outcome import record_decision
@@ -238,6 +237,8 @@ def build_node(records: int) -> None:
     started = time.perf_counter()
     files, sample = write_extracts(records, EXTRACTS_DIR)
     _say(f"  extracts written in {time.perf_counter() - started:.0f} s")
+    from node.importing.service import import_files  # only needed to build the store
+
     admin = Actor("bench-admin", Role.NODE_ADMIN)
     total = 0
     for agency, paths in files.items():

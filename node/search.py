@@ -156,7 +156,16 @@ def _record_filter(query: SearchQuery) -> Select[tuple[int]]:
         statement = statement.where(PersonRecord.postcode_norm == postcode)
         given = True
     if query.surname.strip():
-        statement = statement.where(PersonRecord.id.in_(_name_filter(query)))
+        names = _name_filter(query)
+        if given:
+            # Another field already narrows the search to a few records: check each one's names
+            # through the record index, rather than probing every record whose name sounds alike
+            # (a common surname has tens of thousands at a million records).
+            statement = statement.where(
+                names.where(PersonName.record_id == PersonRecord.id).exists()
+            )
+        else:
+            statement = statement.where(PersonRecord.id.in_(names))
         given = True
     elif query.forenames.strip():
         raise SearchError(
