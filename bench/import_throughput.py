@@ -25,6 +25,7 @@ import platform
 import resource
 import secrets
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -106,7 +107,23 @@ def machine_lines() -> list[str]:
         f"memory:    {int(_proc_field('/proc/meminfo', 'MemTotal').split()[0]) / 2**20:.1f} GiB",
         f"python:    {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
         f"load:      {', '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min, at start)",
+        f"code:      {_code_version()}",
     ]
+
+
+def _code_version() -> str:
+    """The commit measured, marked "-dirty" when the working tree differs from it."""
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return described.stdout.strip()
 
 
 def _proc_field(path: str, name: str) -> str:
@@ -138,19 +155,47 @@ def _cell(value: object) -> str:
 
 
 def run_in_child(function: Callable[..., T], *args: object, timeout: float | None = None) -> T:
-    """Run function(*args) in a fresh spawned process; raise ChildTimedOut past timeout s."""
+    """Run function(*args) in a fresh spawned process; raise ChildTimedOut past timeout s.
+
+    The child is not a daemon, so the import in it may start its own worker process.
+    """
     context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:  # leaving the block terminates the worker, finished or not
-        pending = pool.apply_async(function, args)
-        try:
-            return pending.get(timeout)
-        except multiprocessing.TimeoutError:
-            raise ChildTimedOut(f"stopped after {timeout:.0f} s") from None
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(send, function, args))
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise ChildTimedOut(f"stopped after {timeout:.0f} s")
+        ok, value = receive.recv()
+    except EOFError:
+        raise RuntimeError(f"the measured child died (exit code {child.exitcode})") from None
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        receive.close()
+    if not ok:
+        raise value
+    return value
+
+
+def _child(send: Any, function: Callable[..., Any], args: tuple[object, ...]) -> None:
+    try:
+        result = (True, function(*args))
+    except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        result = (False, exc)
+    send.send(result)
+    send.close()
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set so far, in MB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set so far, in MB (Linux reports ru_maxrss in KiB), plus
+    the largest peak of the processes it started and waited for (an import's worker): the
+    two peaks added, as if they came at the same moment."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) / 1024
 
 
 @contextmanager

@@ -8,17 +8,19 @@ merge records exactly which records moved, so that it can be undone.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_link_decision
-from node.matching.keys import Identity, MatchKey, Strength
-from node.store.bulk import allocate_ids, chunks, insert_many
+from node.matching.keys import KEY_CLASSES, MatchKey, Strength
+from node.store.bulk import allocate_ids, chunks, execute_many, insert_many, write_rows
 from node.store.models import (
     CandidateStatus,
     MatchCandidate,
@@ -27,23 +29,12 @@ from node.store.models import (
     SubjectMerge,
     utcnow,
 )
-from node.store.models import MatchKey as MatchKeyRow
 
 _RANK = {Strength.CERTAIN: 0, Strength.STRONG: 1, Strength.PROBABLE: 2}
 
 
 class SubjectError(Exception):
     """A link decision cannot be made as asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class PendingRecord:
-    """A record being written: its id, its subject if it already has one, and its keys."""
-
-    record_id: int
-    subject_id: int | None
-    keys: Sequence[MatchKey]
-    identity: Identity
 
 
 @dataclass
@@ -71,76 +62,199 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def link_batch(
-    session: Session, pending: Sequence[PendingRecord], stats: LinkStats
-) -> dict[int, int]:
-    """Give every pending record a subject and raise candidates; returns record id -> subject id.
+# The import's match keys are staged until its end, one row a record: (record id, its keys' values
+# end to end, one letter a key for its class); at the end one statement spreads them into a row
+# a key. A row a key from Python would cost several times more. Temporary tables: never in the
+# store's files or its WAL.
+_PACKED = "import_packed_keys"
+_STAGE = "import_keys"
+_TEMP_TABLES = (_PACKED, _STAGE, "import_key_classes", "import_key_numbers")
+KEY_WIDTH = 16
+CLASS_LETTERS = {name: chr(ord("A") + i) for i, name in enumerate(sorted(KEY_CLASSES))}
 
-    Records already in the store keep their subject. The keys of the pending records are looked
-    up against the store (records written earlier in the same transaction included).
+
+def pack_keys(keys: Sequence[MatchKey]) -> tuple[bytes, str]:
+    """A record's keys as staged: their values end to end, and one class letter each."""
+    return b"".join(k.value for k in keys), "".join(CLASS_LETTERS[k.key_class] for k in keys)
+
+
+class ImportLinker:
+    """Links one import's records into subjects, set-wise, when all its rows are written.
+
+    While the rows stream in, each new record gets a provisional subject of its own and its keys
+    are staged. At the end a few set-wise queries find the keys that the import shares within
+    itself or with the store; only those records are looked at in Python. Records sharing a
+    certain key form one group, which joins the subject it reaches in the store (the lowest when
+    it reaches several: the others become candidates, never merged automatically) or else keeps
+    one subject of its own. Any other shared key between different subjects is a candidate.
+    Records already in the store (re-imported ones included) keep their subject. The result is
+    the same whatever the batch size: the whole import is linked as one batch.
     """
-    conn = session.connection()
-    updating = {p.record_id for p in pending if p.subject_id is not None}
-    stored = _stored_subjects(conn, [k.value for p in pending for k in p.keys], updating)
 
-    # Certain keys: union the new records among themselves, then find the subjects they reach.
-    union = _Union()
-    first_with_key: dict[bytes, int] = {}
-    for record in pending:
-        if record.subject_id is not None:
-            continue
-        for key in record.keys:
-            if key.strength is Strength.CERTAIN:
-                other = first_with_key.setdefault(key.value, record.record_id)
-                union.join(other, record.record_id)
-    groups: dict[int, list[PendingRecord]] = defaultdict(list)
-    for record in pending:
-        if record.subject_id is None:
-            groups[union.find(record.record_id)].append(record)
-
-    assigned = {p.record_id: p.subject_id for p in pending if p.subject_id is not None}
-    candidates: dict[tuple[int, int], tuple[int, str, str]] = {}
-    new_groups = []
-    for members in groups.values():
-        reached = sorted(
-            {
-                subject
-                for record in members
-                for key in record.keys
-                if key.strength is Strength.CERTAIN
-                for subject in stored.get(key.value, ())
-            }
+    def __init__(self, conn: Connection, stats: LinkStats) -> None:
+        self.conn = conn
+        self.stats = stats
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.provisional: list[int] = []  # the provisional subjects, as runs: start, end, ...
+        self.new_records = 0
+        self.most_keys = 0
+        for name in _TEMP_TABLES:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {'temp.' if self.sqlite else ''}{name}")
+        blob = "BLOB" if self.sqlite else "BYTEA"
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {_PACKED} (record_id INTEGER NOT NULL, "
+            f"key_values {blob} NOT NULL, key_classes VARCHAR(200) NOT NULL)"
         )
-        if not reached:
-            new_groups.append(members)
-            continue
-        for record in members:
-            assigned[record.record_id] = reached[0]
-        stats.records_linked += len(members)
-        for other in reached[1:]:
-            _propose(candidates, reached[0], other, "certain-conflict", Strength.CERTAIN)
-    subject_ids = allocate_ids(conn, Subject.__table__, len(new_groups))
-    now = utcnow()
-    insert_many(conn, Subject.__table__, ("id", "created_at"), ((sid, now) for sid in subject_ids))
-    for subject_id, members in zip(subject_ids, new_groups, strict=True):
-        for record in members:
-            assigned[record.record_id] = subject_id
-        stats.records_linked += len(members) - 1 if len(members) > 1 else 0
-    stats.subjects_created += len(new_groups)
 
-    # Any other shared key between different subjects is a candidate.
-    in_batch: dict[bytes, set[int]] = defaultdict(set)
-    for record in pending:
-        for key in record.keys:
-            in_batch[key.value].add(assigned[record.record_id])
-    for record in pending:
-        mine = assigned[record.record_id]
-        for key in record.keys:
-            for other in stored.get(key.value, set()) | in_batch[key.value]:
-                if other != mine:
-                    _propose(candidates, mine, other, key.key_class, key.strength)
-    stats.candidates_raised += _insert_candidates(conn, candidates)
-    return {record_id: subject for record_id, subject in assigned.items() if subject is not None}
+    def new_subjects(self, count: int, created_at: Any) -> list[int]:
+        """Provisional subjects for `count` new records, one each, written now; created_at as
+        the driver takes it."""
+        ids = allocate_ids(self.conn, Subject.__table__, count)
+        write_rows(
+            self.conn, Subject.__tablename__, ("id", "created_at"), [(i, created_at) for i in ids]
+        )
+        for subject in ids:
+            if self.provisional and self.provisional[-1] == subject:
+                self.provisional[-1] = subject + 1
+            else:
+                self.provisional += [subject, subject + 1]
+        self.new_records += count
+        return ids
+
+    def stage(self, rows: list[tuple[int, bytes, str]]) -> None:
+        """Stage the keys of written records: (record id, *pack_keys(its keys))."""
+        write_rows(self.conn, _PACKED, ("record_id", "key_values", "key_classes"), rows)
+        self.most_keys = max(self.most_keys, max((len(r[2]) for r in rows), default=0))
+
+    def _spread(self) -> None:
+        """One row a key, sorted once by a covering index that the queries and the move use."""
+        conn = self.conn
+        conn.exec_driver_sql(
+            "CREATE TEMPORARY TABLE import_key_numbers (n INTEGER PRIMARY KEY, at INTEGER NOT NULL)"
+        )
+        write_rows(
+            conn,
+            "import_key_numbers",
+            ("n", "at"),
+            [(n, n * KEY_WIDTH + 1) for n in range(self.most_keys)],
+        )
+        conn.exec_driver_sql(
+            "CREATE TEMPORARY TABLE import_key_classes "
+            "(letter VARCHAR(1) PRIMARY KEY, name VARCHAR(24) NOT NULL)"
+        )
+        write_rows(
+            conn,
+            "import_key_classes",
+            ("letter", "name"),
+            [(letter, name) for name, letter in CLASS_LETTERS.items()],
+        )
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {_STAGE} AS "  # noqa: S608
+            f"SELECT substr(p.key_values, n.at, {KEY_WIDTH}) AS key_value, p.record_id, "
+            "c.name AS key_class "
+            f"FROM {_PACKED} p JOIN import_key_numbers n ON n.n < length(p.key_classes) "
+            "JOIN import_key_classes c ON c.letter = substr(p.key_classes, n.n + 1, 1)"
+        )
+        conn.exec_driver_sql(f"DROP TABLE {_PACKED}")
+        conn.exec_driver_sql(
+            f"CREATE INDEX {_STAGE}_sorted ON {_STAGE} (key_value, record_id, key_class)"
+        )
+
+    def finish(self) -> None:
+        """Link the staged records, raise candidates, and move the keys into match_keys."""
+        conn = self.conn
+        self._spread()
+        if not self.sqlite:
+            conn.exec_driver_sql(f"ANALYZE {_STAGE}")
+        store_empty = conn.exec_driver_sql("SELECT 1 FROM match_keys LIMIT 1").first() is None
+        shared = conn.exec_driver_sql(
+            f"SELECT i.key_value, p.subject_id, i.key_class FROM {_STAGE} i "  # noqa: S608
+            "JOIN person_records p ON p.id = i.record_id "
+            f"WHERE i.key_value IN (SELECT key_value FROM {_STAGE} "
+            "GROUP BY key_value HAVING count(*) > 1)"
+        ).all()
+        stored = []
+        if not store_empty:
+            stored = conn.exec_driver_sql(
+                "SELECT i.key_value, p.subject_id, i.key_class, q.subject_id "  # noqa: S608
+                f"FROM {_STAGE} i JOIN match_keys m ON m.key_value = i.key_value "
+                "JOIN person_records q ON q.id = m.record_id "
+                "JOIN person_records p ON p.id = i.record_id "
+                "WHERE q.subject_id IS NOT NULL"
+            ).all()
+        self._link(shared, stored)
+        self._move_keys(rebuild_index=store_empty and self.sqlite)
+        for name in (_STAGE, "import_key_classes", "import_key_numbers"):
+            conn.exec_driver_sql(f"DROP TABLE {name}")
+
+    def _is_provisional(self, subject: int) -> bool:
+        at = bisect.bisect_right(self.provisional, subject)
+        return at % 2 == 1
+
+    def _link(self, shared: Sequence[Any], stored: Sequence[Any]) -> None:
+        # A new record is known by its provisional subject (one each); others by their subject.
+        holders: dict[bytes, set[int]] = defaultdict(set)  # key -> every subject holding it
+        ours: dict[bytes, set[int]] = defaultdict(set)  # key -> subjects of this import's records
+        classes: dict[bytes, str] = {}
+        for value, subject, key_class, *other in (*shared, *stored):
+            holders[value].add(subject)
+            holders[value].update(other)
+            ours[value].add(subject)
+            classes[value] = key_class
+        new = {s for subjects in ours.values() for s in subjects if self._is_provisional(s)}
+        union = _Union()
+        reached: dict[int, set[int]] = defaultdict(set)  # new subject -> older subjects reached
+        for value, subjects in holders.items():
+            if KEY_CLASSES[classes[value]] is not Strength.CERTAIN:
+                continue
+            fresh = sorted(subjects & new)
+            for subject in fresh[1:]:
+                union.join(fresh[0], subject)
+            if fresh:
+                reached[fresh[0]].update(subjects - new)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for subject in new:
+            groups[union.find(subject)].append(subject)
+        final: dict[int, int] = {}
+        candidates: dict[tuple[int, int], tuple[int, str, str]] = {}
+        for members in groups.values():
+            found = sorted({old for member in members for old in reached.get(member, ())})
+            target = found[0] if found else min(members)
+            final.update((member, target) for member in members)
+            for other in found[1:]:
+                _propose(candidates, target, other, "certain-conflict", Strength.CERTAIN)
+        for value, subjects in holders.items():
+            everyone = {final.get(s, s) for s in subjects}
+            if len(everyone) < 2:
+                continue
+            key_class = classes[value]
+            for mine in {final.get(s, s) for s in ours[value]}:
+                for other in everyone - {mine}:
+                    _propose(candidates, mine, other, key_class, KEY_CLASSES[key_class])
+        moved = [(target, subject) for subject, target in final.items() if target != subject]
+        execute_many(
+            self.conn, "UPDATE person_records SET subject_id = ? WHERE subject_id = ?", moved
+        )
+        execute_many(self.conn, "DELETE FROM subjects WHERE id = ?", [(s,) for _, s in moved])
+        # A group that joined an older subject links all its records; a new group all but one.
+        self.stats.subjects_created += self.new_records - len(moved)
+        self.stats.records_linked += len(moved)
+        self.stats.candidates_raised += _insert_candidates(self.conn, candidates)
+
+    def _move_keys(self, rebuild_index: bool) -> None:
+        # Sorted by key, the keys go into match_keys' B-tree in one ordered pass. Into an empty
+        # SQLite table the record index is built afterwards, by one sort instead of millions
+        # of scattered inserts.
+        index = "ix_match_keys_record_id"
+        if rebuild_index:
+            self.conn.exec_driver_sql(f"DROP INDEX {index}")
+        self.conn.exec_driver_sql(
+            "INSERT INTO match_keys (key_value, record_id, key_class) "  # noqa: S608
+            f"SELECT key_value, record_id, key_class FROM {_STAGE} "
+            "ORDER BY key_value, record_id, key_class"
+        )
+        if rebuild_index:
+            self.conn.exec_driver_sql(f"CREATE INDEX {index} ON match_keys (record_id)")
 
 
 def _propose(
@@ -154,23 +268,6 @@ def _propose(
     rank = _RANK[strength]
     if pair not in candidates or rank < candidates[pair][0]:
         candidates[pair] = (rank, key_class, strength.value)
-
-
-def _stored_subjects(
-    conn: Connection, values: list[bytes], excluding: set[int]
-) -> dict[bytes, set[int]]:
-    found: dict[bytes, set[int]] = defaultdict(set)
-    unique = sorted(set(values))
-    for chunk in chunks(unique, 900):
-        rows = conn.execute(
-            select(MatchKeyRow.key_value, MatchKeyRow.record_id, PersonRecord.subject_id)
-            .join(PersonRecord, PersonRecord.id == MatchKeyRow.record_id)
-            .where(MatchKeyRow.key_value.in_(chunk))
-        )
-        for value, record_id, subject_id in rows:
-            if record_id not in excluding and subject_id is not None:
-                found[value].add(subject_id)
-    return found
 
 
 def _insert_candidates(

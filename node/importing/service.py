@@ -20,18 +20,17 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_admin
+from node.importing import prepare
+from node.importing.prepare import DATA_COLUMNS, PreparedPerson
 from node.importing.rows import (
     FileRefused,
     ItemRow,
-    PersonRow,
     RowError,
     RowInvalid,
     open_rows,
     parse_item,
-    parse_person,
 )
-from node.matching.keys import Identity, derive_keys, name_forms
-from node.store.bulk import allocate_ids, chunks, execute_many, insert_many
+from node.store.bulk import allocate_ids, chunks, converter, execute_many, insert_many, write_rows
 from node.store.models import (
     Agency,
     ImportRun,
@@ -41,31 +40,23 @@ from node.store.models import (
     PersonRecord,
     utcnow,
 )
-from node.subjects import LinkStats, PendingRecord, link_batch
+from node.subjects import ImportLinker, LinkStats
 
-BATCH = 2_000
-UNUSED_POSTCODE = "postcode is not a UK postcode, so it is not used for matching"
-UNUSED_NHS_NUMBER = "NHS number fails its check digit, so it is not used for matching"
+BATCH = 5_000
+UNUSED_POSTCODE = prepare.UNUSED_POSTCODE
+UNUSED_NHS_NUMBER = prepare.UNUSED_NHS_NUMBER
 MAX_ERRORS_KEPT = 1_000
+WORKER_MIN_BYTES = prepare.WORKER_MIN_BYTES
+# SQLite's page cache for the import's connection, restored afterwards. The default 2 MB holds
+# a small part of the indexes a large import writes into; each miss is a read and a rewrite.
+IMPORT_CACHE_MB = 160
 
-_PERSON_COLUMNS = (
-    "id",
-    "agency_code",
-    "agency_record_id",
-    "subject_id",
-    "forenames",
-    "surname",
-    "aliases",
-    "date_of_birth",
-    "gender",
-    "address",
-    "postcode",
-    "nhs_number",
-    "extra",
-    "postcode_norm",
-    "nhs_number_norm",
-    "created_at",
-    "updated_at",
+_PERSON_COLUMNS = ("id", "subject_id", "created_at", "updated_at", *DATA_COLUMNS)
+_UPDATED_COLUMNS = DATA_COLUMNS[2:]  # all but the agency and its record id
+_UPDATE_PERSON = (  # column names from the code, never from input
+    "UPDATE person_records SET "  # noqa: S608
+    + ", ".join(f"{name} = ?" for name in (*_UPDATED_COLUMNS, "updated_at"))
+    + " WHERE id = ?"
 )
 _NAME_COLUMNS = (
     "record_id",
@@ -75,7 +66,6 @@ _NAME_COLUMNS = (
     "surname_phonetic",
     "is_alias",
 )
-_KEY_COLUMNS = ("key_value", "record_id", "key_class")
 _ITEM_COLUMNS = (
     "agency_code",
     "item_ref",
@@ -140,7 +130,7 @@ def import_files(
             [RowError("--agency", 0, "agency", f"{agency_code!r} is not an agency of this hub")], 1
         )
     # A savepoint of its own: a refused import leaves the caller's transaction as it found it.
-    with session.begin_nested(), _fewer_collections():
+    with session.begin_nested(), _fewer_collections(), _larger_cache(session):
         job = _Import(session, agency_code, remove_missing)
         job.run(paths, progress)
         if job.errors_total:
@@ -161,6 +151,25 @@ def _fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+@contextmanager
+def _larger_cache(session: Session) -> Iterator[None]:
+    """On SQLite, a page cache of IMPORT_CACHE_MB for this connection during the import, and
+    sorts on two threads (index builds); both set back afterwards."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    threads = conn.exec_driver_sql("PRAGMA threads").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_MB * 1024}")
+    conn.exec_driver_sql("PRAGMA threads = 2")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+        conn.exec_driver_sql(f"PRAGMA threads = {int(threads)}")
 
 
 def _refresh_statistics(session: Session) -> None:
@@ -217,6 +226,10 @@ class _Import:
         self.results: list[FileResult] = []
         self.link_stats = LinkStats()
         self.now = utcnow()
+        self.sqlite = self.conn.dialect.name == "sqlite"
+        stamp = converter(self.conn, PersonRecord.__table__, ("created_at",))((self.now,))[0]
+        self.stamps = (stamp, stamp)  # created_at, updated_at as the driver takes them
+        self.linker: ImportLinker | None = None
 
     def run(
         self, paths: Sequence[Path], progress: Callable[[Path], Progress | None] | None
@@ -232,20 +245,53 @@ class _Import:
         # Persons first, so items can refer to records of the same import.
         opened.sort(key=lambda entry: entry[1] != "persons")
         for path, kind, rows in opened:
-            self.run_file(path, kind, rows)
+            if kind == "persons":
+                rows.close()  # type: ignore[attr-defined]
+                self.run_persons(path, progress(path) if progress else None)
+            else:
+                self.run_file(path, kind, rows)
+        if self.linker is not None and not self.errors_total:
+            self.linker.finish()
 
     def fail(self, error: RowError) -> None:
         self.errors_total += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(error)
 
+    def run_persons(self, path: Path, progress: Progress | None) -> None:
+        """A persons file: prepared (in a worker when large) and written batch by batch."""
+        result = FileResult(str(path), "persons")
+        self.results.append(result)
+        seen: set[str] = set()
+        self.agency_has_records = (
+            self.conn.execute(
+                select(PersonRecord.id).where(PersonRecord.agency_code == self.agency).limit(1)
+            ).first()
+            is not None
+        )
+        batches = prepare.prepared_batches(path, self.agency, self.sqlite, BATCH, WORKER_MIN_BYTES)
+        for prepared in batches:
+            result.rows += prepared.rows
+            for error in prepared.errors:
+                self.fail(error)
+            for what, count in prepared.warnings.items():
+                result.warnings[what] = result.warnings.get(what, 0) + count
+            if progress is not None:
+                progress(prepared.bytes_read)
+            if self.remove_missing:
+                seen.update(person.record_id for person in prepared.persons)
+            if prepared.persons and not self.errors_total:
+                self._write_persons(prepared.persons, result)
+        if self.remove_missing and not self.errors_total:
+            result.removed = self._remove_missing("persons", seen)
+
     def run_file(self, path: Path, kind: str, rows: object) -> None:
         result = FileResult(str(path), kind)
         self.results.append(result)
         seen: dict[str, int] = {}
-        parse = parse_person if kind == "persons" else parse_item
-        key_field = "record_id" if kind == "persons" else "item_ref"
-        batch: list[PersonRow | ItemRow] = []
+        parse = parse_item
+        key_field = "item_ref"
+        batch: list[ItemRow] = []
         for line, raw in rows:  # type: ignore[attr-defined]
             result.rows += 1
             if "__error__" in raw:
@@ -278,122 +324,55 @@ class _Import:
             result.removed = self._remove_missing(kind, set(seen))
 
     def _write(self, path: Path, kind: str, batch: list, result: FileResult) -> None:
-        if kind == "persons":
-            self._write_persons(batch, result)
-        else:
-            self._write_items(path, batch, result)
+        self._write_items(path, batch, result)
 
-    def _write_persons(self, batch: list[PersonRow], result: FileResult) -> None:
+    def _write_persons(self, batch: list[PreparedPerson], result: FileResult) -> None:
         conn = self.conn
-        existing = self._existing_records([row.record_id for row in batch])
-        new_rows = [row for row in batch if row.record_id not in existing]
-        ids = dict(
-            zip(
-                [row.record_id for row in new_rows],
-                allocate_ids(conn, PersonRecord.__table__, len(new_rows)),
-                strict=True,
-            )
+        if self.linker is None:
+            self.linker = ImportLinker(conn, self.link_stats)
+        existing = (
+            self._existing_records([person.record_id for person in batch])
+            if self.agency_has_records
+            else {}
         )
-        pending: list[PendingRecord] = []
+        new = [person for person in batch if person.record_id not in existing]
+        ids = allocate_ids(conn, PersonRecord.__table__, len(new))
+        subjects = self.linker.new_subjects(len(new), self.stamps[0])
+        write_rows(
+            conn,
+            PersonRecord.__tablename__,
+            _PERSON_COLUMNS,
+            [
+                (record_id, subject_id, *self.stamps, *person.data)
+                for record_id, subject_id, person in zip(ids, subjects, new, strict=True)
+            ],
+        )
         names: list[tuple] = []
         keys: list[tuple] = []
-        identities: dict[str, Identity] = {}
-        for row in batch:
-            identities[row.record_id] = identity = Identity.from_fields(
-                forenames=row.forenames,
-                surname=row.surname,
-                date_of_birth=row.date_of_birth,
-                postcode=row.postcode,
-                nhs_number=row.nhs_number,
-                aliases=row.aliases,
+        for record_id, person in zip(ids, new, strict=True):
+            names.extend((record_id, *name) for name in person.names)
+            keys.append((record_id, *person.keys))
+        if existing:
+            updated = [person for person in batch if person.record_id in existing]
+            updated_ids = [existing[person.record_id][0] for person in updated]
+            for chunk in chunks(updated_ids, 500):
+                conn.execute(delete(PersonName).where(PersonName.record_id.in_(chunk)))
+                conn.execute(delete(MatchKey).where(MatchKey.record_id.in_(chunk)))
+            execute_many(
+                conn,
+                _UPDATE_PERSON,
+                [
+                    (*person.data[2:], self.stamps[1], record_id)
+                    for person, record_id in zip(updated, updated_ids, strict=True)
+                ],
             )
-            if row.postcode and identity.postcode is None:
-                result.warn(UNUSED_POSTCODE)
-            if row.nhs_number and identity.nhs_number is None:
-                result.warn(UNUSED_NHS_NUMBER)
-            record_id, subject_id = existing.get(row.record_id, (ids.get(row.record_id), None))
-            assert record_id is not None
-            match_keys = derive_keys(identity)
-            pending.append(PendingRecord(record_id, subject_id, match_keys, identity))
-            names.extend(
-                (
-                    record_id,
-                    f.forename_norm,
-                    f.surname_norm,
-                    f.forename_phonetic,
-                    f.surname_phonetic,
-                    f.is_alias,
-                )
-                for f in name_forms(identity)
-            )
-            keys.extend((k.value, record_id, k.key_class) for k in match_keys)
-        subjects = link_batch(self.session, pending, self.link_stats)
-
-        updated_ids = [record_id for record_id, _ in existing.values()]
-        for chunk in chunks(updated_ids, 500):
-            conn.execute(delete(PersonName).where(PersonName.record_id.in_(chunk)))
-            conn.execute(delete(MatchKey).where(MatchKey.record_id.in_(chunk)))
-        insert_many(
-            conn,
-            PersonRecord.__table__,
-            _PERSON_COLUMNS,
-            (
-                self._person_values(
-                    ids[row.record_id], subjects[ids[row.record_id]], row, identities[row.record_id]
-                )
-                for row in new_rows
-            ),
-        )
-        for row in batch:
-            if row.record_id in existing:
-                self._update_person(existing[row.record_id][0], row, identities[row.record_id])
-        insert_many(conn, PersonName.__table__, _NAME_COLUMNS, names)
-        insert_many(conn, MatchKey.__table__, _KEY_COLUMNS, keys)
-        result.inserted += len(new_rows)
-        result.updated += len(batch) - len(new_rows)
-
-    def _person_values(
-        self, record_id: int, subject_id: int, row: PersonRow, identity: Identity
-    ) -> tuple:
-        return (
-            record_id,
-            self.agency,
-            row.record_id,
-            subject_id,
-            row.forenames,
-            row.surname,
-            list(row.aliases),
-            row.date_of_birth,
-            row.gender,
-            row.address,
-            row.postcode,
-            row.nhs_number,
-            row.extra,
-            identity.postcode,
-            identity.nhs_number,
-            self.now,
-            self.now,
-        )
-
-    def _update_person(self, record_id: int, row: PersonRow, identity: Identity) -> None:
-        self.conn.execute(
-            update(PersonRecord)
-            .where(PersonRecord.id == record_id)
-            .values(
-                forenames=row.forenames,
-                surname=row.surname,
-                aliases=list(row.aliases),
-                date_of_birth=row.date_of_birth,
-                gender=row.gender,
-                address=row.address,
-                postcode=row.postcode,
-                nhs_number=row.nhs_number,
-                extra=row.extra,
-                postcode_norm=identity.postcode,
-                nhs_number_norm=identity.nhs_number,
-                updated_at=self.now,
-            )
-        )
+            for person, record_id in zip(updated, updated_ids, strict=True):
+                names.extend((record_id, *name) for name in person.names)
+                keys.append((record_id, *person.keys))
+        write_rows(conn, PersonName.__tablename__, _NAME_COLUMNS, names)
+        self.linker.stage(keys)
+        result.inserted += len(new)
+        result.updated += len(batch) - len(new)
 
     def _existing_records(self, record_ids: list[str]) -> dict[str, tuple[int, int | None]]:
         found: dict[str, tuple[int, int | None]] = {}
@@ -490,11 +469,12 @@ class _Import:
         ]
         for chunk in chunks(missing, 500):
             if kind == "persons":
-                execute_many(
-                    self.conn,
-                    "DELETE FROM information_items WHERE record_id = ?",
-                    [(pk,) for pk in chunk],
-                )
+                for table_name in ("information_items", "match_keys"):
+                    execute_many(
+                        self.conn,
+                        f"DELETE FROM {table_name} WHERE record_id = ?",  # noqa: S608
+                        [(pk,) for pk in chunk],
+                    )
             self.conn.execute(delete(table).where(key.in_(chunk)))
         return len(missing)
 

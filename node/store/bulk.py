@@ -52,6 +52,23 @@ def insert_many(
         conn.exec_driver_sql(insert_sql(conn, table, columns), batch)
 
 
+def write_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Append rows of driver-ready values: COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    names = ", ".join(columns)  # table and column names come from the code, never from input
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
 def execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """Run driver-level SQL written with '?' placeholders for every row."""
     if not rows:

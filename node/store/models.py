@@ -182,15 +182,19 @@ class PersonName(Base):
 
 
 class MatchKey(Base):
-    """A match key of a record: a digest of normalised fields in one key class (DESIGN section 5)."""
+    """A match key of a record: a digest of normalised fields in one key class (DESIGN section 5).
+
+    Keys are derived data that the importer writes and deletes with their record, millions at a
+    time, so the table carries no foreign key (whose check would cost a lookup a row). On SQLite
+    it is clustered on its key (WITHOUT ROWID): one B-tree ordered by key value instead of a
+    rowid table plus a primary-key index.
+    """
 
     __tablename__ = "match_keys"
-    __table_args__ = (Index(None, "record_id"),)
+    __table_args__ = (Index(None, "record_id"), {"sqlite_with_rowid": False})
 
     key_value: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
-    record_id: Mapped[int] = mapped_column(
-        ForeignKey("person_records.id", ondelete="CASCADE"), primary_key=True
-    )
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     key_class: Mapped[str] = mapped_column(String(24))
 
 
