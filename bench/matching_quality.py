@@ -4,10 +4,11 @@ Run: .venv/bin/python -m bench.matching_quality [--people N] [--seed S] [--fault
 
 A population of distinct people (households with partners, children, twins and the odd namesake
 son, names from node.synthetic.names, postcodes from node.synthetic.places at a real London
-density of about 40 residents a postcode) is written out as 1–4 agency records per person with
-the faults agency data has, at the rates in FAULT_RATES (scaled by --fault-scale). Two records
-are predicted to be one person iff they share a match key (an inverted index key → records; no
-all-pairs comparison). Recall and precision are over pairs of records.
+density of about 40 residents a postcode, NHS numbers issued as maternity units issue them) is
+written out as 1–4 agency records per person with the faults agency data has, at the rates in
+FAULT_RATES (scaled by --fault-scale). Two records are predicted to be one person iff they share
+a match key (an inverted index key → records; no all-pairs comparison). Recall and precision are
+over pairs of records.
 
 It runs two scenarios on the same people: "brief", where every record carries an NHS number
 unless a fault removes it, and "agency", where NHS numbers are as scarce as agencies hold them.
