@@ -14,6 +14,7 @@ from node.access import AccessDenied
 from node.config import NodeConfig, load_config
 from node.keys import load_keys
 from node.store.db import make_engine, make_sessionmaker, read_only
+from node.web import fields
 from node.web.errors import register_error_handlers
 from node.web.permissions import check_permission, handle_access_denied, may_open
 from node.web.security import csp_nonce, install_headers
@@ -44,6 +45,7 @@ def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
     install(app, services)
     configure_cookie(app, config.web)
     _configure_templates(app)
+    fields.install(app)
     app.before_request(identify_user)  # first, so that even an error page knows who is signed in
     for extension in (CSRFProtect(), WTFormsHelpers()):
         extension.init_app(app)

@@ -39,16 +39,22 @@ def run(
     in `workers` processes."""
     if workers < 1:
         raise ValueError("workers: at least 1")
-    listener = _listen(host or config.web.host, config.web.port if port is None else port)
-    bound_host, bound_port = listener.getsockname()[:2]
-    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    print(f"Listening on http://{shown}:{bound_port}", flush=True)
-    children = [_fork_worker(config, listener) for _ in range(workers - 1)]
+    # Stop cleanly on a signal from the start (forked workers inherit this), so that no worker
+    # is left behind serving the socket.
+    previous = {sig: signal.signal(sig, _stop) for sig in STOP_SIGNALS}
+    children: list[int] = []
     try:
+        listener = _listen(host or config.web.host, config.web.port if port is None else port)
+        children = [_fork_worker(config, listener) for _ in range(workers - 1)]
+        bound_host, bound_port = listener.getsockname()[:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        print(f"Listening on http://{shown}:{bound_port}", flush=True)
         _serve(config, listener)
     finally:
         for pid in children:
             _stop_child(pid)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -84,7 +90,8 @@ def _stop_child(pid: int) -> None:
 
 
 def _serve(config: NodeConfig, listener: socket.socket) -> None:
-    """One process's app and waitress threads on the shared socket, until a stop signal."""
+    """One process's app and waitress threads on the shared socket, until a stop signal (`run`
+    has set the handlers)."""
     app = create_app(config)
     server = create_server(
         app,
@@ -95,12 +102,9 @@ def _serve(config: NodeConfig, listener: socket.socket) -> None:
     )
     if not isinstance(server, BaseWSGIServer):  # one socket gives one server
         raise RuntimeError("expected waitress to listen on one socket")
-    previous = {sig: signal.signal(sig, _stop) for sig in STOP_SIGNALS}
     try:
         server.run()  # returns when _stop raises SystemExit inside its loop
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         server.close()
         node_services(app).engine.dispose()
 

@@ -11,6 +11,7 @@ from node.web.totp import DIGITS, normalise_code
 
 
 class SignInForm(FlaskForm):
+    reuse_blank_fields = True  # its labels, hints and choices come from the code
     username = StringField(
         "Username",
         widget=GovTextInput(),
@@ -24,6 +25,7 @@ class SignInForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
+    reuse_blank_fields = True  # its labels, hints and choices come from the code
     code = StringField(
         "Code",
         widget=GovTextInput(),

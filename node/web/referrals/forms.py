@@ -200,6 +200,7 @@ class ContactForm(FlaskForm):
 
 
 class RatingForm(FlaskForm):
+    reuse_blank_fields = True  # its labels, hints and choices come from the code
     rag = RadioField(
         "RAG rating",
         choices=options(
@@ -212,6 +213,7 @@ class RatingForm(FlaskForm):
 
 
 class LawfulBasisForm(FlaskForm):
+    reuse_blank_fields = True  # its labels, hints and choices come from the code
     kind = RadioField(
         "On what basis may the adult's information be shared?",
         choices=options(
@@ -240,6 +242,7 @@ class LawfulBasisForm(FlaskForm):
 
 
 class WithdrawConsentForm(FlaskForm):
+    reuse_blank_fields = True  # its labels, hints and choices come from the code
     reason = area(
         "How and when was consent withdrawn?",
         "For example, 'Told the social worker by phone on 24 November'",
@@ -247,6 +250,7 @@ class WithdrawConsentForm(FlaskForm):
 
 
 class InterventionForm(Form):
+    reuse_blank_fields = True  # its labels, hints and choices come from the code
     agency = SelectField("Partner agency", choices=[], widget=GovSelect(), default="")
     description = text("What they will do", 500)
 
@@ -255,6 +259,7 @@ class InterventionForm(Form):
 
 
 class DecisionForm(FlaskForm):
+    reuse_blank_fields = True  # its labels, hints and choices come from the code
     outcome = RadioField(
         "Outcome",
         choices=options((outcome.value, label) for outcome, label in OUTCOMES.items()),

@@ -159,6 +159,7 @@ def _purpose() -> StringField:
 
 
 class SearchForm(FlaskForm):
+    reuse_blank_fields = True  # its labels, hints and choices come from the code
     forenames = _text("Forenames", 200)
     surname = _text(
         "Surname",
@@ -196,6 +197,8 @@ class SearchForm(FlaskForm):
 
 class PurposeForm(FlaskForm):
     """Why a subject is being looked at (audited with the view)."""
+
+    reuse_blank_fields = True  # its labels, hints and choices come from the code
 
     purpose = _purpose()
 
