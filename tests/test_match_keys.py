@@ -400,3 +400,12 @@ def test_a_namesake_son_born_on_another_day_and_twins_at_one_address_do_not_shar
     jack = person(forenames="Jack", surname="Jones")
     james = person(forenames="James", surname="Jones")
     assert shared(jack, james) == {}
+
+
+@pytest.mark.parametrize("placeholder", ["0000000000", "999 999 9999", "1234567890"])
+def test_people_carrying_a_placeholder_nhs_number_share_no_key(placeholder: str) -> None:
+    a = person(forenames="Jack", surname="Smith", nhs_number=placeholder)
+    b = person(forenames="Oliver", surname="Smith", nhs_number=placeholder)
+    assert a.nhs_number is None
+    assert a.mistyped_nhs_number is None
+    assert shared(a, b) == {}

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node.matching.nhs import (
+    PLACEHOLDERS,
     NhsNumberError,
     mistyped_nhs_number,
     nhs_check_digit,
@@ -363,8 +364,10 @@ def reference_check_digit(nine: str) -> int:
 
 
 nine_digits = st.text(alphabet=string.digits, min_size=9, max_size=9)
-valid_nhs_numbers = nine_digits.filter(lambda nine: reference_check_digit(nine) != 10).map(
-    lambda nine: f"{nine}{reference_check_digit(nine)}"
+valid_nhs_numbers = (
+    nine_digits.filter(lambda nine: reference_check_digit(nine) != 10)
+    .map(lambda nine: f"{nine}{reference_check_digit(nine)}")
+    .filter(lambda number: number not in PLACEHOLDERS)
 )
 
 
@@ -484,10 +487,28 @@ def reference_corrections(digits: str) -> set[str]:
     """Every one-digit change and adjacent swap of digits that passes the check, by search."""
     near = {digits[:i] + d + digits[i + 1 :] for i in range(10) for d in string.digits}
     near |= {digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :] for i in range(9)}
-    return {n for n in near - {digits} if normalise_nhs_number(n) == n}
+    return {n for n in near - {digits} - PLACEHOLDERS if normalise_nhs_number(n) == n}
 
 
 @FAST
 @given(st.text(alphabet=string.digits, min_size=10, max_size=10))
 def test_corrections_are_exactly_the_valid_numbers_one_slip_away(digits: str) -> None:
     assert set(nhs_corrections(digits)) == reference_corrections(digits)
+
+
+@pytest.mark.parametrize("text", ["000 000 0000", "1111111111", "999-999-9999", "0123456789"])
+def test_placeholders_are_not_nhs_numbers(text: str) -> None:
+    digits = text.replace(" ", "").replace("-", "")
+    assert reference_check_digit(digits[:9]) == int(digits[9])  # each passes the check digit
+    with pytest.raises(NhsNumberError, match="placeholder"):
+        normalise_nhs_number(text)
+    assert mistyped_nhs_number(text) is None
+
+
+def test_a_placeholder_that_fails_the_check_is_not_taken_as_mistyped() -> None:
+    assert reference_check_digit("123456789") == 10  # no valid number starts 123456789
+    with pytest.raises(NhsNumberError, match="placeholder"):
+        normalise_nhs_number("1234567890")
+    assert mistyped_nhs_number("1234567890") is None
+    assert reference_check_digit("000000000") == 0  # 0000000000 passes, one slip from ...01
+    assert not PLACEHOLDERS & set(nhs_corrections("0000000001"))

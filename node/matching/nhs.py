@@ -1,4 +1,5 @@
-"""NHS number validation by the modulus 11 check digit of the NHS Data Dictionary."""
+"""NHS number validation by the modulus 11 check digit of the NHS Data Dictionary, and the
+corrections of a mistyped number."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 _ZERO = ord("0")
 _ZERO_OFFSET = _ZERO * sum(_WEIGHTS)  # the weights are applied to ASCII codes, not digit values
 _INVERSE = {weight: pow(weight, -1, 11) for weight in _WEIGHTS}
+# What agencies write when the number is not known. Each passes the check digit (a digit ten times
+# always does) or looks mistyped (1234567890), so without this list the records of everyone
+# carrying one would be joined.
+PLACEHOLDERS = frozenset(
+    [digit * 10 for digit in "0123456789"]
+    + ["0123456789", "1234567890", "9876543210", "0987654321"]
+)
 
 
 class NhsNumberError(ValueError):
@@ -41,8 +49,9 @@ def normalise_nhs_number(text: str) -> str | None:
     """Return the ten digits of a valid NHS number, or None if empty or failing the check digit.
 
     Spaces and hyphens are ignored ("943 476 5919", "943-476-5919"). Text that is not ten digits
-    after that raises NhsNumberError. Ten digits with a wrong check digit (a mistyped number)
-    return None: the caller keeps the text as data but must not match on it.
+    after that, or is a placeholder such as 0000000000, raises NhsNumberError. Ten digits with a
+    wrong check digit (a mistyped number) return None: the caller keeps the text as data and must
+    not match on it as written (nhs_corrections gives the numbers it may have been).
     """
     digits = "".join(text.split()).replace("-", "")
     if not digits:
@@ -52,6 +61,8 @@ def normalise_nhs_number(text: str) -> str | None:
             "an NHS number is ten digits, optionally grouped 3-3-4 with spaces or hyphens; "
             f"got {len(digits)} characters after removing separators"
         )
+    if digits in PLACEHOLDERS:
+        raise NhsNumberError("a placeholder written for an unknown number, not an NHS number")
     if not _valid(digits):
         return None
     return digits
@@ -61,11 +72,13 @@ def mistyped_nhs_number(text: str) -> str | None:
     """Return the ten digits of text when they fail the check digit, else None.
 
     Such a number was almost certainly mistyped: one digit changed or two adjacent digits
-    swapped always fails the modulus 11 check. Text that is not ten digits, blank or valid
-    gives None.
+    swapped always fails the modulus 11 check. Text that is not ten digits, blank, valid or a
+    placeholder gives None.
     """
     digits = "".join(text.split()).replace("-", "")
-    if len(digits) != 10 or not digits.isascii() or not digits.isdigit() or _valid(digits):
+    if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+        return None
+    if digits in PLACEHOLDERS or _valid(digits):
         return None
     return digits
 
@@ -76,7 +89,7 @@ def nhs_corrections(digits: str) -> tuple[str, ...]:
     A slip is one digit changed or two adjacent digits swapped, the two mistakes the check
     digit is built to catch. A mistyped number has about nine corrections: for each position
     at most one replacement digit gives a valid number (the weights are invertible modulo 11,
-    so it is computed, not searched for), and a few swaps do.
+    so it is computed, not searched for), and a few swaps do. Placeholders are left out.
     """
     if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
         raise NhsNumberError(f"a correction needs exactly ten digits, got {len(digits)}")
@@ -96,7 +109,7 @@ def nhs_corrections(digits: str) -> tuple[str, ...]:
         swapped = digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :]
         if swapped != digits and _valid(swapped):
             found.add(swapped)
-    return tuple(sorted(found))
+    return tuple(sorted(found - PLACEHOLDERS))
 
 
 def _valid(digits: str) -> bool:
