@@ -66,6 +66,7 @@ def strongest(strengths: Iterable[Strength]) -> Strength | None:
 
 # The key classes of version 2. Why each exists:
 #   nhs_dob            an NHS number with a valid check digit and the date of birth it belongs to.
+#                      (A placeholder such as 0000000000 passes the check but is no number: nhs.py.)
 #   name_dob_postcode  the full identity agencies write down: survives nothing but is exact.
 #   nhs                the NHS number alone: survives a wrong or missing date of birth.
 #   name_dob           forename + surname + DOB: survives a move, a missing postcode, and (with one
