@@ -101,7 +101,7 @@ def test_nhs_number_links_whatever_the_names() -> None:
     a = person(nhs_number="943 476 5919")
     b = person(forenames="Bobby", surname="Jones", postcode="", nhs_number="943-476-5919")
     assert shared(a, b)["nhs_dob"] is Strength.CERTAIN
-    c = person(forenames="Bobby", surname="Jones", date_of_birth="", nhs_number=NHS_A)
+    c = person(forenames="Bobby", surname="Brown", date_of_birth="", nhs_number=NHS_A)
     assert shared(a, c) == {"nhs": Strength.STRONG}
 
 
@@ -353,6 +353,12 @@ def test_a_mistyped_record_under_a_previous_surname_meets_through_its_alias() ->
     before = person(forenames="Jane", surname="Brown", aliases=("Jane Smith",), nhs_number=wrong)
     assert near(right, person(forenames="Jane", surname="Brown", nhs_number=wrong)) is False
     assert near(right, before)
+
+
+def test_a_mistyped_record_under_half_a_double_barrelled_surname_meets() -> None:
+    right = person(surname="Smith-Jones", nhs_number=NHS_A)
+    half = person(surname="Jones", date_of_birth="", nhs_number=slips(NHS_A)[5])
+    assert shared(right, half) == {"nhs_near_surname": Strength.PROBABLE}
 
 
 def test_the_holder_of_a_correction_with_another_surname_is_not_met() -> None:

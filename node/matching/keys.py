@@ -78,18 +78,19 @@ def strongest(strengths: Iterable[Strength]) -> Strength | None:
 #                      birth, even together. Without the letter, twins whose records both have
 #                      forename and surname swapped would share it; a son named after his father
 #                      shares it only when born on his father's birthday.
-#   nhs_near_surname   an NHS number + the Soundex code of the surname (and of each alias's). A
-#                      number that fails its check digit was mistyped, and one slip (one digit
-#                      changed, two adjacent swapped) is what the check digit catches, so such a
-#                      record gives a key for each valid number one slip away (about nine), and
-#                      offers its forename's code as well, in case its names were swapped. It
-#                      survives a mistyped NHS number with any other fault but a changed surname
-#                      sound. The surname keeps the neighbours' holders out: a maternity unit
-#                      issues numbers in sequence, so the number one slip from a child's is often
-#                      another local child's (bench.matching_quality measures the corrections
-#                      alone, and with the date of birth instead of the surname: both join
-#                      different children). Twins hold consecutive numbers and share the
-#                      surname, so a mistyped twin's record can meet the other twin's: PROBABLE.
+#   nhs_near_surname   an NHS number + the Soundex code of the surname (of each part of a
+#                      double-barrelled one too, and of each alias's surname). A number that
+#                      fails its check digit was mistyped, and one slip (one digit changed, two
+#                      adjacent swapped) is what the check digit catches, so such a record gives
+#                      a key for each valid number one slip away (about nine), and offers its
+#                      forename's code as well, in case its names were swapped. It survives a
+#                      mistyped NHS number with any other fault but a changed surname sound. The
+#                      surname keeps the neighbours' holders out: a maternity unit issues numbers
+#                      in sequence, so the number one slip from a child's is often another local
+#                      child's (bench.matching_quality measures the corrections alone, and with
+#                      the date of birth instead of the surname: both join different children).
+#                      Twins hold consecutive numbers and share the surname, so a mistyped
+#                      twin's record can meet the other twin's: PROBABLE.
 # Version 1 had short_name_dob_postcode (the full DOB) and name_birthday_postcode (forename +
 # surname + day and month + postcode); short_name_bday_postcode replaced both, one key a record
 # instead of two, and the key set found slightly more true pairs with it than with the two.
@@ -334,14 +335,14 @@ def _keys(materials: dict[str, str]) -> list[MatchKey]:
 
 def _near_materials(identity: Identity, out: dict[str, str]) -> None:
     """Add the nhs_near_surname materials: the valid number, or each correction of a mistyped one,
-    with the sound of each surname (and of the forename, when the number was mistyped)."""
+    with the sound of each surname and surname part (and of the forename, when mistyped)."""
     if identity.nhs_number:
         numbers: tuple[str, ...] = (identity.nhs_number,)
     elif identity.mistyped_nhs_number:
         numbers = nhs_corrections(identity.mistyped_nhs_number)
     else:
         return
-    codes = [_sound(identity.surname)]
+    codes = [_sound(identity.surname), *map(_sound, surname_parts(identity.surname))]
     for alias in identity.aliases:
         codes.append(_sound(split_alias(alias, identity.surname)[1]))
     if not identity.nhs_number:
