@@ -183,7 +183,7 @@ def run_in_child(function: Callable[..., T], *args: object, timeout: float | Non
 def _child(send: Any, function: Callable[..., Any], args: tuple[object, ...]) -> None:
     try:
         result = (True, function(*args))
-    except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+    except Exception as exc:  # handed to the parent, which raises it
         result = (False, exc)
     send.send(result)
     send.close()

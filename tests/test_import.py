@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from node.access import AccessDenied
 from node.importing import service
 from node.importing.service import ImportRefused, import_files
+from node.matching.keys import Identity, derive_keys
 from node.store.models import (
     AuditEntry,
     ImportRun,
@@ -269,3 +270,53 @@ def test_control_characters_are_refused_but_tabs_and_newlines_kept(
     assert [(e.line, e.field, e.reason) for e in caught.value.errors] == [
         (2, "surname", "contains control characters")
     ]
+
+
+def _keys_by_record(session: Session) -> dict[str, set[bytes]]:
+    rows = session.execute(
+        select(PersonRecord.agency_record_id, MatchKey.key_value).join(
+            PersonRecord, PersonRecord.id == MatchKey.record_id
+        )
+    )
+    found: dict[str, set[bytes]] = {}
+    for record_id, value in rows:
+        found.setdefault(record_id, set()).add(value)
+    return found
+
+
+def _expected_keys(row: dict[str, str]) -> set[bytes]:
+    identity = Identity.from_fields(
+        row["forenames"], row["surname"], row["date_of_birth"], row["postcode"], row["nhs_number"]
+    )
+    return {key.value for key in derive_keys(identity)}
+
+
+def test_a_worker_process_prepares_as_the_importer_does(
+    hub: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "WORKER_MIN_BYTES", 0)  # every file goes to a worker
+    monkeypatch.setattr(service, "BATCH", 1)
+    result = import_files(hub, ADMIN, "police", [write_csv(tmp_path / "a.csv", PEOPLE)])
+    assert (result.files[0].rows, result.files[0].inserted) == (2, 2)
+    assert _keys_by_record(hub) == {row["record_id"]: _expected_keys(row) for row in PEOPLE}
+    names = hub.scalars(select(PersonName.surname_norm).order_by(PersonName.record_id)).all()
+    assert names == ["smith", "begum"]
+    rows = [*PEOPLE, {"record_id": "P1", "surname": "Again"}, {"record_id": "", "surname": "X"}]
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [write_csv(tmp_path / "bad.csv", rows)])
+    assert [(e.line, e.field) for e in caught.value.errors] == [(4, "record_id"), (5, "record_id")]
+
+
+def test_reimport_replaces_a_records_match_keys(hub: Session, tmp_path: Path) -> None:
+    import_files(hub, ADMIN, "police", [write_csv(tmp_path / "a.csv", PEOPLE)])
+    changed = [dict(PEOPLE[0], surname="Smith-Jones", postcode="N16 7AB"), PEOPLE[1]]
+    import_files(hub, ADMIN, "police", [write_csv(tmp_path / "b.csv", changed)])
+    assert _keys_by_record(hub) == {row["record_id"]: _expected_keys(row) for row in changed}
+
+
+def test_removed_records_take_their_match_keys_with_them(hub: Session, tmp_path: Path) -> None:
+    import_files(hub, ADMIN, "police", [write_csv(tmp_path / "a.csv", PEOPLE)])
+    only_first = write_csv(tmp_path / "b.csv", PEOPLE[:1])
+    import_files(hub, ADMIN, "police", [only_first], remove_missing=True)
+    assert set(_keys_by_record(hub)) == {"P1"}
+    assert count(hub, MatchKey) == len(_expected_keys(PEOPLE[0]))

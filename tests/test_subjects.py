@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from node import subjects
 from node.access import AccessDenied
+from node.importing import service
 from node.importing.service import import_files
 from node.store.models import AuditEntry, CandidateStatus, MatchCandidate, PersonRecord, Subject
 from tests.helpers import ADMIN, MANAGER, make_hub, professional, write_csv
@@ -154,3 +155,21 @@ def test_merging_into_a_merged_subject_follows_to_the_survivor(
     merge = subjects.merge_subjects(hub, MANAGER, c, b, "two")  # b is now part of a
     assert (merge.survivor_id, merge.merged_id) == (c, a)
     assert {r.subject_id for r in hub.scalars(select(PersonRecord))} == {c}
+
+
+@pytest.mark.parametrize("batch", [1, 1000])
+def test_one_import_links_the_same_whatever_its_batches(
+    hub: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    monkeypatch.setattr(service, "BATCH", batch)
+    load(
+        hub,
+        tmp_path,
+        "health",
+        dict(BASE, record_id="a", postcode="E8 1AB"),  # NHS number and date of birth
+        dict(BASE, record_id="b", postcode="E5 0LL", nhs_number=""),  # name, DOB, postcode
+        dict(BASE, record_id="c", postcode="E5 0LL"),  # certainly both a and b
+    )
+    assert len({subject_of(hub, "health", r) for r in "abc"}) == 1
+    assert hub.scalars(select(MatchCandidate)).all() == []
+    assert len(hub.scalars(select(Subject)).all()) == 1

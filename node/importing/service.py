@@ -49,7 +49,7 @@ MAX_ERRORS_KEPT = 1_000
 WORKER_MIN_BYTES = prepare.WORKER_MIN_BYTES
 # SQLite's page cache for the import's connection, restored afterwards. The default 2 MB holds
 # a small part of the indexes a large import writes into; each miss is a read and a rewrite.
-IMPORT_CACHE_MB = 160
+IMPORT_CACHE_MB = 128
 
 _PERSON_COLUMNS = ("id", "subject_id", "created_at", "updated_at", *DATA_COLUMNS)
 _UPDATED_COLUMNS = DATA_COLUMNS[2:]  # all but the agency and its record id
@@ -155,21 +155,18 @@ def _fewer_collections() -> Iterator[None]:
 
 @contextmanager
 def _larger_cache(session: Session) -> Iterator[None]:
-    """On SQLite, a page cache of IMPORT_CACHE_MB for this connection during the import, and
-    sorts on two threads (index builds); both set back afterwards."""
+    """On SQLite, a page cache of IMPORT_CACHE_MB for this connection during the import (its
+    sorts use as much), set back afterwards."""
     conn = session.connection()
     if conn.dialect.name != "sqlite":
         yield
         return
     before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    threads = conn.exec_driver_sql("PRAGMA threads").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_MB * 1024}")
-    conn.exec_driver_sql("PRAGMA threads = 2")
     try:
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
-        conn.exec_driver_sql(f"PRAGMA threads = {int(threads)}")
 
 
 def _refresh_statistics(session: Session) -> None:
