@@ -1123,3 +1123,62 @@ def test_access_matrix(hub: Hub, route: Route, tmp_path: Path) -> None:
     assert problems == [], f"{len(problems)} of {count} requests went wrong:\n" + "\n".join(
         problems[:40]
     )
+
+
+# Signing out without the token is test_security's.
+POST_ROUTES = [r for r in ROUTES if "POST" in r.methods and r.endpoint != "auth.sign_out"]
+
+
+def without_token(hub: Hub, case: Case) -> Expected:
+    """A POST without the CSRF token: the permission check answers first (redirect to sign in,
+    or 403 for a role the page is not for), and only then is the missing token refused (400)."""
+    access = POLICY[case.endpoint]
+    visitor = case.visitor
+    token_refused = Expected(Kind.NO_EFFECT, frozenset({400}))
+    if access.opens == ANYONE:
+        return token_refused
+    if access.opens == HALF_SIGNED_IN:
+        half = visitor.username is not None and not visitor.second_factor_done
+        return token_refused if half else expected(case)  # or sent on
+    if not visitor.signed_in:
+        return expected(case)  # sent to sign in
+    if access.opens != SIGNED_IN and visitor.key not in access.opens:
+        return Expected(Kind.REFUSED, frozenset({403}))
+    return token_refused
+
+
+@pytest.mark.parametrize("route", POST_ROUTES, ids=[r.endpoint for r in POST_ROUTES])
+def test_a_post_without_the_csrf_token_is_refused_by_role_first_then_for_the_token(
+    hub: Hub, route: Route
+) -> None:
+    problems: list[str] = []
+    count = 0
+    for case in cases(hub, route):
+        if case.method != "POST":
+            continue
+        count += 1
+        want = without_token(hub, case)
+        data = {
+            name: value
+            for name, value in form_data(hub, case, harmful=True).items()
+            if not name.endswith("csrf_token")
+        }
+        audited_before = audit_size(hub)
+        before = snapshot(hub)
+        response = browser(hub, case.visitor).post(path_of(hub, case), data=data)
+        status = response.status_code
+        denials = [
+            (entry.actor, json.loads(entry.detail).get("endpoint"))
+            for entry in denials_since(hub, audited_before)
+        ]
+        if status not in want.statuses:
+            problems.append(f"{case}: expected {sorted(want.statuses)}, got {status}")
+        if status == 403 and denials != [(case.visitor.username, case.endpoint)]:
+            problems.append(f"{case}: 403 without exactly one access.denied entry: {denials}")
+        if status != 403 and denials:
+            problems.append(f"{case}: {status}, yet access.denied was audited: {denials}")
+        changed = sorted(name for name, rows in snapshot(hub).items() if before[name] != rows)
+        if changed:
+            problems.append(f"{case}: a POST without the token changed {changed}")
+    assert count >= len(VISITORS)
+    assert problems == [], "\n".join(problems[:40])
