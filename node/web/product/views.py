@@ -19,12 +19,14 @@ from node.store.models import Role
 from node.web.permissions import roles
 from node.web.product.pdf import render_pdf
 from node.web.referrals.display import install_filters
+from node.web.referrals.tags import install_tags
 from node.web.refusals import sentence
 from node.web.services import node_services, unit_of_work
 from node.web.sessions import current_user
 
 blueprint = Blueprint("product", __name__, template_folder="templates")
 install_filters(blueprint)
+install_tags(blueprint)
 
 HUB = (Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
 

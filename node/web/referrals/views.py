@@ -34,12 +34,14 @@ from node.web.referrals.forms import (
     WithdrawConsentForm,
     agency_choices,
 )
+from node.web.referrals.tags import install_tags
 from node.web.refusals import error_summary, show_refusal
 from node.web.services import node_services, unit_of_work
 from node.web.sessions import current_user
 
 blueprint = Blueprint("referrals", __name__, template_folder="templates")
 install_filters(blueprint)
+install_tags(blueprint)
 
 HUB = (Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
 FIND, RECORD = "find", "record"

@@ -27,6 +27,7 @@ from node.referrals.view import agency_names, view_referral
 from node.store.models import ReleaseState, Role
 from node.web.permissions import roles
 from node.web.referrals.display import install_filters
+from node.web.referrals.tags import install_tags
 from node.web.refusals import error_summary, show_refusal
 from node.web.research.forms import (
     OTHER_BASIS,
@@ -41,6 +42,7 @@ from node.web.sessions import current_user
 
 blueprint = Blueprint("research", __name__, template_folder="templates")
 install_filters(blueprint)
+install_tags(blueprint)
 
 RELEASE_MESSAGES = {
     ReleaseState.HELD: "held: it stays inside the hub",
