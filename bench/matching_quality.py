@@ -277,12 +277,13 @@ class Population:
         return self._numbered(self.people[: self.size])
 
     def _numbered(self, people: list[Person]) -> list[Person]:
-        """Return the people with NHS numbers issued as LOCAL_BIRTH_SHARE and the rest describe."""
+        """Return the people with NHS numbers, issued as the comment on LOCAL_BIRTH_SHARE says."""
         rng = self.rng
         numbers: dict[int, str] = {}
+        births = sorted({(p.household, p.dob) for p in people if _child(p)})
+        local = {birth for birth in births if rng.random() < LOCAL_BIRTH_SHARE}  # twins together
         born_here = sorted(
-            (p for p in people if _child(p) and rng.random() < LOCAL_BIRTH_SHARE),
-            key=lambda p: (p.dob, p.pid),
+            (p for p in people if (p.household, p.dob) in local), key=lambda p: (p.dob, p.pid)
         )
         unit = valid_nhs_numbers(UNIT_BLOCK_START)
         previous: Person | None = None
@@ -297,13 +298,21 @@ class Population:
             previous = person
         span = int(len(people) / OTHER_NUMBERS_DENSITY * 11 / 10)
         used = set(numbers.values())
+        sibling: dict[tuple[int, dt.date], str] = {}  # a twin born elsewhere: the next number
         for person in people:
+            birth = (person.household, person.dob)
             while person.pid not in numbers:
-                first = str(OTHER_NUMBERS_START + rng.randrange(span))
-                check = nhs_check_digit(first)
-                if check is not None and (number := f"{first}{check}") not in used:
+                if birth in sibling:
+                    number = next(valid_nhs_numbers(int(sibling[birth][:9]) + 1))
+                else:
+                    first = str(OTHER_NUMBERS_START + rng.randrange(span))
+                    check = nhs_check_digit(first)
+                    number = f"{first}{check}" if check is not None else ""
+                if number and number not in used:
                     used.add(number)
-                    numbers[person.pid] = number
+                    numbers[person.pid] = sibling[birth] = number
+                elif birth in sibling:  # the next number is taken: draw a fresh one
+                    del sibling[birth]
         return [dataclasses.replace(p, nhs=numbers[p.pid]) for p in people]
 
     def _household(self) -> None:
