@@ -30,6 +30,9 @@ SHARED_DETAILS = {
     "name_dob": "Name and date of birth",
     "name_dob_swapped": "Name, and date of birth with day and month swapped",
     "phonetic_dob": "Names that sound alike, and date of birth",
+    "short_name_bday_postcode": "Forename, surname initial, day and month of birth, and postcode",
+    "nhs_near_surname": "NHS number (or one a single slip away) and a surname that sounds alike",
+    # Key classes of key set version 1, kept for candidates raised before the store was re-keyed.
     "short_name_dob_postcode": "Forename, surname initial, date of birth and postcode",
     "name_birthday_postcode": "Name, day and month of birth (not the year) and postcode",
     "certain-conflict": "A record matches both subjects certainly",
