@@ -13,6 +13,7 @@ index. PostgreSQL has no such option; there only the foreign key goes.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
@@ -24,13 +25,17 @@ _FK = "fk_match_keys_record_id_person_records"
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
+    # Written to be run again on a store that has it already (its version set back by hand).
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        has_fk = any(fk["name"] == _FK for fk in sa.inspect(bind).get_foreign_keys("match_keys"))
         with op.batch_alter_table(
             "match_keys", recreate="always", table_kwargs={"sqlite_with_rowid": False}
         ) as batch_op:
-            batch_op.drop_constraint(_FK, type_="foreignkey")
+            if has_fk:
+                batch_op.drop_constraint(_FK, type_="foreignkey")
     else:
-        op.drop_constraint(_FK, "match_keys", type_="foreignkey")
+        op.execute(f"ALTER TABLE match_keys DROP CONSTRAINT IF EXISTS {_FK}")
 
 
 def downgrade() -> None:
