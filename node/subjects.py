@@ -183,7 +183,7 @@ class ImportLinker:
                 "WHERE q.subject_id IS NOT NULL"
             ).all()
         self._link(shared, stored)
-        self._move_keys(rebuild_index=store_empty and self.sqlite)
+        self._move_keys(rebuild_index=store_empty)
         for name in (_STAGE, "import_key_classes", "import_key_numbers"):
             conn.exec_driver_sql(f"DROP TABLE {name}")
 
@@ -243,8 +243,8 @@ class ImportLinker:
 
     def _move_keys(self, rebuild_index: bool) -> None:
         # Sorted by key, the keys go into match_keys' B-tree in one ordered pass. Into an empty
-        # SQLite table the record index is built afterwards, by one sort instead of millions
-        # of scattered inserts.
+        # table the record index is built afterwards, by one sort instead of millions of
+        # scattered inserts (nothing reads match_keys but imports, which take the write lock).
         index = "ix_match_keys_record_id"
         if rebuild_index:
             self.conn.exec_driver_sql(f"DROP INDEX {index}")

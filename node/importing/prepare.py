@@ -23,7 +23,7 @@ from node.subjects import pack_keys
 UNUSED_POSTCODE = "postcode is not a UK postcode, so it is not used for matching"
 UNUSED_NHS_NUMBER = "NHS number fails its check digit, so it is not used for matching"
 WORKER_MIN_BYTES = 4 << 20  # below this a worker's start-up costs more than it saves
-_QUEUE_DEPTH = 4  # batches prepared ahead of the writer: bounds the memory used
+_QUEUE_DEPTH = 3  # batches prepared ahead of the writer: bounds the memory used
 
 # The person_records columns a prepared row carries, in this order, after the id, subject and
 # times that the writer adds.

@@ -49,7 +49,7 @@ MAX_ERRORS_KEPT = 1_000
 WORKER_MIN_BYTES = prepare.WORKER_MIN_BYTES
 # SQLite's page cache for the import's connection, restored afterwards. The default 2 MB holds
 # a small part of the indexes a large import writes into; each miss is a read and a rewrite.
-IMPORT_CACHE_MB = 128
+IMPORT_CACHE_MB = 96
 
 _PERSON_COLUMNS = ("id", "subject_id", "created_at", "updated_at", *DATA_COLUMNS)
 _UPDATED_COLUMNS = DATA_COLUMNS[2:]  # all but the agency and its record id
