@@ -114,3 +114,28 @@ def test_another_process_still_waits_in_the_busy_handler(store: Engine, tmp_path
         connection.execute(text("INSERT INTO t VALUES (1)"))
     assert time.perf_counter() - started >= 0.25
     other.close()
+
+
+def test_workers_sharing_the_queue_take_turns_through_the_lock_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    first, second = make_engine(url, share_queue=True), make_engine(url, share_queue=True)
+    with first.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    assert (tmp_path / "store.db.writers").exists()
+    holder = first.connect()
+    holder.begin()
+    holder.execute(text("INSERT INTO t VALUES (1)"))
+    done = threading.Event()
+
+    def write() -> None:
+        with second.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (2)"))
+        done.set()
+
+    threading.Thread(target=write).start()
+    assert not done.wait(timeout=0.3), "the other worker wrote while the first held the lock"
+    holder.commit()
+    holder.close()
+    assert done.wait(timeout=5)
+    with second.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar_one() == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections import deque
@@ -12,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -20,10 +22,21 @@ BUSY_TIMEOUT_S = 30.0
 READ_ONLY = "mash_read_only"  # execution option: this engine's transactions only read
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for the node store. SQLite gets WAL, full fsync and write-locking transactions."""
+def make_engine(url: str, *, share_queue: bool = False, **kwargs: Any) -> Engine:
+    """An engine for the node store. SQLite gets WAL, full fsync and write-locking transactions.
+
+    `share_queue` (SQLite): write transactions also take turns, in the kernel, with those of the
+    other processes that say so (web server workers), through a lock file beside the store;
+    other processes, such as the CLI, are met in SQLite's busy handler as before.
+    """
     if url.startswith("sqlite"):
-        factory = type("QueuedConnection", (_QueuedConnection,), {"queue": WriteQueue()})
+        database = make_url(url).database
+        shared = share_queue and database not in (None, "", ":memory:")
+        attributes = {
+            "queue": WriteQueue(),
+            "shared_lock": _lock_file(Path(str(database) + ".writers")) if shared else None,
+        }
+        factory = type("QueuedConnection", (_QueuedConnection,), attributes)
         connect_args = {"timeout": BUSY_TIMEOUT_S, "factory": factory}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
@@ -80,12 +93,19 @@ class WriteQueue:
                 self._held = False
 
 
+def _lock_file(path: Path) -> int:
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+
 class _QueuedConnection(sqlite3.Connection):
-    """A pysqlite connection whose write transactions first queue in the engine's WriteQueue, and
-    leave it once they commit, roll back or the connection closes."""
+    """A pysqlite connection whose write transactions first queue in the engine's WriteQueue (and
+    then for the lock file shared with other worker processes, if any), and leave once they
+    commit, roll back or the connection closes."""
 
     queue: WriteQueue  # set per engine by make_engine
+    shared_lock: int | None  # the lock file's descriptor, or None
     _queued = False
+    _shared = False
     _read_only = False
 
     def begin(self, *, write: bool) -> None:
@@ -97,6 +117,12 @@ class _QueuedConnection(sqlite3.Connection):
         self.queue.acquire()
         self._queued = True
         try:
+            if self.shared_lock is not None:
+                # The head of this process's queue waits its turn with the other workers' heads
+                # (blocked in the kernel, woken in order of release, not polling); each holder
+                # is bounded by SQLite's busy timeout.
+                fcntl.flock(self.shared_lock, fcntl.LOCK_EX)
+                self._shared = True
             # Take SQLite's write lock at the start, so two writers queue instead of failing
             # mid-way (the audit chain needs appends in one order).
             self.execute("BEGIN IMMEDIATE")
@@ -124,6 +150,9 @@ class _QueuedConnection(sqlite3.Connection):
             self._leave()
 
     def _leave(self) -> None:
+        if self._shared:
+            self._shared = False
+            fcntl.flock(self.shared_lock, fcntl.LOCK_UN)  # type: ignore[arg-type]
         if self._queued:
             self._queued = False
             self.queue.release()

@@ -30,7 +30,7 @@ def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
     """The web app for one node: its store and keys opened once, every page behind a permission
     check, CSRF protection on every form, and the security headers on every response."""
     keys = load_keys(config.keys_dir)
-    engine = make_engine(config.database_url)
+    engine = make_engine(config.database_url, share_queue=True)  # with the other workers
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     app.config.update(
         TESTING=testing,

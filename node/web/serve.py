@@ -16,6 +16,8 @@ import os
 import signal
 import socket
 import sys
+import threading
+import time
 import traceback
 from types import FrameType
 
@@ -30,6 +32,8 @@ from node.web.services import node_services
 THREADS = 8
 BACKLOG = 1024
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOP_TIMEOUT_S = 10.0
+_stopping = threading.Event()  # a stop signal arrived (its exception may have been swallowed)
 
 
 def run(
@@ -39,8 +43,7 @@ def run(
     in `workers` processes."""
     if workers < 1:
         raise ValueError("workers: at least 1")
-    # Stop cleanly on a signal from the start (forked workers inherit this), so that no worker
-    # is left behind serving the socket.
+    # Stop cleanly on a signal from the start, so that no worker is left behind serving.
     previous = {sig: signal.signal(sig, _stop) for sig in STOP_SIGNALS}
     children: list[int] = []
     try:
@@ -64,7 +67,16 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _fork_worker(config: NodeConfig, listener: socket.socket) -> int:
     """A child process serving `listener` until it is signalled; returns its pid."""
-    pid = os.fork()
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        pid = os.fork()
+        if not pid:
+            # Until its server runs, a signal simply ends the worker: a stop exception raised
+            # while the app is being built could be swallowed on the way.
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, signal.SIG_DFL)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     if pid:
         return pid
     code = 0
@@ -82,16 +94,22 @@ def _fork_worker(config: NodeConfig, listener: socket.socket) -> int:
 
 
 def _stop_child(pid: int) -> None:
+    """Ask a worker to stop, and make it stop if it has not within STOP_TIMEOUT_S."""
     try:
         os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
 
 
 def _serve(config: NodeConfig, listener: socket.socket) -> None:
-    """One process's app and waitress threads on the shared socket, until a stop signal (`run`
-    has set the handlers)."""
+    """One process's app and waitress threads on the shared socket, until a stop signal."""
     app = create_app(config)
     server = create_server(
         app,
@@ -102,7 +120,11 @@ def _serve(config: NodeConfig, listener: socket.socket) -> None:
     )
     if not isinstance(server, BaseWSGIServer):  # one socket gives one server
         raise RuntimeError("expected waitress to listen on one socket")
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _stop)  # a worker's were reset when it was forked
     try:
+        if _stopping.is_set():  # asked to stop while the app was being built
+            return
         server.run()  # returns when _stop raises SystemExit inside its loop
     finally:
         server.close()
@@ -110,6 +132,7 @@ def _serve(config: NodeConfig, listener: socket.socket) -> None:
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
+    _stopping.set()
     raise SystemExit(0)
 
 
