@@ -305,6 +305,15 @@ def test_a_worker_process_prepares_as_the_importer_does(
     with pytest.raises(ImportRefused) as caught:
         import_files(hub, ADMIN, "police", [write_csv(tmp_path / "bad.csv", rows)])
     assert [(e.line, e.field) for e in caught.value.errors] == [(4, "record_id"), (5, "record_id")]
+    # Batches of one row: the importer prepares every fifth (line 6), the worker the others.
+    people = [dict(PEOPLE[0], record_id=f"Q{n}") for n in range(5)]
+    rows = [*people, dict(PEOPLE[1], record_id="Q4"), {"record_id": "Q9", "surname": ""}]
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [write_csv(tmp_path / "split.csv", rows)])
+    assert [str(e).split(":", 1)[1] for e in caught.value.errors] == [
+        "7:record_id: repeats the record_id of line 6",
+        "8:surname: is required",
+    ]
 
 
 def test_reimport_replaces_a_records_match_keys(hub: Session, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ reported, in file order; once a file has a bad row its later rows are only valid
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import queue
@@ -58,19 +59,38 @@ class PreparedPerson(NamedTuple):
 @dataclass
 class Prepared:
     """A batch of a file: its valid rows (none once the file had a bad row), its bad rows'
-    errors in file order, how many rows and bytes it covered, and the warnings it raised."""
+    errors in file order, how many rows it covered and how far into the file it ends, the bytes
+    read since the batch before, and the warnings it raised."""
 
     persons: list[PreparedPerson] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     rows: int = 0
+    position: int = 0
     bytes_read: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
 
 
-def prepare_persons(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterator[Prepared]:
-    """Read, validate and key a persons file; yields batches of about `batch` rows.
+# Which batches a process prepares: (every, side). Batch n is the importing process's own when
+# n % every == every - 1 and a worker's otherwise; every == 0 means all batches are its own.
+Share = tuple[int, str]
+ALL: Share = (0, "all")
+
+
+def _owns(share: Share, number: int) -> bool:
+    every, side = share
+    if every == 0:
+        return True
+    return (number % every == every - 1) == (side == "importer")
+
+
+def prepare_persons(
+    path: Path, agency: str, dates_as_text: bool, batch: int, share: Share = ALL
+) -> Iterator[Prepared]:
+    """Read, validate and key a persons file; yields its batches of `batch` rows (the last one
+    shorter) that `share` gives this process and that hold a row.
 
     `dates_as_text` writes dates as ISO text (what SQLite stores), else as dates (PostgreSQL).
+    Repeated record ids are not looked for here: checked_batches does it, seeing every batch.
     """
     read = [0]
 
@@ -79,12 +99,15 @@ def prepare_persons(path: Path, agency: str, dates_as_text: bool, batch: int) ->
 
     _kind, rows = open_rows(path, on_read)
     name = str(path)
-    seen: dict[str, int] = {}
     failed = False
+    number = 0
+    mine = _owns(share, number)
     out = Prepared()
     for line, raw in rows:
         out.rows += 1
-        if "__error__" in raw:
+        if not mine:
+            pass
+        elif "__error__" in raw:
             out.errors.append(RowError(name, line, "row", raw["__error__"]))
             failed = True
         else:
@@ -94,19 +117,46 @@ def prepare_persons(path: Path, agency: str, dates_as_text: bool, batch: int) ->
                 out.errors.extend(RowError(name, line, f, reason) for f, reason in exc.errors)
                 failed = True
             else:
-                first = seen.setdefault(row.record_id, line)
-                if first != line:
-                    reason = f"repeats the record_id of line {first}"
-                    out.errors.append(RowError(name, line, "record_id", reason))
-                    failed = True
-                elif not failed:
+                if failed:  # nothing will be written: only its record id, for the repeat check
+                    out.persons.append(PreparedPerson(line, row.record_id, (), [], (b"", "")))
+                else:
                     out.persons.append(_prepare(row, agency, dates_as_text, out.warnings))
         if out.rows >= batch:
-            out.bytes_read, read[0] = read[0], 0
-            yield out
+            if mine:
+                out.position = read[0]
+                yield out
             out = Prepared()
-    out.bytes_read = read[0]
-    yield out
+            number += 1
+            mine = _owns(share, number)
+    if mine and out.rows:
+        out.position = read[0]
+        yield out
+
+
+def checked_batches(path: Path, batches: Iterator[Prepared]) -> Iterator[Prepared]:
+    """The batches in file order with repeated record ids refused (the first one stays) and the
+    bytes read since the batch before; a last empty batch reads to the end of the file."""
+    name = str(path)
+    seen: dict[str, int] = {}
+    reported = 0
+    for prepared in batches:
+        kept = []
+        repeats = []
+        for person in prepared.persons:
+            first = seen.setdefault(person.record_id, person.line)
+            if first == person.line:
+                kept.append(person)
+            else:
+                reason = f"repeats the record_id of line {first}"
+                repeats.append(RowError(name, person.line, "record_id", reason))
+        if repeats:
+            prepared.errors = sorted([*prepared.errors, *repeats], key=lambda e: e.line)
+            cut = min(error.line for error in repeats)
+            kept = [person for person in kept if person.line < cut]
+        prepared.persons = kept
+        prepared.bytes_read, reported = max(0, prepared.position - reported), prepared.position
+        yield prepared
+    yield Prepared(bytes_read=max(0, path.stat().st_size - reported))
 
 
 def _prepare(
@@ -152,52 +202,79 @@ def _prepare(
 def prepared_batches(
     path: Path, agency: str, dates_as_text: bool, batch: int, worker_min_bytes: int
 ) -> Iterator[Prepared]:
-    """The file's batches, prepared in a worker process when the file is large enough."""
+    """The file's batches in order, checked; prepared with a worker process when the file is
+    large enough, which takes four batches in five while this process writes."""
     # A daemonic process (a pool's worker) may not start one of its own.
     if path.stat().st_size < worker_min_bytes or multiprocessing.current_process().daemon:
-        yield from prepare_persons(path, agency, dates_as_text, batch)
+        yield from checked_batches(path, prepare_persons(path, agency, dates_as_text, batch))
         return
+    yield from checked_batches(path, _shared(path, agency, dates_as_text, batch))
+
+
+_EVERY = 5  # the importing process prepares one batch in _EVERY itself
+
+
+def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterator[Prepared]:
     context = multiprocessing.get_context("spawn")
     results: Any = context.Queue(maxsize=_QUEUE_DEPTH)
     worker = context.Process(
-        target=_work, args=(results, path, agency, dates_as_text, batch), daemon=True
+        target=_work,
+        args=(results, path, agency, dates_as_text, batch, (_EVERY, "worker")),
+        daemon=True,
     )
     worker.start()
+    own = prepare_persons(path, agency, dates_as_text, batch, (_EVERY, "importer"))
     started = False
     try:
-        while True:
-            try:
-                message = results.get(timeout=1)
-            except queue.Empty:
-                if worker.is_alive():
-                    continue
-                if started:
-                    raise RuntimeError(
-                        f"preparing {path.name} stopped (exit code {worker.exitcode})"
-                    ) from None
-                # The worker could not start (say, a calling script that starts work on import,
-                # which a spawned process repeats): prepare here instead.
-                yield from prepare_persons(path, agency, dates_as_text, batch)
+        for number in itertools.count():
+            if _owns((_EVERY, "importer"), number):
+                prepared = next(own, None)
+            else:
+                prepared = _receive(results, worker, path, started)
+                started = True
+            if prepared is None:
                 return
-            started = True
-            if message is None:
-                break
-            if isinstance(message, BaseException):
-                raise message
-            yield message
+            yield prepared
+    except _WorkerDidNotStart:
+        # The worker could not start (say, a calling script that starts work on import, which
+        # a spawned process repeats): prepare here instead.
+        yield from prepare_persons(path, agency, dates_as_text, batch)
     finally:
         if worker.is_alive():
             worker.terminate()
         worker.join()
 
 
-def _work(results: Any, path: Path, agency: str, dates_as_text: bool, batch: int) -> None:
-    """Worker process: prepare the file and send each batch, then None (or the exception)."""
+class _WorkerDidNotStart(Exception):
+    """The worker process ended before it sent anything."""
+
+
+def _receive(results: Any, worker: Any, path: Path, started: bool) -> Prepared | None:
+    while True:
+        try:
+            message = results.get(timeout=1)
+        except queue.Empty:
+            if worker.is_alive():
+                continue
+            if not started:
+                raise _WorkerDidNotStart from None
+            raise RuntimeError(
+                f"preparing {path.name} stopped (exit code {worker.exitcode})"
+            ) from None
+        if isinstance(message, BaseException):
+            raise message
+        return message
+
+
+def _work(
+    results: Any, path: Path, agency: str, dates_as_text: bool, batch: int, share: Share
+) -> None:
+    """Worker process: prepare its batches and send each one, then None (or the exception)."""
     import gc
 
     gc.set_threshold(200_000, 50, 100)  # as the importing process does: no cycles to find
     try:
-        for prepared in prepare_persons(path, agency, dates_as_text, batch):
+        for prepared in prepare_persons(path, agency, dates_as_text, batch, share):
             results.put(prepared)
     except Exception as exc:
         results.put(exc)
