@@ -9,7 +9,7 @@ from flask import Flask
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
-from node.web.fields import EXTENSION, BlankFieldCache, is_blank
+from node.web.fields import EXTENSION, FieldCache, is_blank
 from node.web.search.forms import SearchForm
 from tests.web.conftest import WebClient, WebNode
 
@@ -18,7 +18,7 @@ TOKEN = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*"')
 
 def _cached(app: Flask) -> str:
     cache = app.extensions[EXTENSION]
-    assert isinstance(cache, BlankFieldCache)
+    assert isinstance(cache, FieldCache)
     return "".join(cache._html.values())  # what the cache holds is the point
 
 
@@ -69,3 +69,31 @@ def test_only_marked_forms_with_nothing_in_them_are_blank(app: Flask) -> None:
         assert is_blank(submitted.postcode)
         assert not is_blank(Unmarked(formdata=None).name)
         assert is_blank(SearchForm(formdata=None).surname)
+
+
+def test_typed_values_are_put_in_escaped_exactly_where_the_macros_put_them(
+    app: Flask, web: WebClient, web_node: WebNode
+) -> None:
+    web.sign_in(web_node.users["manager"])
+    form = web.get("/search")
+    typed = {
+        "forenames": 'Zeb <b>"O\'Brien"</b> & co',
+        "surname": "Quill&amp;feather",
+        "date_of_birth-day": "3",
+        "date_of_birth-month": "11",
+        "date_of_birth-year": "2015",
+        "purpose": "MASH-2026-0099 {{ 7 * 7 }}",
+    }
+    page = web.submit(form, typed, status=200)
+    assert page.error_messages == []  # fields with errors are laid out afresh, not cached
+    cached = page.response.get_data(as_text=True)
+    cache = app.extensions.pop(EXTENSION)
+    try:
+        afresh = web.submit(form, typed, status=200).response.get_data(as_text=True)
+    finally:
+        app.extensions[EXTENSION] = cache
+    assert _main(cached) == _main(afresh)
+    assert "Zeb &lt;b&gt;" in cached
+    kept = _cached(app)
+    assert "Zeb" not in kept and "Quill" not in kept and "{{ 7" not in kept
+    assert "mash-typed-value-0-placeholder" in kept  # the typed fields came from the cache

@@ -37,6 +37,7 @@ class DatePartsWidget(GovFormBase):
     boxes that are wrong marked as in error."""
 
     template = "search/date_input.html"
+    typed_text_values = True  # the day, month and year as typed (node.web.fields)
 
     def map_gov_params(self, field: DateOfBirthField, **kwargs: Any) -> dict[str, Any]:
         marked = field.bad_parts or (DATE_PARTS if field.errors else ())
