@@ -183,7 +183,7 @@ class ImportLinker:
                 "WHERE q.subject_id IS NOT NULL"
             ).all()
         self._link(shared, stored)
-        self._move_keys(rebuild_index=store_empty)
+        self._move_keys()
         for name in (_STAGE, "import_key_classes", "import_key_numbers"):
             conn.exec_driver_sql(f"DROP TABLE {name}")
 
@@ -241,20 +241,13 @@ class ImportLinker:
         self.stats.records_linked += len(moved)
         self.stats.candidates_raised += _insert_candidates(self.conn, candidates)
 
-    def _move_keys(self, rebuild_index: bool) -> None:
-        # Sorted by key, the keys go into match_keys' B-tree in one ordered pass. Into an empty
-        # table the record index is built afterwards, by one sort instead of millions of
-        # scattered inserts (nothing reads match_keys but imports, which take the write lock).
-        index = "ix_match_keys_record_id"
-        if rebuild_index:
-            self.conn.exec_driver_sql(f"DROP INDEX {index}")
+    def _move_keys(self) -> None:
+        # Sorted by key, the keys go into match_keys' B-tree in one ordered pass.
         self.conn.exec_driver_sql(
             "INSERT INTO match_keys (key_value, record_id, key_class) "  # noqa: S608
             f"SELECT key_value, record_id, key_class FROM {_STAGE} "
             "ORDER BY key_value, record_id, key_class"
         )
-        if rebuild_index:
-            self.conn.exec_driver_sql(f"CREATE INDEX {index} ON match_keys (record_id)")
 
 
 def _propose(

@@ -35,12 +35,11 @@ from node.store.models import (
     Agency,
     ImportRun,
     InformationItem,
-    MatchKey,
     PersonName,
     PersonRecord,
     utcnow,
 )
-from node.subjects import ImportLinker, LinkStats
+from node.subjects import KEY_WIDTH, ImportLinker, LinkStats
 
 BATCH = 5_000
 UNUSED_POSTCODE = prepare.UNUSED_POSTCODE
@@ -51,8 +50,15 @@ WORKER_MIN_BYTES = prepare.WORKER_MIN_BYTES
 # a small part of the indexes a large import writes into; each miss is a read and a rewrite.
 IMPORT_CACHE_MB = 96
 
-_PERSON_COLUMNS = ("id", "subject_id", "created_at", "updated_at", *DATA_COLUMNS)
-_UPDATED_COLUMNS = DATA_COLUMNS[2:]  # all but the agency and its record id
+_PERSON_COLUMNS = (
+    "id",
+    "subject_id",
+    "created_at",
+    "updated_at",
+    "match_key_values",
+    *DATA_COLUMNS,
+)
+_UPDATED_COLUMNS = ("match_key_values", *DATA_COLUMNS[2:])  # not the agency nor its record id
 _UPDATE_PERSON = (  # column names from the code, never from input
     "UPDATE person_records SET "  # noqa: S608
     + ", ".join(f"{name} = ?" for name in (*_UPDATED_COLUMNS, "updated_at"))
@@ -340,7 +346,7 @@ class _Import:
             PersonRecord.__tablename__,
             _PERSON_COLUMNS,
             [
-                (record_id, subject_id, *self.stamps, *person.data)
+                (record_id, subject_id, *self.stamps, person.keys[0], *person.data)
                 for record_id, subject_id, person in zip(ids, subjects, new, strict=True)
             ],
         )
@@ -354,12 +360,12 @@ class _Import:
             updated_ids = [existing[person.record_id][0] for person in updated]
             for chunk in chunks(updated_ids, 500):
                 conn.execute(delete(PersonName).where(PersonName.record_id.in_(chunk)))
-                conn.execute(delete(MatchKey).where(MatchKey.record_id.in_(chunk)))
+            self._delete_match_keys(updated_ids)
             execute_many(
                 conn,
                 _UPDATE_PERSON,
                 [
-                    (*person.data[2:], self.stamps[1], record_id)
+                    (person.keys[0], *person.data[2:], self.stamps[1], record_id)
                     for person, record_id in zip(updated, updated_ids, strict=True)
                 ],
             )
@@ -466,14 +472,32 @@ class _Import:
         ]
         for chunk in chunks(missing, 500):
             if kind == "persons":
-                for table_name in ("information_items", "match_keys"):
-                    execute_many(
-                        self.conn,
-                        f"DELETE FROM {table_name} WHERE record_id = ?",  # noqa: S608
-                        [(pk,) for pk in chunk],
-                    )
+                execute_many(
+                    self.conn,
+                    "DELETE FROM information_items WHERE record_id = ?",
+                    [(pk,) for pk in chunk],
+                )
+                self._delete_match_keys(chunk)
             self.conn.execute(delete(table).where(key.in_(chunk)))
         return len(missing)
+
+    def _delete_match_keys(self, record_ids: Sequence[int]) -> None:
+        """Delete the match_keys rows of records, found through their match_key_values."""
+        pairs: list[tuple[bytes, int]] = []
+        for chunk in chunks(record_ids, 900):
+            for record_id, packed in self.conn.execute(
+                select(PersonRecord.id, PersonRecord.match_key_values).where(
+                    PersonRecord.id.in_(chunk)
+                )
+            ):
+                packed = bytes(packed or b"")
+                pairs.extend(
+                    (packed[at : at + KEY_WIDTH], record_id)
+                    for at in range(0, len(packed), KEY_WIDTH)
+                )
+        execute_many(
+            self.conn, "DELETE FROM match_keys WHERE key_value = ? AND record_id = ?", pairs
+        )
 
 
 def _sha256(path: Path) -> str:

@@ -154,6 +154,9 @@ class PersonRecord(Base):
     extra: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     postcode_norm: Mapped[str | None] = mapped_column(String(8))
     nhs_number_norm: Mapped[str | None] = mapped_column(String(10))
+    # The values of the record's match_keys rows end to end (16 bytes each): what finds them to
+    # delete with the record, instead of an index of millions of rows on match_keys.record_id.
+    match_key_values: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
@@ -184,14 +187,14 @@ class PersonName(Base):
 class MatchKey(Base):
     """A match key of a record: a digest of normalised fields in one key class (DESIGN section 5).
 
-    Keys are derived data that the importer writes and deletes with their record, millions at a
-    time, so the table carries no foreign key (whose check would cost a lookup a row). On SQLite
-    it is clustered on its key (WITHOUT ROWID): one B-tree ordered by key value instead of a
-    rowid table plus a primary-key index.
+    Keys are derived data that the importer writes and deletes with their record (found through
+    the record's match_key_values), millions at a time, so the table has one B-tree: no foreign
+    key, whose check costs a lookup a row, no index by record. On SQLite it is clustered on its
+    key (WITHOUT ROWID) instead of a rowid table plus a primary-key index.
     """
 
     __tablename__ = "match_keys"
-    __table_args__ = (Index(None, "record_id"), {"sqlite_with_rowid": False})
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     key_value: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     record_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
