@@ -96,6 +96,7 @@ class ImportLinker:
         self.stats = stats
         self.sqlite = conn.dialect.name == "sqlite"
         self.provisional: list[int] = []  # the provisional subjects, as runs: start, end, ...
+        self.records: list[int] = []  # the records new in this import, as runs
         self.new_records = 0
         self.most_keys = 0
         for name in _TEMP_TABLES:
@@ -106,20 +107,24 @@ class ImportLinker:
             f"key_values {blob} NOT NULL, key_classes VARCHAR(200) NOT NULL)"
         )
 
-    def new_subjects(self, count: int, created_at: Any) -> list[int]:
-        """Provisional subjects for `count` new records, one each, written now; created_at as
-        the driver takes it."""
+    def new_subjects(self, records: Sequence[int], created_at: Any) -> list[int]:
+        """Provisional subjects for new records, one each, written now; created_at as the
+        driver takes it."""
+        self._add_runs(self.records, records)
+        count = len(records)
         ids = allocate_ids(self.conn, Subject.__table__, count)
         write_rows(
             self.conn, Subject.__tablename__, ("id", "created_at"), [(i, created_at) for i in ids]
         )
-        for subject in ids:
-            if self.provisional and self.provisional[-1] == subject:
-                self.provisional[-1] = subject + 1
-            else:
-                self.provisional += [subject, subject + 1]
+        self._add_runs(self.provisional, ids)
         self.new_records += count
         return ids
+
+    def restage(self, record_ids: Sequence[int]) -> None:
+        """Forget the staged keys of records that this import wrote and now writes again (a
+        record id in two of its files): their new keys are staged after this."""
+        again = [(r,) for r in record_ids if self._in_runs(self.records, r)]
+        execute_many(self.conn, f"DELETE FROM {_PACKED} WHERE record_id = ?", again)  # noqa: S608
 
     def stage(self, rows: list[tuple[int, bytes, str]]) -> None:
         """Stage the keys of written records: (record id, *pack_keys(its keys))."""
@@ -188,8 +193,19 @@ class ImportLinker:
             conn.exec_driver_sql(f"DROP TABLE {name}")
 
     def _is_provisional(self, subject: int) -> bool:
-        at = bisect.bisect_right(self.provisional, subject)
-        return at % 2 == 1
+        return self._in_runs(self.provisional, subject)
+
+    @staticmethod
+    def _in_runs(runs: list[int], value: int) -> bool:
+        return bisect.bisect_right(runs, value) % 2 == 1
+
+    @staticmethod
+    def _add_runs(runs: list[int], values: Sequence[int]) -> None:
+        for value in values:
+            if runs and runs[-1] == value:
+                runs[-1] = value + 1
+            else:
+                runs += [value, value + 1]
 
     def _link(self, shared: Sequence[Any], stored: Sequence[Any]) -> None:
         # A new record is known by its provisional subject (one each); others by their subject.

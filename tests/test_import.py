@@ -329,3 +329,16 @@ def test_removed_records_take_their_match_keys_with_them(hub: Session, tmp_path:
     import_files(hub, ADMIN, "police", [only_first], remove_missing=True)
     assert set(_keys_by_record(hub)) == {"P1"}
     assert count(hub, MatchKey) == len(_expected_keys(PEOPLE[0]))
+
+
+def test_a_record_in_two_files_of_one_import_keeps_the_last_ones_keys(
+    hub: Session, tmp_path: Path
+) -> None:
+    changed = [dict(PEOPLE[0], surname="Smith-Jones", postcode="N16 7AB")]
+    first, second = write_csv(tmp_path / "a.csv", PEOPLE), write_csv(tmp_path / "b.csv", changed)
+    result = import_files(hub, ADMIN, "police", [first, second])
+    assert [(f.inserted, f.updated) for f in result.files] == [(2, 0), (0, 1)]
+    assert _keys_by_record(hub) == {
+        "P1": _expected_keys(changed[0]),
+        "P2": _expected_keys(PEOPLE[1]),
+    }

@@ -340,7 +340,7 @@ class _Import:
         )
         new = [person for person in batch if person.record_id not in existing]
         ids = allocate_ids(conn, PersonRecord.__table__, len(new))
-        subjects = self.linker.new_subjects(len(new), self.stamps[0])
+        subjects = self.linker.new_subjects(ids, self.stamps[0])
         write_rows(
             conn,
             PersonRecord.__tablename__,
@@ -361,6 +361,7 @@ class _Import:
             for chunk in chunks(updated_ids, 500):
                 conn.execute(delete(PersonName).where(PersonName.record_id.in_(chunk)))
             self._delete_match_keys(updated_ids)
+            self.linker.restage(updated_ids)
             execute_many(
                 conn,
                 _UPDATE_PERSON,
