@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 
 from node import audit
@@ -68,7 +68,7 @@ class _Union:
 # store's files or its WAL.
 _PACKED = "import_packed_keys"
 _STAGE = "import_keys"
-_TEMP_TABLES = (_PACKED, _STAGE, "import_key_classes", "import_key_numbers")
+_TEMP_TABLES = (_PACKED, _STAGE, "import_key_classes", "import_key_numbers", "import_subjects")
 KEY_WIDTH = 16
 CLASS_LETTERS = {name: chr(ord("A") + i) for i, name in enumerate(sorted(KEY_CLASSES))}
 
@@ -81,22 +81,24 @@ def pack_keys(keys: Sequence[MatchKey]) -> tuple[bytes, str]:
 class ImportLinker:
     """Links one import's records into subjects, set-wise, when all its rows are written.
 
-    While the rows stream in, each new record gets a provisional subject of its own and its keys
-    are staged. At the end a few set-wise queries find the keys that the import shares within
-    itself or with the store; only those records are looked at in Python. Records sharing a
-    certain key form one group, which joins the subject it reaches in the store (the lowest when
-    it reaches several: the others become candidates, never merged automatically) or else keeps
-    one subject of its own. Any other shared key between different subjects is a candidate.
-    Records already in the store (re-imported ones included) keep their subject. The result is
-    the same whatever the batch size: the whole import is linked as one batch.
+    While the rows stream in, new records are written without a subject and their keys are
+    staged. At the end a few set-wise queries find the keys that the import shares within itself
+    or with the store; only those records are looked at in Python. Records sharing a certain key
+    form one group, which joins the subject it reaches in the store (the lowest when it reaches
+    several: the others become candidates, never merged automatically) or else gets one new
+    subject. Any other shared key between different subjects is a candidate. Every other new
+    record gets a new subject of its own, all in one statement. Records already in the store
+    (re-imported ones included) keep their subject. The result is the same whatever the batch
+    size: the whole import is linked as one batch.
     """
 
-    def __init__(self, conn: Connection, stats: LinkStats) -> None:
+    def __init__(self, conn: Connection, stats: LinkStats, created_at: Any) -> None:
+        """created_at: the new subjects' creation time, as the driver takes it."""
         self.conn = conn
         self.stats = stats
+        self.now = created_at
         self.sqlite = conn.dialect.name == "sqlite"
-        self.provisional: list[int] = []  # the provisional subjects, as runs: start, end, ...
-        self.records: list[int] = []  # the records new in this import, as runs
+        self.records: list[int] = []  # the records new in this import, as runs: start, end, ...
         self.new_records = 0
         self.most_keys = 0
         for name in _TEMP_TABLES:
@@ -107,18 +109,10 @@ class ImportLinker:
             f"key_values {blob} NOT NULL, key_classes VARCHAR(200) NOT NULL)"
         )
 
-    def new_subjects(self, records: Sequence[int], created_at: Any) -> list[int]:
-        """Provisional subjects for new records, one each, written now; created_at as the
-        driver takes it."""
+    def new_records_written(self, records: Sequence[int]) -> None:
+        """Note records this import wrote without a subject: finish gives each one a subject."""
         self._add_runs(self.records, records)
-        count = len(records)
-        ids = allocate_ids(self.conn, Subject.__table__, count)
-        write_rows(
-            self.conn, Subject.__tablename__, ("id", "created_at"), [(i, created_at) for i in ids]
-        )
-        self._add_runs(self.provisional, ids)
-        self.new_records += count
-        return ids
+        self.new_records += len(records)
 
     def restage(self, record_ids: Sequence[int]) -> None:
         """Forget the staged keys of records that this import wrote and now writes again (a
@@ -173,7 +167,7 @@ class ImportLinker:
             conn.exec_driver_sql(f"ANALYZE {_STAGE}")
         store_empty = conn.exec_driver_sql("SELECT 1 FROM match_keys LIMIT 1").first() is None
         shared = conn.exec_driver_sql(
-            f"SELECT i.key_value, p.subject_id, i.key_class FROM {_STAGE} i "  # noqa: S608
+            f"SELECT i.key_value, p.id, p.subject_id, i.key_class FROM {_STAGE} i "  # noqa: S608
             "JOIN person_records p ON p.id = i.record_id "
             f"WHERE i.key_value IN (SELECT key_value FROM {_STAGE} "
             "GROUP BY key_value HAVING count(*) > 1)"
@@ -181,7 +175,7 @@ class ImportLinker:
         stored = []
         if not store_empty:
             stored = conn.exec_driver_sql(
-                "SELECT i.key_value, p.subject_id, i.key_class, q.subject_id "  # noqa: S608
+                "SELECT i.key_value, p.id, p.subject_id, i.key_class, q.subject_id "  # noqa: S608
                 f"FROM {_STAGE} i JOIN match_keys m ON m.key_value = i.key_value "
                 "JOIN person_records q ON q.id = m.record_id "
                 "JOIN person_records p ON p.id = i.record_id "
@@ -191,9 +185,6 @@ class ImportLinker:
         self._move_keys()
         for name in (_STAGE, "import_key_classes", "import_key_numbers"):
             conn.exec_driver_sql(f"DROP TABLE {name}")
-
-    def _is_provisional(self, subject: int) -> bool:
-        return self._in_runs(self.provisional, subject)
 
     @staticmethod
     def _in_runs(runs: list[int], value: int) -> bool:
@@ -208,54 +199,103 @@ class ImportLinker:
                 runs += [value, value + 1]
 
     def _link(self, shared: Sequence[Any], stored: Sequence[Any]) -> None:
-        # A new record is known by its provisional subject (one each); others by their subject.
-        holders: dict[bytes, set[int]] = defaultdict(set)  # key -> every subject holding it
-        ours: dict[bytes, set[int]] = defaultdict(set)  # key -> subjects of this import's records
+        # A node is a subject (id > 0) or a new record, which has none yet (minus its id).
+        holders: dict[bytes, set[int]] = defaultdict(set)  # key -> every node holding it
+        ours: dict[bytes, set[int]] = defaultdict(set)  # key -> nodes of this import's records
         classes: dict[bytes, str] = {}
-        for value, subject, key_class, *other in (*shared, *stored):
-            holders[value].add(subject)
+        for value, record, subject, key_class, *other in (*shared, *stored):
+            node = subject if subject is not None else -record
+            holders[value].add(node)
             holders[value].update(other)
-            ours[value].add(subject)
+            ours[value].add(node)
             classes[value] = key_class
-        new = {s for subjects in ours.values() for s in subjects if self._is_provisional(s)}
+        new = {node for nodes in ours.values() for node in nodes if node < 0}
         union = _Union()
-        reached: dict[int, set[int]] = defaultdict(set)  # new subject -> older subjects reached
-        for value, subjects in holders.items():
+        reached: dict[int, set[int]] = defaultdict(set)  # new record -> older subjects reached
+        for value, nodes in holders.items():
             if KEY_CLASSES[classes[value]] is not Strength.CERTAIN:
                 continue
-            fresh = sorted(subjects & new)
-            for subject in fresh[1:]:
-                union.join(fresh[0], subject)
+            fresh = sorted(nodes & new)
+            for node in fresh[1:]:
+                union.join(fresh[0], node)
             if fresh:
-                reached[fresh[0]].update(subjects - new)
+                reached[fresh[0]].update(nodes - new)
         groups: dict[int, list[int]] = defaultdict(list)
-        for subject in new:
-            groups[union.find(subject)].append(subject)
+        for node in new:
+            groups[union.find(node)].append(node)
+        found = {
+            root: sorted({old for member in members for old in reached.get(member, ())})
+            for root, members in groups.items()
+        }
+        alone = [root for root in groups if not found[root]]
+        subject_ids = allocate_ids(self.conn, Subject.__table__, len(alone))
+        self._new_subjects(subject_ids)
         final: dict[int, int] = {}
         candidates: dict[tuple[int, int], tuple[int, str, str]] = {}
-        for members in groups.values():
-            found = sorted({old for member in members for old in reached.get(member, ())})
-            target = found[0] if found else min(members)
+        fresh_subject = dict(zip(alone, subject_ids, strict=True))
+        for root, members in groups.items():
+            target = found[root][0] if found[root] else fresh_subject[root]
             final.update((member, target) for member in members)
-            for other in found[1:]:
+            for other in found[root][1:]:
                 _propose(candidates, target, other, "certain-conflict", Strength.CERTAIN)
-        for value, subjects in holders.items():
-            everyone = {final.get(s, s) for s in subjects}
+        for value, nodes in holders.items():
+            everyone = {final.get(n, n) for n in nodes}
             if len(everyone) < 2:
                 continue
             key_class = classes[value]
-            for mine in {final.get(s, s) for s in ours[value]}:
+            for mine in {final.get(n, n) for n in ours[value]}:
                 for other in everyone - {mine}:
                     _propose(candidates, mine, other, key_class, KEY_CLASSES[key_class])
-        moved = [(target, subject) for subject, target in final.items() if target != subject]
         execute_many(
-            self.conn, "UPDATE person_records SET subject_id = ? WHERE subject_id = ?", moved
+            self.conn,
+            "UPDATE person_records SET subject_id = ? WHERE id = ?",
+            [(subject, -node) for node, subject in final.items()],
         )
-        execute_many(self.conn, "DELETE FROM subjects WHERE id = ?", [(s,) for _, s in moved])
-        # A group that joined an older subject links all its records; a new group all but one.
-        self.stats.subjects_created += self.new_records - len(moved)
-        self.stats.records_linked += len(moved)
+        # A group that joined an older subject links all its records; a new group all but one;
+        # every other new record gets a subject of its own.
+        alone_records = self.new_records - len(final)
+        self._subjects_for_the_rest(alone_records)
+        self.stats.subjects_created += len(alone) + alone_records
+        self.stats.records_linked += len(final) - len(alone)
         self.stats.candidates_raised += _insert_candidates(self.conn, candidates)
+
+    def _new_subjects(self, ids: Sequence[int]) -> None:
+        write_rows(
+            self.conn, Subject.__tablename__, ("id", "created_at"), [(i, self.now) for i in ids]
+        )
+
+    def _subjects_for_the_rest(self, count: int) -> None:
+        """A new subject for each new record still without one, by one statement."""
+        if count == 0:
+            return
+        conn = self.conn
+        conn.exec_driver_sql(
+            "CREATE TEMPORARY TABLE import_subjects "
+            "(record_id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL)"
+        )
+        subject_ids = iter(allocate_ids(conn, Subject.__table__, count))
+        rows = [
+            (record_id, next(subject_ids))
+            for (record_id,) in conn.exec_driver_sql(
+                "SELECT id FROM person_records WHERE subject_id IS NULL ORDER BY id"
+            )
+            if self._in_runs(self.records, record_id)
+        ]
+        write_rows(conn, "import_subjects", ("record_id", "subject_id"), rows)
+        del rows
+        if not self.sqlite:
+            conn.exec_driver_sql("ANALYZE import_subjects")  # else it guesses a nested loop
+        conn.execute(
+            text(
+                "INSERT INTO subjects (id, created_at) SELECT subject_id, :now FROM import_subjects"
+            ),
+            {"now": self.now},
+        )
+        conn.exec_driver_sql(
+            "UPDATE person_records SET subject_id = m.subject_id FROM import_subjects m "
+            "WHERE m.record_id = person_records.id"
+        )
+        conn.exec_driver_sql("DROP TABLE import_subjects")
 
     def _move_keys(self) -> None:
         # Sorted by key, the keys go into match_keys' B-tree in one ordered pass.
