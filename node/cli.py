@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from node import audit, search, subjects, users
+from node import audit, match_key_set, search, subjects, users
 from node.access import AccessDenied, Actor
 from node.agencies import STANDARD_AGENCIES, sync_agencies
 from node.config import ConfigError, NodeConfig, load_config
@@ -46,7 +46,10 @@ class Node:
         config = load_config(config_path)
         engine = make_engine(config.database_url)
         require_current(engine)
-        return cls(config, engine, make_sessionmaker(engine))
+        sessions = make_sessionmaker(engine)
+        with sessions() as session:
+            match_key_set.require_current_keys(session)
+        return cls(config, engine, sessions)
 
     @contextmanager
     def transaction(self, actor: Actor | None = None) -> Iterator[Session]:
@@ -100,13 +103,39 @@ def cmd_init(args: argparse.Namespace) -> int:
         admin = users.create_first_admin(
             session, username=args.admin_username, display_name=args.admin_name, password=password
         )
+    with node.transaction() as session:
+        rederived = _rederive_keys(session)
     print(
         f"Hub node for {config.borough_name} ({config.borough_code}) is ready in {config.data_dir}"
     )
+    if rederived:
+        print(
+            f"  match keys re-derived: {rederived.records:,} records moved from key set "
+            f"{rederived.from_version or 'unknown'} to {match_key_set.KEY_SET_VERSION} "
+            f"({rederived.keys:,} keys); {rederived.candidates_raised:,} new candidate links "
+            "to review"
+        )
     print(f"  keys created: {', '.join(created) if created else 'none (existing keys kept)'}")
     print(f"  agencies added: {', '.join(added) if added else 'none (already present)'}")
     print(f"  first administrator: {admin.username if admin else 'already exists (unchanged)'}")
     return 0
+
+
+def _rederive_keys(session: Session) -> match_key_set.Rederived | None:
+    """Re-derive the store's match keys if this release's key set is new, with a progress bar."""
+    if match_key_set.stored_version(session) == match_key_set.KEY_SET_VERSION:
+        return None
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        total = match_key_set.count_records(session)
+        bar = tqdm(total=total, unit=" records", desc="re-deriving match keys", leave=True)
+    try:
+        return match_key_set.rederive_if_needed(session, bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -383,7 +412,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     load_keys(config.keys_dir)  # fail early, with the key error, before binding the port
-    require_current(make_engine(config.database_url))
+    Node.open(args.config)  # refuse a store behind this release, before binding the port
     run(config, host=args.host, port=args.port)
     return 0
 
@@ -595,6 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         CommandError,
         ConfigError,
         StoreOutOfDate,
+        match_key_set.KeysOutOfDate,
         KeyFileError,
         AccessDenied,
         FileRefused,

@@ -278,10 +278,37 @@ def test_init_and_import_on_postgresql(tmp_path: Path, capsys, monkeypatch, pg_u
 def test_a_store_behind_this_release_is_refused_until_init_upgrades_it(
     cli: Cli, tmp_path: Path
 ) -> None:
-    with sqlite3.connect(tmp_path / "data" / "node.db") as db:
-        db.execute("UPDATE alembic_version SET version_num = '0003'")
-        db.execute("ALTER TABLE users DROP COLUMN totp_last_step")
+    from alembic import command
+
+    from node.store.db import alembic_config, make_engine
+
+    command.downgrade(
+        alembic_config(make_engine(f"sqlite:///{tmp_path / 'data' / 'node.db'}")), "0003"
+    )
     code, _, err = cli.as_admin("user", "list")
     assert code == 1 and "schema is at 0003" in err and "mash-node init" in err
     assert cli("init", password=ADMIN_PW)[0] == 0
     assert cli.as_admin("user", "list")[0] == 0
+
+
+def test_keys_of_an_older_key_set_are_refused_until_init_re_derives_them(
+    cli: Cli, tmp_path: Path
+) -> None:
+    people = write_csv(tmp_path / "p.csv", PEOPLE)
+    assert cli.as_admin("import", "--agency", "police", str(people))[0] == 0
+    with sqlite3.connect(tmp_path / "data" / "node.db") as db:
+        keys = db.execute("SELECT key_value, record_id, key_class FROM match_keys").fetchall()
+        db.execute("UPDATE store_settings SET value = '1' WHERE name = 'match_key_set'")
+        db.execute("DELETE FROM match_keys")
+    code, _, err = cli.as_admin("agency", "list")
+    assert code == 1 and "key set 1" in err and "mash-node init" in err
+    code, out, err = cli("init", password=ADMIN_PW)
+    assert code == 0, err
+    assert f"match keys re-derived: {len(PEOPLE)} records moved from key set 1 to 2" in out
+    with sqlite3.connect(tmp_path / "data" / "node.db") as db:
+        assert set(db.execute("SELECT key_value, record_id, key_class FROM match_keys")) == set(
+            keys
+        )
+    assert cli.as_admin("import", "--agency", "police", str(people))[0] == 0
+    code, out, _ = cli("audit", "verify")
+    assert code == 0 and "intact" in out

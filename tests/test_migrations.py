@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
@@ -32,7 +33,13 @@ def test_match_keys_move_into_one_b_tree_keeping_every_key(tmp_path: Path) -> No
     engine = make_engine(f"sqlite:///{tmp_path / 'node.db'}")
     upgrade(engine)
     people = [
-        {"record_id": "P1", "forenames": "John", "surname": "Smith", "date_of_birth": "2015-03-14"},
+        {
+            "record_id": "P1",
+            "forenames": "John",
+            "surname": "Smith",
+            "date_of_birth": "2015-03-14",
+            "postcode": "E8 1AB",  # a key class only key set 2 has: 0006 tells the set
+        },
         {
             "record_id": "P2",
             "forenames": "Aisha",
@@ -65,3 +72,37 @@ def test_match_keys_move_into_one_b_tree_keeping_every_key(tmp_path: Path) -> No
         after = session.execute(select(MatchKey.record_id).distinct()).scalars().all()
         assert len(after) == 1 and len(before) > len(session.execute(select(MatchKey)).all())
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("key_classes", "recorded"),
+    [
+        (("nhs", "short_name_dob_postcode"), "1"),
+        (("nhs", "name_birthday_postcode", "nhs_near_surname"), "1"),
+        (("nhs", "short_name_bday_postcode"), "2"),
+        (("nhs", "name_dob"), None),
+        ((), None),
+    ],
+)
+def test_0006_reads_the_key_set_off_the_key_classes_a_store_holds(
+    tmp_path: Path, key_classes: tuple[str, ...], recorded: str | None
+) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from node.store.db import alembic_config, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    command.upgrade(alembic_config(engine), "0005")
+    with engine.begin() as conn:
+        for number, key_class in enumerate(key_classes):
+            conn.execute(
+                text("INSERT INTO match_keys VALUES (:value, 1, :key_class)"),
+                {"value": bytes([number]) * 16, "key_class": key_class},
+            )
+    command.upgrade(alembic_config(engine), "0006")
+    with engine.connect() as conn:
+        value = conn.execute(
+            text("SELECT value FROM store_settings WHERE name = 'match_key_set'")
+        ).scalar()
+    assert value == recorded

@@ -22,7 +22,10 @@ from node.matching.keys import Identity, derive_keys, name_forms
 from node.subjects import pack_keys
 
 UNUSED_POSTCODE = "postcode is not a UK postcode, so it is not used for matching"
-UNUSED_NHS_NUMBER = "NHS number fails its check digit, so it is not used for matching"
+UNUSED_NHS_NUMBER = (
+    "NHS number is not valid (check digit or placeholder), so it never links records: "
+    "at most it suggests possible matches"
+)
 WORKER_MIN_BYTES = 4 << 20  # below this a worker's start-up costs more than it saves
 _QUEUE_DEPTH = 3  # batches prepared ahead of the writer: bounds the memory used
 

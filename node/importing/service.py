@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
-from node import audit
+from node import audit, match_key_set
 from node.access import Actor, require_admin
 from node.importing import prepare
 from node.importing.prepare import DATA_COLUMNS, PreparedPerson
@@ -135,12 +135,14 @@ def import_files(
         raise ImportRefused(
             [RowError("--agency", 0, "agency", f"{agency_code!r} is not an agency of this hub")], 1
         )
+    match_key_set.require_current_keys(session)  # keys of two key sets would never meet
     # A savepoint of its own: a refused import leaves the caller's transaction as it found it.
     with session.begin_nested(), _fewer_collections(), _larger_cache(session):
         job = _Import(session, agency_code, remove_missing)
         job.run(paths, progress)
         if job.errors_total:
             raise ImportRefused(job.errors, job.errors_total)
+        match_key_set.note_current(session)
         for result in job.results:
             _record_run(session, actor, agency_code, result)
         _refresh_statistics(session)

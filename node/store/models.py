@@ -318,6 +318,15 @@ class AuditCheckpoint(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
 
 
+class StoreSetting(Base):
+    """A fact about the store as a whole, by name: for now the match-key set its keys come from."""
+
+    __tablename__ = "store_settings"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
 # --- the MASH front door: contacts, referrals, research, decisions ------------------------------
 
 
