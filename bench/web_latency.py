@@ -62,7 +62,14 @@ from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.outcome import record_decision
 from node.referrals.research import add_contribution, own_items_for_referral, set_release
 from node.referrals.triage import record_lawful_basis, set_rag
-from node.store.db import make_engine, make_sessionmaker, transaction, upgrade
+from node.store.db import (
+    StoreOutOfDate,
+    make_engine,
+    make_sessionmaker,
+    require_current,
+    transaction,
+    upgrade,
+)
 from node.store.models import (
     InformationItem,
     Outcome,
@@ -1026,7 +1033,7 @@ def ready_store(records: int) -> dict[str, int]:
     """The node's store, built first unless it already holds at least `records` records."""
     if READY_FILE.exists():
         built: dict[str, int] = json.loads(READY_FILE.read_text(encoding="utf-8"))
-        if built["records"] >= records:
+        if built["records"] >= records and _schema_current():
             return built
     _say(f"Building the node store ({records:,} records) under {NODE_DIR} ...")
     started = time.perf_counter()
@@ -1034,6 +1041,20 @@ def ready_store(records: int) -> dict[str, int]:
     _say(f"  built in {time.perf_counter() - started:.0f} s")
     built = json.loads(READY_FILE.read_text(encoding="utf-8"))
     return built
+
+
+def _schema_current() -> bool:
+    """Whether the built store's schema is this code's (a store from before a migration is
+    rebuilt, not upgraded: the figures are for stores the importer of today writes)."""
+    engine = make_engine(load_config(NODE_DIR / "node.toml").database_url)
+    try:
+        require_current(engine)
+    except StoreOutOfDate as exc:
+        _say(f"The node store is out of date ({exc}); rebuilding it.")
+        return False
+    finally:
+        engine.dispose()
+    return True
 
 
 def run(
