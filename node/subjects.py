@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from node import audit
@@ -227,17 +227,13 @@ class ImportLinker:
             root: sorted({old for member in members for old in reached.get(member, ())})
             for root, members in groups.items()
         }
-        alone = [root for root in groups if not found[root]]
-        subject_ids = allocate_ids(self.conn, Subject.__table__, len(alone))
-        self._new_subjects(subject_ids)
-        final: dict[int, int] = {}
+        # Every new record gets its subject here, in record order: its group's older subject,
+        # or one new subject a group (the first record of the group draws it), or its own.
+        final = self._assign_subjects({m: root for root, ms in groups.items() for m in ms}, found)
         candidates: dict[tuple[int, int], tuple[int, str, str]] = {}
-        fresh_subject = dict(zip(alone, subject_ids, strict=True))
-        for root, members in groups.items():
-            target = found[root][0] if found[root] else fresh_subject[root]
-            final.update((member, target) for member in members)
+        for root in groups:
             for other in found[root][1:]:
-                _propose(candidates, target, other, "certain-conflict", Strength.CERTAIN)
+                _propose(candidates, found[root][0], other, "certain-conflict", Strength.CERTAIN)
         for value, nodes in holders.items():
             everyone = {final.get(n, n) for n in nodes}
             if len(everyone) < 2:
@@ -246,56 +242,73 @@ class ImportLinker:
             for mine in {final.get(n, n) for n in ours[value]}:
                 for other in everyone - {mine}:
                     _propose(candidates, mine, other, key_class, KEY_CLASSES[key_class])
-        execute_many(
-            self.conn,
-            "UPDATE person_records SET subject_id = ? WHERE id = ?",
-            [(subject, -node) for node, subject in final.items()],
-        )
-        # A group that joined an older subject links all its records; a new group all but one;
-        # every other new record gets a subject of its own.
-        alone_records = self.new_records - len(final)
-        self._subjects_for_the_rest(alone_records)
-        self.stats.subjects_created += len(alone) + alone_records
-        self.stats.records_linked += len(final) - len(alone)
         self.stats.candidates_raised += _insert_candidates(self.conn, candidates)
 
-    def _new_subjects(self, ids: Sequence[int]) -> None:
-        write_rows(
-            self.conn, Subject.__tablename__, ("id", "created_at"), [(i, self.now) for i in ids]
-        )
-
-    def _subjects_for_the_rest(self, count: int) -> None:
-        """A new subject for each new record still without one, by one statement."""
-        if count == 0:
-            return
+    def _assign_subjects(
+        self, group_of: dict[int, int], found: dict[int, list[int]]
+    ) -> dict[int, int]:
+        """Write every new record's subject, by one statement; returns those of grouped ones
+        (by node). A group that joined an older subject links all its records; a new group
+        all but one."""
         conn = self.conn
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE import_subjects "
-            "(record_id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL)"
-        )
-        subject_ids = iter(allocate_ids(conn, Subject.__table__, count))
-        rows = [
-            (record_id, next(subject_ids))
+        records = [
+            record_id
             for (record_id,) in conn.exec_driver_sql(
                 "SELECT id FROM person_records WHERE subject_id IS NULL ORDER BY id"
             )
             if self._in_runs(self.records, record_id)
         ]
+        fresh_groups = {root for root, old in found.items() if not old}
+        grouped = sum(1 for root in group_of.values() if found[root])
+        needed = (
+            len(records)
+            - grouped
+            - sum(1 for node, root in group_of.items() if root in fresh_groups)
+            + len(fresh_groups)
+        )
+        created = allocate_ids(conn, Subject.__table__, needed)
+        subject_ids = iter(created)
+        drawn: dict[int, int] = {}
+        final: dict[int, int] = {}
+        rows = []
+        for record_id in records:
+            root = group_of.get(-record_id)
+            if root is None:
+                subject = next(subject_ids)
+            elif found[root]:
+                subject = found[root][0]
+            elif root in drawn:
+                subject = drawn[root]
+            else:
+                subject = drawn[root] = next(subject_ids)
+            if root is not None:
+                final[-record_id] = subject
+            rows.append((record_id, subject))
+        del records
+        self.stats.subjects_created += needed
+        self.stats.records_linked += len(rows) - needed
+        if not rows:
+            return final
+        self._new_subjects(created)
+        del created
+        conn.exec_driver_sql(
+            "CREATE TEMPORARY TABLE import_subjects "
+            "(record_id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL)"
+        )
         write_rows(conn, "import_subjects", ("record_id", "subject_id"), rows)
         del rows
         if not self.sqlite:
             conn.exec_driver_sql("ANALYZE import_subjects")  # else it guesses a nested loop
-        conn.execute(
-            text(
-                "INSERT INTO subjects (id, created_at) SELECT subject_id, :now FROM import_subjects"
-            ),
-            {"now": self.now},
-        )
         conn.exec_driver_sql(
             "UPDATE person_records SET subject_id = m.subject_id FROM import_subjects m "
             "WHERE m.record_id = person_records.id"
         )
         conn.exec_driver_sql("DROP TABLE import_subjects")
+        return final
+
+    def _new_subjects(self, ids: Sequence[int]) -> None:
+        rows = [(subject_id, self.now) for subject_id in ids]
+        write_rows(self.conn, Subject.__tablename__, ("id", "created_at"), rows)
 
     def _move_keys(self) -> None:
         # Sorted by key, the keys go into match_keys' B-tree in one ordered pass.
