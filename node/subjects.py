@@ -70,6 +70,7 @@ _PACKED = "import_packed_keys"
 _STAGE = "import_keys"
 _TEMP_TABLES = (_PACKED, _STAGE, "import_key_classes", "import_key_numbers", "import_subjects")
 KEY_WIDTH = 16
+_CHUNK = 50_000  # new records given their subjects at a time
 CLASS_LETTERS = {name: chr(ord("A") + i) for i, name in enumerate(sorted(KEY_CLASSES))}
 
 
@@ -247,56 +248,43 @@ class ImportLinker:
     def _assign_subjects(
         self, group_of: dict[int, int], found: dict[int, list[int]]
     ) -> dict[int, int]:
-        """Write every new record's subject, by one statement; returns those of grouped ones
-        (by node). A group that joined an older subject links all its records; a new group
-        all but one."""
+        """Write every new record's subject, a chunk of records at a time; returns those of
+        grouped records (by node). A group that joined an older subject links all its records;
+        a new group all but one."""
         conn = self.conn
-        records = [
-            record_id
-            for (record_id,) in conn.exec_driver_sql(
-                "SELECT id FROM person_records WHERE subject_id IS NULL ORDER BY id"
-            )
-            if self._in_runs(self.records, record_id)
-        ]
         fresh_groups = {root for root, old in found.items() if not old}
-        grouped = sum(1 for root in group_of.values() if found[root])
-        needed = (
-            len(records)
-            - grouped
-            - sum(1 for node, root in group_of.items() if root in fresh_groups)
-            + len(fresh_groups)
-        )
-        created = allocate_ids(conn, Subject.__table__, needed)
-        subject_ids = iter(created)
+        in_fresh = sum(1 for root in group_of.values() if root in fresh_groups)
+        in_found = len(group_of) - in_fresh
+        needed = self.new_records - in_found - in_fresh + len(fresh_groups)
+        subject_ids = iter(allocate_ids(conn, Subject.__table__, needed))
+        self.stats.subjects_created += needed
+        self.stats.records_linked += self.new_records - needed
         drawn: dict[int, int] = {}
         final: dict[int, int] = {}
-        rows = []
-        for record_id in records:
-            root = group_of.get(-record_id)
-            if root is None:
-                subject = next(subject_ids)
-            elif found[root]:
-                subject = found[root][0]
-            elif root in drawn:
-                subject = drawn[root]
-            else:
-                subject = drawn[root] = next(subject_ids)
-            if root is not None:
-                final[-record_id] = subject
-            rows.append((record_id, subject))
-        del records
-        self.stats.subjects_created += needed
-        self.stats.records_linked += len(rows) - needed
-        if not rows:
-            return final
-        self._new_subjects(created)
-        del created
         conn.exec_driver_sql(
             "CREATE TEMPORARY TABLE import_subjects "
             "(record_id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL)"
         )
-        write_rows(conn, "import_subjects", ("record_id", "subject_id"), rows)
-        del rows
+        for start, end in zip(self.records[::2], self.records[1::2], strict=True):
+            for low in range(start, end, _CHUNK):
+                rows, created = [], []
+                for record_id in range(low, min(end, low + _CHUNK)):
+                    root = group_of.get(-record_id)
+                    if root is None:
+                        subject = next(subject_ids)
+                        created.append(subject)
+                    elif found[root]:
+                        subject = found[root][0]
+                    elif root in drawn:
+                        subject = drawn[root]
+                    else:
+                        subject = drawn[root] = next(subject_ids)
+                        created.append(subject)
+                    if root is not None:
+                        final[-record_id] = subject
+                    rows.append((record_id, subject))
+                self._new_subjects(created)
+                write_rows(conn, "import_subjects", ("record_id", "subject_id"), rows)
         if not self.sqlite:
             conn.exec_driver_sql("ANALYZE import_subjects")  # else it guesses a nested loop
         conn.exec_driver_sql(

@@ -78,7 +78,7 @@ def execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> Non
     conn.exec_driver_sql(sql, rows)
 
 
-def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
+def allocate_ids(conn: Connection, table: Table, count: int) -> Sequence[int]:
     """Reserve `count` primary keys for rows about to be inserted in bulk.
 
     PostgreSQL draws them from the table's sequence. SQLite has no sequence, but every write
@@ -96,7 +96,7 @@ def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
         )
         return [row[0] for row in rows]
     start = conn.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table.name}")).scalar_one()  # noqa: S608
-    return list(range(start + 1, start + 1 + count))
+    return range(start + 1, start + 1 + count)  # a range: no list of a million ints
 
 
 def chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
