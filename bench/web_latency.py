@@ -945,7 +945,10 @@ _PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     "templates": (("flask/templating.py", "render_template"),),
     "session check": (("node/web/sessions.py", "identify_user"),),
     "SQLite statements": tuple(("~", step) for step in _SQLITE_STEPS),
-    "SQLite commits": (("~", "<method 'commit' of 'sqlite3.Connection' objects>"),),
+    "SQLite commits": (
+        ("~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+        ("node/store/db.py", "commit"),  # the store's queued connection (it calls the one above)
+    ),
 }
 
 
