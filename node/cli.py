@@ -413,7 +413,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     load_keys(config.keys_dir)  # fail early, with the key error, before binding the port
     Node.open(args.config)  # refuse a store behind this release, before binding the port
-    run(config, host=args.host, port=args.port)
+    if args.workers is not None and args.workers < 1:
+        raise CommandError("--workers: at least 1")
+    run(config, host=args.host, port=args.port, workers=args.workers)
     return 0
 
 
@@ -604,6 +606,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the web UI (waitress)")
     serve.add_argument("--host", help="address to listen on (default: web.host)")
     serve.add_argument("--port", type=int, help="port (default: web.port; 0 picks a free one)")
+    serve.add_argument(
+        "--workers", type=int, help="processes sharing the socket (default: web.workers, 1)"
+    )
     serve.set_defaults(run=cmd_serve)
     return parser
 

@@ -43,6 +43,7 @@ class WebSettings:
     secure_cookies: bool  # False only for a demo on http://127.0.0.1
     idle_minutes: int
     absolute_hours: int
+    workers: int = 1  # server processes sharing the socket: about one per core
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,10 @@ def _web(table: Any, path: Path) -> WebSettings:
         raise ConfigError(f"{path}: web.idle_minutes must be 1-1440")
     if isinstance(absolute, bool) or not isinstance(absolute, int) or not 1 <= absolute <= 24:
         raise ConfigError(f"{path}: web.absolute_hours must be 1-24")
-    return WebSettings(host, port, secure, idle, absolute)
+    workers = table.get("workers", 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise ConfigError(f"{path}: web.workers must be 1-64 (about one per core)")
+    return WebSettings(host, port, secure, idle, absolute, workers)
 
 
 def _agencies(hub: dict[str, Any], path: Path) -> tuple[AgencyDefinition, ...]:

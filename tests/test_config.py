@@ -86,19 +86,20 @@ def test_referral_and_web_defaults(tmp_path: Path) -> None:
     assert config.referrals.working_days == (0, 1, 2, 3, 4)
     assert (config.referrals.day_starts.hour, config.referrals.day_ends.hour) == (9, 17)
     assert config.web.secure_cookies and config.web.idle_minutes == 30
+    assert config.web.workers == 1
 
 
 def test_referral_policy_is_configurable(tmp_path: Path) -> None:
     text = render_config("hackney", "Hackney", ["police"]) + (
         '[referrals]\nred_hours = 2\nworking_days = ["mon", "wed"]\nworking_hours = "08:30-18:00"\n'
-        'reference_prefix = "HK"\n[web]\nport = 9000\nsecure_cookies = false\n'
+        'reference_prefix = "HK"\n[web]\nport = 9000\nsecure_cookies = false\nworkers = 2\n'
     )
     config = load_config(write(tmp_path, text))
     assert config.referrals.hours["red"] == 2.0
     assert config.referrals.working_days == (0, 2)
     assert (config.referrals.day_starts.minute, config.referrals.day_ends.hour) == (30, 18)
     assert config.referrals.reference_prefix == "HK"
-    assert (config.web.port, config.web.secure_cookies) == (9000, False)
+    assert (config.web.port, config.web.secure_cookies, config.web.workers) == (9000, False, 2)
 
 
 @pytest.mark.parametrize(
@@ -110,6 +111,7 @@ def test_referral_policy_is_configurable(tmp_path: Path) -> None:
         ('[referrals]\ntimezone = "Mars/Olympus"\n', "referrals.timezone"),
         ("[web]\nport = 70000\n", "web.port"),
         ('[web]\nsecure_cookies = "no"\n', "web.secure_cookies"),
+        ("[web]\nworkers = 0\n", "web.workers"),
     ],
 )
 def test_invalid_referral_and_web_settings(tmp_path: Path, section: str, names: str) -> None:

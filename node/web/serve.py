@@ -37,10 +37,11 @@ _stopping = threading.Event()  # a stop signal arrived (its exception may have b
 
 
 def run(
-    config: NodeConfig, host: str | None = None, port: int | None = None, workers: int = 1
+    config: NodeConfig, host: str | None = None, port: int | None = None, workers: int | None = None
 ) -> None:
     """Serve the web UI for `config` on host:port (default: its [web] settings) until stopped,
-    in `workers` processes."""
+    in `workers` processes (default: web.workers)."""
+    workers = config.web.workers if workers is None else workers
     if workers < 1:
         raise ValueError("workers: at least 1")
     # Stop cleanly on a signal from the start, so that no worker is left behind serving.
@@ -148,11 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="processes sharing the socket (default 1; about one per core)",
+        help="processes sharing the socket (default: web.workers, 1; about one per core)",
     )
     args = parser.parse_args(argv)
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         parser.error("--workers: at least 1")
     try:
         run(load_config(args.config), host=args.host, port=args.port, workers=args.workers)
