@@ -27,7 +27,7 @@ UNUSED_NHS_NUMBER = (
     "at most it suggests possible matches"
 )
 WORKER_MIN_BYTES = 4 << 20  # below this a worker's start-up costs more than it saves
-_QUEUE_DEPTH = 2  # batches prepared ahead of the writer: bounds the memory used
+_QUEUE_DEPTH = 3  # batches prepared ahead of the writer: bounds the memory used
 
 # The person_records columns a prepared row carries, in this order, after the id, subject and
 # times that the writer adds.

@@ -48,7 +48,7 @@ MAX_ERRORS_KEPT = 1_000
 WORKER_MIN_BYTES = prepare.WORKER_MIN_BYTES
 # SQLite's page cache for the import's connection, restored afterwards. The default 2 MB holds
 # a small part of the indexes a large import writes into; each miss is a read and a rewrite.
-IMPORT_CACHE_MB = 64
+IMPORT_CACHE_MB = 96
 
 _PERSON_COLUMNS = (
     "id",
