@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor
-from node.matching.keys import KEY_SET_VERSION, Identity, derive_keys, name_forms
+from node.matching.keys import KEY_SET_VERSION, Identity, derive_keys, name_forms, pack_keys
 from node.store.bulk import execute_many, write_rows
 from node.store.models import MatchKey, PersonName, PersonRecord, StoreSetting, utcnow
-from node.subjects import ImportLinker, LinkStats, pack_keys
+from node.subjects import ImportLinker, LinkStats
 
 SETTING = "match_key_set"
 BATCH = 5_000

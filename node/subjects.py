@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_link_decision
-from node.matching.keys import KEY_CLASSES, MatchKey, Strength
+from node.matching.keys import CLASS_LETTERS, KEY_CLASSES, KEY_WIDTH, Strength
 from node.store.bulk import allocate_ids, chunks, execute_many, insert_many, write_rows
 from node.store.models import (
     CandidateStatus,
@@ -69,14 +69,7 @@ class _Union:
 _PACKED = "import_packed_keys"
 _STAGE = "import_keys"
 _TEMP_TABLES = (_PACKED, _STAGE, "import_key_classes", "import_key_numbers", "import_subjects")
-KEY_WIDTH = 16
 _CHUNK = 50_000  # new records given their subjects at a time
-CLASS_LETTERS = {name: chr(ord("A") + i) for i, name in enumerate(sorted(KEY_CLASSES))}
-
-
-def pack_keys(keys: Sequence[MatchKey]) -> tuple[bytes, str]:
-    """A record's keys as staged: their values end to end, and one class letter each."""
-    return b"".join(k.value for k in keys), "".join(CLASS_LETTERS[k.key_class] for k in keys)
 
 
 class ImportLinker:

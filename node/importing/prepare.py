@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from node.importing.rows import RowError, RowInvalid, open_rows, parse_person
-from node.matching.keys import Identity, derive_keys, name_forms
-from node.subjects import pack_keys
+from node.matching.keys import Identity, derive_keys, name_forms, pack_keys
 
 UNUSED_POSTCODE = "postcode is not a UK postcode, so it is not used for matching"
 UNUSED_NHS_NUMBER = (

@@ -30,6 +30,7 @@ from node.importing.rows import (
     open_rows,
     parse_item,
 )
+from node.matching.keys import KEY_WIDTH
 from node.store.bulk import allocate_ids, chunks, converter, execute_many, insert_many, write_rows
 from node.store.models import (
     Agency,
@@ -39,7 +40,7 @@ from node.store.models import (
     PersonRecord,
     utcnow,
 )
-from node.subjects import KEY_WIDTH, ImportLinker, LinkStats
+from node.subjects import ImportLinker, LinkStats
 
 BATCH = 5_000
 UNUSED_POSTCODE = prepare.UNUSED_POSTCODE

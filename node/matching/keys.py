@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -358,6 +358,17 @@ def _sound(name: str) -> str:
     """Return the phonetic code of a surname (or of a forename taken as one), "" if blank."""
     key = surname_key(name)
     return phonetic(key) if key else ""
+
+
+# A record's keys packed for staging (the importer's worker sends them so): their 16-byte values
+# end to end, and one letter a key for its class.
+KEY_WIDTH = 16
+CLASS_LETTERS = {name: chr(ord("A") + i) for i, name in enumerate(sorted(KEY_CLASSES))}
+
+
+def pack_keys(keys: Sequence[MatchKey]) -> tuple[bytes, str]:
+    """A record's keys as staged: their values end to end, and one class letter each."""
+    return b"".join(k.value for k in keys), "".join(CLASS_LETTERS[k.key_class] for k in keys)
 
 
 def _swapped_text(dob: dt.date) -> str:
