@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,17 @@ def test_a_record_in_two_files_of_one_import_keeps_the_last_ones_keys(
         "P1": _expected_keys(changed[0]),
         "P2": _expected_keys(PEOPLE[1]),
     }
+
+
+@pytest.mark.parametrize("hasher", [hash, lambda _id: 0], ids=["real hashes", "every hash clashes"])
+def test_repeated_record_ids_are_found_exactly_even_when_hashes_clash(
+    tmp_path: Path, hasher: Callable[[str], int]
+) -> None:
+    from node.importing.prepare import _RecordIds
+
+    rows = [{"record_id": f"R{n}", "surname": "Smith"} for n in range(6)]
+    rows.append({"record_id": "R2", "surname": "Jones"})  # line 8 repeats line 4
+    path = write_csv(tmp_path / "p.csv", rows)
+    ids = _RecordIds(path, hasher)
+    firsts = [ids.first_line(row["record_id"], line) for line, row in enumerate(rows, start=2)]
+    assert firsts == [2, 3, 4, 5, 6, 7, 4]

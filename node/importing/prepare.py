@@ -12,7 +12,10 @@ import itertools
 import json
 import multiprocessing
 import queue
-from collections.abc import Iterator
+import sys
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -135,17 +138,54 @@ def prepare_persons(
         yield out
 
 
+class _RecordIds:
+    """The record ids of a file read so far, held compactly: a million ids as their hashes take
+    about 60 MB, with their lines about 130. Only when a hash repeats is the file read again up
+    to that line, for the exact ids and their first lines (a repeated id refuses the file; a
+    mere clash of hashes, about one file in ten million, costs the rereading)."""
+
+    def __init__(self, path: Path, hasher: Callable[[str], int] = hash) -> None:
+        self.path = path
+        self.hasher = hasher
+        self.hashes: set[int] = set()
+        self.lines: dict[str, int] | None = None
+
+    def first_line(self, record_id: str, line: int) -> int:
+        """`line` if the id is new, else the line it first came on."""
+        if self.lines is None:
+            hashed = self.hasher(record_id)
+            if hashed not in self.hashes:
+                self.hashes.add(hashed)
+                return line
+            self.lines, self.hashes = self._read_back(line), set()
+        return self.lines.setdefault(record_id, line)
+
+    def _read_back(self, before: int) -> dict[str, int]:
+        lines: dict[str, int] = {}
+        _kind, rows = open_rows(self.path)
+        for line, raw in rows:
+            if line >= before:
+                break
+            if "__error__" in raw:
+                continue
+            try:
+                lines.setdefault(parse_person(line, raw).record_id, line)
+            except RowInvalid:
+                continue
+        return lines
+
+
 def checked_batches(path: Path, batches: Iterator[Prepared]) -> Iterator[Prepared]:
     """The batches in file order with repeated record ids refused (the first one stays) and the
     bytes read since the batch before; a last empty batch reads to the end of the file."""
     name = str(path)
-    seen: dict[str, int] = {}
+    seen = _RecordIds(path)
     reported = 0
     for prepared in batches:
         kept = []
         repeats = []
         for person in prepared.persons:
-            first = seen.setdefault(person.record_id, person.line)
+            first = seen.first_line(person.record_id, person.line)
             if first == person.line:
                 kept.append(person)
             else:
@@ -224,7 +264,8 @@ def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterato
         args=(results, path, agency, dates_as_text, batch, (_EVERY, "worker")),
         daemon=True,
     )
-    worker.start()
+    with _without_main_module():
+        worker.start()
     own = prepare_persons(path, agency, dates_as_text, batch, (_EVERY, "importer"))
     started = False
     try:
@@ -245,6 +286,20 @@ def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterato
         if worker.is_alive():
             worker.terminate()
         worker.join()
+
+
+@contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Start a spawned worker from this module alone. Spawn runs the parent's main module again
+    in the child (the CLI's script, or a benchmark), which would load the whole node and its
+    database layers into a process that only parses and derives keys (~100 MB more at a
+    million records)."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 class _WorkerDidNotStart(Exception):

@@ -41,6 +41,9 @@ _PREFIX = f"v{KEY_SET_VERSION}|"
 _PERSON = f"mash-mk-v{KEY_SET_VERSION}".encode()
 _HASH = hashlib.blake2b(digest_size=16, person=_PERSON)  # copied per key: cheaper than a new one
 _CACHE = 1 << 16
+# Whole names (forename with surname) repeat far less than either part; at a million records a
+# full-size cache of them held ~40 MB in each importing process for a hit rate under 40%.
+_PAIR_CACHE = 1 << 13
 
 
 class Strength(StrEnum):
@@ -231,7 +234,7 @@ def name_forms(identity: Identity) -> list[NameForm]:
     return forms
 
 
-@lru_cache(maxsize=_CACHE)
+@lru_cache(maxsize=_PAIR_CACHE)
 def query_name_form(forenames: str, surname: str) -> NameForm:
     """Return the NameForm of a name typed into a search, normalised as stored names are."""
     forename = canonical_forename(forenames)
@@ -272,7 +275,7 @@ def _prepare(forenames: str, surname: str) -> _Names:
     )
 
 
-@lru_cache(maxsize=_CACHE)
+@lru_cache(maxsize=_PAIR_CACHE)
 def _prepare_normalised(readings: tuple[str, ...], family: str, parts: tuple[str, ...]) -> _Names:
     if not family or not readings:
         return _NO_NAMES
