@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor
-from node.matching.keys import KEY_SET_VERSION, Identity, derive_keys, name_forms, pack_keys
+from node.importing.prepare import NAME_COLUMNS, name_rows
+from node.matching.keys import KEY_SET_VERSION, Identity, derive_keys, pack_keys
 from node.store.bulk import execute_many, write_rows
 from node.store.models import MatchKey, PersonName, PersonRecord, StoreSetting, utcnow
 from node.subjects import ImportLinker, LinkStats
@@ -123,11 +124,7 @@ def rederive(session: Session, actor: Actor, progress: Progress | None = None) -
             packed = pack_keys(derive_keys(identity))
             staged.append((record_id, *packed))
             keys += len(packed[1])
-            names.extend(
-                (record_id, f.forename_norm, f.surname_norm, f.forename_phonetic,
-                 f.surname_phonetic, f.is_alias)
-                for f in name_forms(identity)
-            )  # fmt: skip
+            names.extend((record_id, *name) for name in name_rows(identity))
             normalised.append((packed[0], identity.postcode, identity.nhs_number, record_id))
         execute_many(
             conn,
@@ -138,14 +135,7 @@ def rederive(session: Session, actor: Actor, progress: Progress | None = None) -
         write_rows(
             conn,
             PersonName.__tablename__,
-            (
-                "record_id",
-                "forename_norm",
-                "surname_norm",
-                "forename_phonetic",
-                "surname_phonetic",
-                "is_alias",
-            ),
+            ("record_id", *NAME_COLUMNS),
             names,
         )
         linker.stage(staged)

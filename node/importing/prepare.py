@@ -234,11 +234,27 @@ def _prepare(
         identity.postcode,
         identity.nhs_number,
     )
-    names = [
+    return PreparedPerson(
+        row.line, row.record_id, data, name_rows(identity), pack_keys(derive_keys(identity))
+    )
+
+
+# The person_names columns of name_rows, after the record id that the writer adds.
+NAME_COLUMNS = (
+    "forename_norm",
+    "surname_norm",
+    "forename_phonetic",
+    "surname_phonetic",
+    "is_alias",
+)
+
+
+def name_rows(identity: Identity) -> list[tuple[Any, ...]]:
+    """The record's person_names rows (its name and each alias), without the record id."""
+    return [
         (f.forename_norm, f.surname_norm, f.forename_phonetic, f.surname_phonetic, f.is_alias)
         for f in name_forms(identity)
     ]
-    return PreparedPerson(row.line, row.record_id, data, names, pack_keys(derive_keys(identity)))
 
 
 def prepared_batches(

@@ -65,14 +65,7 @@ _UPDATE_PERSON = (  # column names from the code, never from input
     + ", ".join(f"{name} = ?" for name in (*_UPDATED_COLUMNS, "updated_at"))
     + " WHERE id = ?"
 )
-_NAME_COLUMNS = (
-    "record_id",
-    "forename_norm",
-    "surname_norm",
-    "forename_phonetic",
-    "surname_phonetic",
-    "is_alias",
-)
+_NAME_COLUMNS = ("record_id", *prepare.NAME_COLUMNS)
 _ITEM_COLUMNS = (
     "agency_code",
     "item_ref",
