@@ -29,6 +29,9 @@ UNUSED_NHS_NUMBER = (
     "at most it suggests possible matches"
 )
 WORKER_MIN_BYTES = 4 << 20  # below this a worker's start-up costs more than it saves
+# Collector thresholds while importing: millions of short-lived objects that form no cycles,
+# which Python's defaults would scan over and over.
+GC_THRESHOLDS = (200_000, 50, 100)
 _QUEUE_DEPTH = 3  # batches prepared ahead of the writer: bounds the memory used
 
 # The person_records columns a prepared row carries, in this order, after the id, subject and
@@ -295,8 +298,7 @@ def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterato
                 return
             yield prepared
     except _WorkerDidNotStart:
-        # The worker could not start (say, a calling script that starts work on import, which
-        # a spawned process repeats): prepare here instead.
+        # The worker ended before sending anything (it could not start): prepare here instead.
         yield from prepare_persons(path, agency, dates_as_text, batch)
     finally:
         if worker.is_alive():
@@ -345,7 +347,7 @@ def _work(
     """Worker process: prepare its batches and send each one, then None (or the exception)."""
     import gc
 
-    gc.set_threshold(200_000, 50, 100)  # as the importing process does: no cycles to find
+    gc.set_threshold(*GC_THRESHOLDS)  # as the importing process does: no cycles to find
     try:
         for prepared in prepare_persons(path, agency, dates_as_text, batch, share):
             results.put(prepared)

@@ -30,7 +30,7 @@ from node.importing.rows import (
     open_rows,
     parse_item,
 )
-from node.matching.keys import KEY_WIDTH
+from node.matching.keys import key_values
 from node.store.bulk import allocate_ids, chunks, converter, execute_many, insert_many, write_rows
 from node.store.models import (
     Agency,
@@ -148,7 +148,7 @@ def _fewer_collections() -> Iterator[None]:
     """An import allocates millions of short-lived objects that form no cycles; Python's
     default collector thresholds would scan them over and over. Relax them for the import."""
     before = gc.get_threshold()
-    gc.set_threshold(200_000, 50, 100)
+    gc.set_threshold(*prepare.GC_THRESHOLDS)
     try:
         yield
     finally:
@@ -236,21 +236,22 @@ class _Import:
         opened = []
         for path in paths:
             try:
-                kind, rows = open_rows(path, progress(path) if progress else None)
+                kind, rows = open_rows(path)  # refuses an unreadable file before any writing
             except FileRefused as exc:
                 self.fail(RowError(str(path), 0, "file", str(exc).split(": ", 1)[-1]))
                 continue
-            opened.append((path, kind, rows))
+            rows.close()  # type: ignore[attr-defined]
+            opened.append((path, kind))
         # Persons first, so items can refer to records of the same import.
         opened.sort(key=lambda entry: entry[1] != "persons")
-        for path, kind, rows in opened:
+        for path, kind in opened:
+            shown = progress(path) if progress else None
             if kind == "persons":
-                rows.close()  # type: ignore[attr-defined]
-                self.run_persons(path, progress(path) if progress else None)
+                self.run_persons(path, shown)
                 continue
             if self.linker is not None and not self.errors_total:
                 self._finish_persons()
-            self.run_file(path, kind, rows)
+            self.run_items(path, shown)
         if self.linker is not None and not self.errors_total:
             self._finish_persons()
 
@@ -295,46 +296,39 @@ class _Import:
         if self.remove_missing and not self.errors_total:
             result.removed = self._remove_missing("persons", seen)
 
-    def run_file(self, path: Path, kind: str, rows: object) -> None:
-        result = FileResult(str(path), kind)
+    def run_items(self, path: Path, progress: Progress | None) -> None:
+        """An information items file: read, validated and written batch by batch."""
+        result = FileResult(str(path), "items")
         self.results.append(result)
         seen: dict[str, int] = {}
-        parse = parse_item
-        key_field = "item_ref"
         batch: list[ItemRow] = []
-        for line, raw in rows:  # type: ignore[attr-defined]
+        _kind, rows = open_rows(path, progress)
+        for line, raw in rows:
             result.rows += 1
             if "__error__" in raw:
                 self.fail(RowError(str(path), line, "row", raw["__error__"]))
                 continue
             try:
-                row = parse(line, raw)
+                row = parse_item(line, raw)
             except RowInvalid as exc:
                 for name, reason in exc.errors:
                     self.fail(RowError(str(path), line, name, reason))
                 continue
-            ident = getattr(row, key_field)
-            if ident in seen:
-                self.fail(
-                    RowError(
-                        str(path), line, key_field, f"repeats the {key_field} of line {seen[ident]}"
-                    )
-                )
+            if row.item_ref in seen:
+                reason = f"repeats the item_ref of line {seen[row.item_ref]}"
+                self.fail(RowError(str(path), line, "item_ref", reason))
                 continue
-            seen[ident] = line
+            seen[row.item_ref] = line
             if self.errors_total:
                 continue  # keep validating, stop writing
             batch.append(row)
             if len(batch) >= BATCH:
-                self._write(path, kind, batch, result)
+                self._write_items(path, batch, result)
                 batch = []
         if batch and not self.errors_total:
-            self._write(path, kind, batch, result)
+            self._write_items(path, batch, result)
         if self.remove_missing and not self.errors_total:
-            result.removed = self._remove_missing(kind, set(seen))
-
-    def _write(self, path: Path, kind: str, batch: list, result: FileResult) -> None:
-        self._write_items(path, batch, result)
+            result.removed = self._remove_missing("items", set(seen))
 
     def _write_persons(self, batch: list[PreparedPerson], result: FileResult) -> None:
         conn = self.conn
@@ -495,11 +489,7 @@ class _Import:
                     PersonRecord.id.in_(chunk)
                 )
             ):
-                packed = bytes(packed or b"")
-                pairs.extend(
-                    (packed[at : at + KEY_WIDTH], record_id)
-                    for at in range(0, len(packed), KEY_WIDTH)
-                )
+                pairs.extend((value, record_id) for value in key_values(packed))
         execute_many(
             self.conn, "DELETE FROM match_keys WHERE key_value = ? AND record_id = ?", pairs
         )

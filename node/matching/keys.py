@@ -374,6 +374,12 @@ def pack_keys(keys: Sequence[MatchKey]) -> tuple[bytes, str]:
     return b"".join(k.value for k in keys), "".join(CLASS_LETTERS[k.key_class] for k in keys)
 
 
+def key_values(packed: bytes | None) -> list[bytes]:
+    """The key values packed end to end by pack_keys (as a record keeps them)."""
+    packed = bytes(packed or b"")
+    return [packed[at : at + KEY_WIDTH] for at in range(0, len(packed), KEY_WIDTH)]
+
+
 def _swapped_text(dob: dt.date) -> str:
     """Return year and the unordered day-month pair, when day and month could be transposed."""
     day, month = dob.day, dob.month
