@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_link_decision
-from node.matching.keys import CLASS_LETTERS, KEY_CLASSES, KEY_WIDTH, Strength
+from node.matching.keys import CLASS_NAMES, KEY_CLASSES, KEY_WIDTH, Strength
 from node.store.bulk import allocate_ids, chunks, execute_many, insert_many, write_rows
 from node.store.models import (
     CandidateStatus,
@@ -64,24 +64,24 @@ class _Union:
 
 # The import's match keys are staged until its end, one row a record: (record id, its keys' values
 # end to end, one letter a key for its class); at the end one statement spreads them into a row
-# a key. A row a key from Python would cost several times more. Temporary tables: never in the
-# store's files or its WAL.
+# a key, in key order. A row a key from Python would cost several times more. Temporary tables:
+# never in the store's files or its WAL.
 _PACKED = "import_packed_keys"
 _STAGE = "import_keys"
-_TEMP_TABLES = (_PACKED, _STAGE, "import_key_classes", "import_key_numbers", "import_subjects")
-_CHUNK = 50_000  # new records given their subjects at a time
+_NUMBERS = "import_key_numbers"
+_TEMP_TABLES = (_PACKED, _STAGE, _NUMBERS)
 
 
 class ImportLinker:
     """Links one import's records into subjects, set-wise, when all its rows are written.
 
-    While the rows stream in, new records are written without a subject and their keys are
-    staged. At the end a few set-wise queries find the keys that the import shares within itself
+    While the rows stream in, each new record is written with a new subject of its own and its
+    keys are staged. At the end a few set-wise queries find the keys that the import shares within itself
     or with the store; only those records are looked at in Python. Records sharing a certain key
     form one group, which joins the subject it reaches in the store (the lowest when it reaches
-    several: the others become candidates, never merged automatically) or else gets one new
-    subject. Any other shared key between different subjects is a candidate. Every other new
-    record gets a new subject of its own, all in one statement. Records already in the store
+    several: the others become candidates, never merged automatically) or else the subject of
+    its first record. Any other shared key between different subjects is a candidate. Every other
+    new record keeps the subject it was written with. Records already in the store
     (re-imported ones included) keep their subject. The result is the same whatever the batch
     size: the whole import is linked as one batch.
     """
@@ -103,10 +103,16 @@ class ImportLinker:
             f"key_values {blob} NOT NULL, key_classes VARCHAR(200) NOT NULL)"
         )
 
-    def new_records_written(self, records: Sequence[int]) -> None:
-        """Note records this import wrote without a subject: finish gives each one a subject."""
+    def new_subjects(self, records: Sequence[int]) -> Sequence[int]:
+        """Write a subject for each record this import is about to write, and return their ids:
+        the record's own subject, unless finish finds it is one person with other records (the
+        record then moves to their subject and its own is deleted, never having been seen)."""
+        subjects = allocate_ids(self.conn, Subject.__table__, len(records))
+        rows = [(subject_id, self.now) for subject_id in subjects]
+        write_rows(self.conn, Subject.__tablename__, ("id", "created_at"), rows)
         self._add_runs(self.records, records)
         self.new_records += len(records)
+        return subjects
 
     def restage(self, record_ids: Sequence[int]) -> None:
         """Forget the staged keys of records that this import wrote and now writes again (a
@@ -120,45 +126,37 @@ class ImportLinker:
         self.most_keys = max(self.most_keys, max((len(r[2]) for r in rows), default=0))
 
     def _spread(self) -> None:
-        """One row a key, sorted once by a covering index that the queries and the move use."""
+        """One row a key (value, record, class letter), in key order: on SQLite a table clustered
+        on the key, filled by one sort; on PostgreSQL a table and an index sorted once."""
         conn = self.conn
         conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE import_key_numbers (n INTEGER PRIMARY KEY, at INTEGER NOT NULL)"
+            f"CREATE TEMPORARY TABLE {_NUMBERS} (n INTEGER PRIMARY KEY, at INTEGER NOT NULL)"
         )
         write_rows(
-            conn,
-            "import_key_numbers",
-            ("n", "at"),
-            [(n, n * KEY_WIDTH + 1) for n in range(self.most_keys)],
+            conn, _NUMBERS, ("n", "at"), [(n, n * KEY_WIDTH + 1) for n in range(self.most_keys)]
         )
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE import_key_classes "
-            "(letter VARCHAR(1) PRIMARY KEY, name VARCHAR(24) NOT NULL)"
+        spread = (
+            f"SELECT substr(p.key_values, n.at, {KEY_WIDTH}) AS key_value, p.record_id, "  # noqa: S608
+            f"substr(p.key_classes, n.n + 1, 1) AS key_class FROM {_PACKED} p "
+            f"JOIN {_NUMBERS} n ON n.n < length(p.key_classes)"
         )
-        write_rows(
-            conn,
-            "import_key_classes",
-            ("letter", "name"),
-            [(letter, name) for name, letter in CLASS_LETTERS.items()],
-        )
-        conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE {_STAGE} AS "  # noqa: S608
-            f"SELECT substr(p.key_values, n.at, {KEY_WIDTH}) AS key_value, p.record_id, "
-            "c.name AS key_class "
-            f"FROM {_PACKED} p JOIN import_key_numbers n ON n.n < length(p.key_classes) "
-            "JOIN import_key_classes c ON c.letter = substr(p.key_classes, n.n + 1, 1)"
-        )
+        if self.sqlite:
+            conn.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {_STAGE} (key_value BLOB NOT NULL, "
+                "record_id INTEGER NOT NULL, key_class VARCHAR(1) NOT NULL, "
+                "PRIMARY KEY (key_value, record_id)) WITHOUT ROWID"
+            )
+            conn.exec_driver_sql(f"INSERT INTO {_STAGE} {spread} ORDER BY 1, 2")
+        else:
+            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_STAGE} AS {spread}")
+            conn.exec_driver_sql(f"CREATE INDEX {_STAGE}_sorted ON {_STAGE} (key_value, record_id)")
+            conn.exec_driver_sql(f"ANALYZE {_STAGE}")
         conn.exec_driver_sql(f"DROP TABLE {_PACKED}")
-        conn.exec_driver_sql(
-            f"CREATE INDEX {_STAGE}_sorted ON {_STAGE} (key_value, record_id, key_class)"
-        )
 
     def finish(self) -> None:
         """Link the staged records, raise candidates, and move the keys into match_keys."""
         conn = self.conn
         self._spread()
-        if not self.sqlite:
-            conn.exec_driver_sql(f"ANALYZE {_STAGE}")
         store_empty = conn.exec_driver_sql("SELECT 1 FROM match_keys LIMIT 1").first() is None
         shared = conn.exec_driver_sql(
             f"SELECT i.key_value, p.id, p.subject_id, i.key_class FROM {_STAGE} i "  # noqa: S608
@@ -177,7 +175,7 @@ class ImportLinker:
             ).all()
         self._link(shared, stored)
         self._move_keys()
-        for name in (_STAGE, "import_key_classes", "import_key_numbers"):
+        for name in (_STAGE, _NUMBERS):
             conn.exec_driver_sql(f"DROP TABLE {name}")
 
     @staticmethod
@@ -193,16 +191,17 @@ class ImportLinker:
                 runs += [value, value + 1]
 
     def _link(self, shared: Sequence[Any], stored: Sequence[Any]) -> None:
-        # A node is a subject (id > 0) or a new record, which has none yet (minus its id).
+        # A node is a subject (id > 0) or a record new in this import (minus its id), whose
+        # subject is its own until it is grouped here.
         holders: dict[bytes, set[int]] = defaultdict(set)  # key -> every node holding it
         ours: dict[bytes, set[int]] = defaultdict(set)  # key -> nodes of this import's records
         classes: dict[bytes, str] = {}
-        for value, record, subject, key_class, *other in (*shared, *stored):
-            node = subject if subject is not None else -record
+        for value, record, subject, letter, *other in (*shared, *stored):
+            node = -record if self._in_runs(self.records, record) else subject
             holders[value].add(node)
             holders[value].update(other)
             ours[value].add(node)
-            classes[value] = key_class
+            classes[value] = CLASS_NAMES[letter]
         new = {node for nodes in ours.values() for node in nodes if node < 0}
         union = _Union()
         reached: dict[int, set[int]] = defaultdict(set)  # new record -> older subjects reached
@@ -241,62 +240,38 @@ class ImportLinker:
     def _assign_subjects(
         self, group_of: dict[int, int], found: dict[int, list[int]]
     ) -> dict[int, int]:
-        """Write every new record's subject, a chunk of records at a time; returns those of
-        grouped records (by node). A group that joined an older subject links all its records;
-        a new group all but one."""
+        """Move each grouped new record into its group's subject: the older subject the group
+        reached, else the subject of the group's first record (in record order). The subjects
+        left empty are deleted. Returns the final subject of every grouped record (by node)."""
         conn = self.conn
-        fresh_groups = {root for root, old in found.items() if not old}
-        in_fresh = sum(1 for root in group_of.values() if root in fresh_groups)
-        in_found = len(group_of) - in_fresh
-        needed = self.new_records - in_found - in_fresh + len(fresh_groups)
-        subject_ids = iter(allocate_ids(conn, Subject.__table__, needed))
-        self.stats.subjects_created += needed
-        self.stats.records_linked += self.new_records - needed
+        records = sorted(-node for node in group_of)
+        own: dict[int, int] = {}
+        for chunk in chunks(records, 900):
+            rows = conn.execute(
+                select(PersonRecord.id, PersonRecord.subject_id).where(PersonRecord.id.in_(chunk))
+            )
+            own.update((record_id, subject_id) for record_id, subject_id in rows)
         drawn: dict[int, int] = {}
         final: dict[int, int] = {}
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE import_subjects "
-            "(record_id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL)"
-        )
-        for start, end in zip(self.records[::2], self.records[1::2], strict=True):
-            for low in range(start, end, _CHUNK):
-                rows, created = [], []
-                for record_id in range(low, min(end, low + _CHUNK)):
-                    root = group_of.get(-record_id)
-                    if root is None:
-                        subject = next(subject_ids)
-                        created.append(subject)
-                    elif found[root]:
-                        subject = found[root][0]
-                    elif root in drawn:
-                        subject = drawn[root]
-                    else:
-                        subject = drawn[root] = next(subject_ids)
-                        created.append(subject)
-                    if root is not None:
-                        final[-record_id] = subject
-                    rows.append((record_id, subject))
-                self._new_subjects(created)
-                write_rows(conn, "import_subjects", ("record_id", "subject_id"), rows)
-        if not self.sqlite:
-            conn.exec_driver_sql("ANALYZE import_subjects")  # else it guesses a nested loop
-        conn.exec_driver_sql(
-            "UPDATE person_records SET subject_id = m.subject_id FROM import_subjects m "
-            "WHERE m.record_id = person_records.id"
-        )
-        conn.exec_driver_sql("DROP TABLE import_subjects")
+        moves: list[tuple[int, int]] = []
+        for record_id in records:
+            root = group_of[-record_id]
+            subject = found[root][0] if found[root] else drawn.setdefault(root, own[record_id])
+            final[-record_id] = subject
+            if subject != own[record_id]:
+                moves.append((subject, record_id))
+        execute_many(conn, "UPDATE person_records SET subject_id = ? WHERE id = ?", moves)
+        emptied = [(own[record_id],) for _, record_id in moves]
+        execute_many(conn, "DELETE FROM subjects WHERE id = ?", emptied)
+        self.stats.subjects_created += self.new_records - len(moves)
+        self.stats.records_linked += len(moves)
         return final
-
-    def _new_subjects(self, ids: Sequence[int]) -> None:
-        rows = [(subject_id, self.now) for subject_id in ids]
-        write_rows(self.conn, Subject.__tablename__, ("id", "created_at"), rows)
 
     def _move_keys(self) -> None:
         # Sorted by key, the keys go into match_keys' B-tree in one ordered pass.
         self.conn.exec_driver_sql(
-            "INSERT INTO match_keys (key_value, record_id, key_class) "  # noqa: S608
-            f"SELECT key_value, record_id, key_class FROM {_STAGE} "
-            "ORDER BY key_value, record_id, key_class"
+            "INSERT INTO match_keys (key_value, record_id) "  # noqa: S608
+            f"SELECT key_value, record_id FROM {_STAGE} ORDER BY key_value, record_id"
         )
 
 

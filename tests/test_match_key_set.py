@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from node import match_key_set
@@ -44,8 +44,8 @@ def hub(session: Session, tmp_path: Path) -> Session:
     return session
 
 
-def _keys(session: Session) -> set[tuple[bytes, int, str]]:
-    return set(session.execute(select(MatchKey.key_value, MatchKey.record_id, MatchKey.key_class)))
+def _keys(session: Session) -> set[tuple[bytes, int]]:
+    return set(session.execute(select(MatchKey.key_value, MatchKey.record_id)))
 
 
 def _names(session: Session) -> set[tuple[object, ...]]:
@@ -63,9 +63,10 @@ def _names(session: Session) -> set[tuple[object, ...]]:
 
 
 def _age(session: Session, version: int) -> None:
-    """Make the store look as if its keys came from another key set: garbled keys, wrong norms."""
+    """Make the store look as if its keys came from another key set: other keys, wrong norms."""
     session.execute(update(StoreSetting).values(value=str(version)))
-    session.execute(update(MatchKey).values(key_class="name_dob"))
+    session.execute(delete(MatchKey).where(MatchKey.record_id > 1))
+    session.execute(insert(MatchKey).values(key_value=b"\x00" * 16, record_id=2))
     session.execute(update(PersonRecord).values(postcode_norm=None, match_key_values=b""))
     session.execute(update(PersonName).values(surname_phonetic="X000"))
 

@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node.matching.keys import (
+    CLASS_LETTERS,
+    CLASS_NAMES,
     KEY_CLASSES,
     KEY_SET_VERSION,
     Identity,
@@ -275,8 +277,10 @@ def test_keys_ignore_how_names_are_typed(
 # --- strengths and name forms ------------------------------------------------------------------
 
 
-def test_key_class_names_fit_the_match_keys_column() -> None:
-    assert all(0 < len(name) <= 24 for name in KEY_CLASSES)  # match_keys.key_class is String(24)
+def test_key_class_names_fit_the_candidates_column_and_have_one_letter_each() -> None:
+    assert all(0 < len(name) <= 24 for name in KEY_CLASSES)  # match_candidates.key_class
+    assert {CLASS_NAMES[CLASS_LETTERS[name]] for name in KEY_CLASSES} == set(KEY_CLASSES)
+    assert all(len(letter) == 1 for letter in CLASS_LETTERS.values())
 
 
 def test_strengths_are_ranked() -> None:

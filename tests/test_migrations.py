@@ -25,6 +25,7 @@ def test_match_keys_move_into_one_b_tree_keeping_every_key(tmp_path: Path) -> No
     from alembic import command
     from sqlalchemy import select, text, update
 
+    from node import match_key_set
     from node.importing.service import import_files
     from node.store.db import alembic_config, make_engine, make_sessionmaker, transaction, upgrade
     from node.store.models import MatchKey, PersonRecord
@@ -57,6 +58,10 @@ def test_match_keys_move_into_one_b_tree_keeping_every_key(tmp_path: Path) -> No
         assert conn.execute(text("SELECT count(*) FROM match_keys")).scalar_one() == len(before)
     upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
+        # Below 0007 keys have no class, so 0006 could not tell their key set (init would
+        # re-derive them): say it, to import as the store was.
+        assert match_key_set.stored_version(session) is None
+        match_key_set.note_current(session)
         for record_id, packed in session.execute(
             select(PersonRecord.id, PersonRecord.match_key_values)
         ):
@@ -106,3 +111,37 @@ def test_0006_reads_the_key_set_off_the_key_classes_a_store_holds(
             text("SELECT value FROM store_settings WHERE name = 'match_key_set'")
         ).scalar()
     assert value == recorded
+
+
+def test_0007_drops_the_key_class_keeping_every_key_in_one_b_tree(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from node.store.db import alembic_config, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0006")
+    keys = {(bytes([n]) * 16, n % 3 + 1) for n in range(50)}
+    with engine.begin() as conn:
+        for value, record_id in keys:
+            conn.execute(
+                text("INSERT INTO match_keys VALUES (:value, :record_id, 'name_dob')"),
+                {"value": value, "record_id": record_id},
+            )
+    command.upgrade(config, "0007")
+    with engine.connect() as conn:
+        assert set(conn.execute(text("SELECT key_value, record_id FROM match_keys"))) == keys
+        assert [c["name"] for c in inspect(conn).get_columns("match_keys")] == [
+            "key_value",
+            "record_id",
+        ]
+        table_sql = conn.execute(
+            text("SELECT sql FROM sqlite_master WHERE name = 'match_keys'")
+        ).scalar_one()
+        assert "WITHOUT ROWID" in table_sql
+    command.downgrade(config, "0006")
+    with engine.connect() as conn:
+        rows = set(conn.execute(text("SELECT key_value, record_id, key_class FROM match_keys")))
+        assert rows == {(value, record_id, "") for value, record_id in keys}
+    engine.dispose()

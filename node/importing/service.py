@@ -341,14 +341,14 @@ class _Import:
         )
         new = [person for person in batch if person.record_id not in existing]
         ids = allocate_ids(conn, PersonRecord.__table__, len(new))
-        self.linker.new_records_written(ids)
+        subjects = self.linker.new_subjects(ids)
         write_rows(
             conn,
             PersonRecord.__tablename__,
             _PERSON_COLUMNS,
             [
-                (record_id, None, *self.stamps, person.keys[0], *person.data)
-                for record_id, person in zip(ids, new, strict=True)
+                (record_id, subject_id, *self.stamps, person.keys[0], *person.data)
+                for record_id, subject_id, person in zip(ids, subjects, new, strict=True)
             ],
         )
         names: list[tuple] = []

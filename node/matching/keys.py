@@ -367,6 +367,7 @@ def _sound(name: str) -> str:
 # end to end, and one letter a key for its class.
 KEY_WIDTH = 16
 CLASS_LETTERS = {name: chr(ord("A") + i) for i, name in enumerate(sorted(KEY_CLASSES))}
+CLASS_NAMES = {letter: name for name, letter in CLASS_LETTERS.items()}
 
 
 def pack_keys(keys: Sequence[MatchKey]) -> tuple[bytes, str]:

@@ -198,7 +198,7 @@ class MatchKey(Base):
 
     key_value: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     record_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    key_class: Mapped[str] = mapped_column(String(24))
+    # No class: a value is a digest of material that starts with its class name (migration 0007).
 
 
 class InformationItem(Base):
