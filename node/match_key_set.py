@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from node import audit
 from node.access import Actor
 from node.importing.prepare import NAME_COLUMNS, name_rows
-from node.matching.keys import KEY_SET_VERSION, Identity, derive_keys, pack_keys
+from node.matching.keys import KEY_SET_VERSION, Identity, derive_packed_keys
 from node.store.bulk import execute_many, write_rows
 from node.store.models import MatchKey, PersonName, PersonRecord, StoreSetting, utcnow
 from node.subjects import ImportLinker, LinkStats
@@ -121,7 +121,7 @@ def rederive(session: Session, actor: Actor, progress: Progress | None = None) -
             identity = Identity.from_fields(
                 forenames, surname, born, postcode, nhs_number, aliases or ()
             )
-            packed = pack_keys(derive_keys(identity))
+            packed = derive_packed_keys(identity)
             staged.append((record_id, *packed))
             keys += len(packed[1])
             names.extend((record_id, *name) for name in name_rows(identity))

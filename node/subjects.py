@@ -121,7 +121,7 @@ class ImportLinker:
         execute_many(self.conn, f"DELETE FROM {_PACKED} WHERE record_id = ?", again)  # noqa: S608
 
     def stage(self, rows: list[tuple[int, bytes, str]]) -> None:
-        """Stage the keys of written records: (record id, *pack_keys(its keys))."""
+        """Stage the keys of written records: (record id, *derive_packed_keys(its identity))."""
         write_rows(self.conn, _PACKED, ("record_id", "key_values", "key_classes"), rows)
         self.most_keys = max(self.most_keys, max((len(r[2]) for r in rows), default=0))
 

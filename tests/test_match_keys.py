@@ -20,6 +20,8 @@ from node.matching.keys import (
     NameForm,
     Strength,
     derive_keys,
+    derive_packed_keys,
+    key_values,
     name_forms,
     query_name_form,
     split_alias,
@@ -210,6 +212,22 @@ def test_fast_built_keys_equal_keys_built_the_ordinary_way() -> None:
         rebuilt = MatchKey(key.key_class, key.strength, key.value, key.material)
         assert key == rebuilt
         assert hash(key) == hash(rebuilt)
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        person(nhs_number=NHS_A),
+        person(aliases=("Bobby Jones", "Rob")),
+        person(nhs_number=NHS_A[:9] + str((int(NHS_A[9]) + 1) % 10), postcode=None),
+        person(date_of_birth=None),
+    ],
+)
+def test_packed_keys_are_the_keys_values_and_class_letters_in_order(identity: Identity) -> None:
+    keys = derive_keys(identity)
+    values, letters = derive_packed_keys(identity)
+    assert key_values(values) == [key.value for key in keys]
+    assert [CLASS_NAMES[letter] for letter in letters] == [key.key_class for key in keys]
 
 
 def classes_of(identity: Identity) -> set[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from node.importing.rows import RowError, RowInvalid, open_rows, parse_person
-from node.matching.keys import Identity, derive_keys, name_forms, pack_keys
+from node.matching.keys import Identity, derive_packed_keys, name_forms
 
 UNUSED_POSTCODE = "postcode is not a UK postcode, so it is not used for matching"
 UNUSED_NHS_NUMBER = (
@@ -238,7 +238,7 @@ def _prepare(
         identity.nhs_number,
     )
     return PreparedPerson(
-        row.line, row.record_id, data, name_rows(identity), pack_keys(derive_keys(identity))
+        row.line, row.record_id, data, name_rows(identity), derive_packed_keys(identity)
     )
 
 

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -321,21 +322,28 @@ def _strings(
 ) -> dict[str, str]:
     values = {}
     for name in names:
-        if name == "aliases":
-            values[name] = ""
+        value = raw.get(name)
+        if value.__class__ is str and name != "aliases":  # a CSV field always, JSON's mostly
+            values[name] = value.strip()
             continue
-        text = _scalar_text(raw.get(name))
+        text = "" if name == "aliases" else _scalar_text(value)  # _aliases reads aliases
         if text is None:
             errors.append((name, "must be text"))
             text = ""
-        text = text.strip()
-        limit = _LIMITS.get(name)
-        if limit and len(text) > limit:
+        values[name] = text.strip()
+    for name, limit in _limits(names):
+        if len(values[name]) > limit:
             errors.append((name, f"longer than {limit} characters"))
-        if _CONTROL.search(text):
-            errors.append((name, "contains control characters"))
-        values[name] = text
+    if _CONTROL.search("".join(values.values())):  # one search a row; per field only when found
+        errors.extend(
+            (name, "contains control characters") for name in names if _CONTROL.search(values[name])
+        )
     return values
+
+
+@lru_cache(maxsize=8)
+def _limits(names: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    return tuple((name, _LIMITS[name]) for name in names if name in _LIMITS)
 
 
 def _scalar_text(value: Any) -> str | None:

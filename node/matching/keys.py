@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -196,6 +196,25 @@ def derive_keys(identity: Identity) -> list[MatchKey]:
 
     A key whose fields are missing is simply not produced.
     """
+    return _keys(_materials(identity))
+
+
+def derive_packed_keys(identity: Identity) -> tuple[bytes, str]:
+    """Return the keys of derive_keys packed as an import stages them: their values end to end,
+    and one class letter each. No MatchKey is built: a million records have seven million keys."""
+    values = []
+    letters = []
+    start = _HASH.copy
+    for material, key_class in _materials(identity).items():
+        digest = start()
+        digest.update((_PREFIX + material).encode())
+        values.append(digest.digest())
+        letters.append(CLASS_LETTERS[key_class])
+    return b"".join(values), "".join(letters)
+
+
+def _materials(identity: Identity) -> dict[str, str]:
+    """Return each key's material (class name first, no version) and its class."""
     materials: dict[str, str] = {}
     nhs, dob, postcode = identity.nhs_number, identity.date_of_birth, identity.postcode
     dob_text = dob.isoformat() if dob else ""
@@ -213,7 +232,7 @@ def derive_keys(identity: Identity) -> list[MatchKey]:
         for alias in identity.aliases:
             names = _prepare(*split_alias(alias, identity.surname))
             _name_materials(names, dob_text, swapped, postcode, materials)
-    return _keys(materials)
+    return materials
 
 
 def name_forms(identity: Identity) -> list[NameForm]:
@@ -280,6 +299,14 @@ def _prepare_normalised(readings: tuple[str, ...], family: str, parts: tuple[str
     if not family or not readings:
         return _NO_NAMES
     family_code = phonetic(family)
+    if len(readings) == 1 and not parts:  # most names: what the general case gives, sooner
+        (forename,) = readings
+        return _Names(
+            pairs=(_pair(forename, family),),
+            part_pairs=(),
+            phonetic_pairs=(_pair(phonetic(forename), family_code),),
+            short_names=(f"{forename}|{family[0]}",),
+        )
     return _Names(
         pairs=_unique(_pair(f, family) for f in readings),
         part_pairs=_unique(_pair(f, p) for f in readings for p in parts if p != family),
@@ -370,13 +397,8 @@ CLASS_LETTERS = {name: chr(ord("A") + i) for i, name in enumerate(sorted(KEY_CLA
 CLASS_NAMES = {letter: name for name, letter in CLASS_LETTERS.items()}
 
 
-def pack_keys(keys: Sequence[MatchKey]) -> tuple[bytes, str]:
-    """A record's keys as staged: their values end to end, and one class letter each."""
-    return b"".join(k.value for k in keys), "".join(CLASS_LETTERS[k.key_class] for k in keys)
-
-
 def key_values(packed: bytes | None) -> list[bytes]:
-    """The key values packed end to end by pack_keys (as a record keeps them)."""
+    """The key values packed end to end by derive_packed_keys (as a record keeps them)."""
     packed = bytes(packed or b"")
     return [packed[at : at + KEY_WIDTH] for at in range(0, len(packed), KEY_WIDTH)]
 
