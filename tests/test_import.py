@@ -306,7 +306,7 @@ def test_a_worker_process_prepares_as_the_importer_does(
     with pytest.raises(ImportRefused) as caught:
         import_files(hub, ADMIN, "police", [write_csv(tmp_path / "bad.csv", rows)])
     assert [(e.line, e.field) for e in caught.value.errors] == [(4, "record_id"), (5, "record_id")]
-    # Batches of one row: the importer prepares every fifth (line 6), the worker the others.
+    # Batches of one row, each prepared by whichever process claimed it: errors in file order.
     people = [dict(PEOPLE[0], record_id=f"Q{n}") for n in range(5)]
     rows = [*people, dict(PEOPLE[1], record_id="Q4"), {"record_id": "Q9", "surname": ""}]
     with pytest.raises(ImportRefused) as caught:
@@ -315,6 +315,33 @@ def test_a_worker_process_prepares_as_the_importer_does(
         "7:record_id: repeats the record_id of line 6",
         "8:surname: is required",
     ]
+
+
+def test_each_batch_is_claimed_once_and_only_the_lowest_unclaimed_can_be() -> None:
+    import multiprocessing
+
+    from node.importing.prepare import _Claims
+
+    claims = _Claims(multiprocessing.get_context("spawn"))
+    assert claims.claim(0)
+    assert not claims.claim(0)  # the other process reached it second: it skips it
+    assert not claims.claim(2)  # batch 1 is not claimed yet: 2 cannot be
+    assert claims.claim(1) and claims.claim(2)
+
+
+def test_batches_another_process_prepares_are_read_through_and_marked(tmp_path: Path) -> None:
+    from node.importing.prepare import prepare_persons
+
+    people = [dict(PEOPLE[0], record_id=f"Q{n}") for n in range(5)]
+    path = write_csv(tmp_path / "q.csv", people)
+    batches = list(prepare_persons(path, "police", True, 2, lambda n: n != 1, yield_skipped=True))
+    assert [(b.number, b.rows, b.skipped, len(b.persons)) for b in batches] == [
+        (0, 2, False, 2),
+        (1, 2, True, 0),
+        (2, 1, False, 1),
+    ]
+    assert [p.record_id for b in batches for p in b.persons] == ["Q0", "Q1", "Q4"]
+    assert batches[1].position <= batches[2].position == path.stat().st_size
 
 
 def test_reimport_replaces_a_records_match_keys(hub: Session, tmp_path: Path) -> None:

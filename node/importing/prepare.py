@@ -8,7 +8,6 @@ reported, in file order; once a file has a bad row its later rows are only valid
 
 from __future__ import annotations
 
-import itertools
 import json
 import multiprocessing
 import queue
@@ -68,7 +67,7 @@ class PreparedPerson(NamedTuple):
 class Prepared:
     """A batch of a file: its valid rows (none once the file had a bad row), its bad rows'
     errors in file order, how many rows it covered and how far into the file it ends, the bytes
-    read since the batch before, and the warnings it raised."""
+    read since the batch before, the warnings it raised, and its number in the file."""
 
     persons: list[PreparedPerson] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
@@ -76,26 +75,30 @@ class Prepared:
     position: int = 0
     bytes_read: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
+    number: int = 0
+    skipped: bool = False  # read through, not prepared: another process prepares it
 
 
-# Which batches a process prepares: (every, side). Batch n is the importing process's own when
-# n % every == every - 1 and a worker's otherwise; every == 0 means all batches are its own.
-Share = tuple[int, str]
-ALL: Share = (0, "all")
+# Whether this process prepares a batch, asked at its first row (batch numbers from 0). A batch
+# it does not prepare is read through (its rows counted) and, by an importer, yielded as a batch
+# of no rows with `skipped` set: the worker prepares it.
+Owner = Callable[[int], bool]
 
 
-def _owns(share: Share, number: int) -> bool:
-    every, side = share
-    if every == 0:
-        return True
-    return (number % every == every - 1) == (side == "importer")
+def _all(_number: int) -> bool:
+    return True
 
 
 def prepare_persons(
-    path: Path, agency: str, dates_as_text: bool, batch: int, share: Share = ALL
+    path: Path,
+    agency: str,
+    dates_as_text: bool,
+    batch: int,
+    owns: Owner = _all,
+    yield_skipped: bool = False,
 ) -> Iterator[Prepared]:
     """Read, validate and key a persons file; yields its batches of `batch` rows (the last one
-    shorter) that `share` gives this process and that hold a row.
+    shorter) that this process `owns` (and, with `yield_skipped`, the others as marked, empty).
 
     `dates_as_text` writes dates as ISO text (what SQLite stores), else as dates (PostgreSQL).
     Repeated record ids are not looked for here: checked_batches does it, seeing every batch.
@@ -109,9 +112,11 @@ def prepare_persons(
     name = str(path)
     failed = False
     number = 0
-    mine = _owns(share, number)
-    out = Prepared()
+    mine = False
+    out = Prepared(number=number)
     for line, raw in rows:
+        if out.rows == 0:
+            mine = owns(number)
         out.rows += 1
         if not mine:
             pass
@@ -130,14 +135,13 @@ def prepare_persons(
                 else:
                     out.persons.append(_prepare(row, agency, dates_as_text, out.warnings))
         if out.rows >= batch:
-            if mine:
-                out.position = read[0]
+            if mine or yield_skipped:
+                out.position, out.skipped = read[0], not mine
                 yield out
-            out = Prepared()
             number += 1
-            mine = _owns(share, number)
-    if mine and out.rows:
-        out.position = read[0]
+            out = Prepared(number=number)
+    if out.rows and (mine or yield_skipped):
+        out.position, out.skipped = read[0], not mine
         yield out
 
 
@@ -264,7 +268,8 @@ def prepared_batches(
     path: Path, agency: str, dates_as_text: bool, batch: int, worker_min_bytes: int
 ) -> Iterator[Prepared]:
     """The file's batches in order, checked; prepared with a worker process when the file is
-    large enough, which takes four batches in five while this process writes."""
+    large enough, this process preparing the batches the worker has not begun when it needs
+    them (while the worker starts, and whenever writing runs ahead of preparing)."""
     # A daemonic process (a pool's worker) may not start one of its own.
     if path.stat().st_size < worker_min_bytes or multiprocessing.current_process().daemon:
         yield from checked_batches(path, prepare_persons(path, agency, dates_as_text, batch))
@@ -272,34 +277,43 @@ def prepared_batches(
     yield from checked_batches(path, _shared(path, agency, dates_as_text, batch))
 
 
-_EVERY = 5  # the importing process prepares one batch in _EVERY itself
+class _Claims:
+    """Which process prepares each batch. The worker claims each batch as it reaches it; this
+    process claims the batch it needs next if the worker has not reached it. Either way a batch
+    is claimed once, and only the lowest batch not yet claimed can be."""
+
+    def __init__(self, context: Any) -> None:
+        self.unclaimed = context.Value("q", 0)  # the lowest batch nobody has claimed
+
+    def claim(self, number: int) -> bool:
+        with self.unclaimed.get_lock():
+            if self.unclaimed.value != number:
+                return False
+            self.unclaimed.value = number + 1
+            return True
 
 
 def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterator[Prepared]:
     context = multiprocessing.get_context("spawn")
     results: Any = context.Queue(maxsize=_QUEUE_DEPTH)
+    claims = _Claims(context)
     worker = context.Process(
         target=_work,
-        args=(results, path, agency, dates_as_text, batch, (_EVERY, "worker")),
+        args=(results, claims, path, agency, dates_as_text, batch),
         daemon=True,
     )
     with _without_main_module():
         worker.start()
-    own = prepare_persons(path, agency, dates_as_text, batch, (_EVERY, "importer"))
-    started = False
     try:
-        for number in itertools.count():
-            if _owns((_EVERY, "importer"), number):
-                prepared = next(own, None)
-            else:
-                prepared = _receive(results, worker, path, started)
-                started = True
-            if prepared is None:
-                return
+        own = prepare_persons(path, agency, dates_as_text, batch, claims.claim, yield_skipped=True)
+        for mine in own:
+            if not mine.skipped:
+                yield mine
+                continue
+            prepared = _receive(results, worker, path)
+            if prepared is None or prepared.number != mine.number:
+                raise RuntimeError(f"preparing {path.name}: batch {mine.number} was not sent")
             yield prepared
-    except _WorkerDidNotStart:
-        # The worker ended before sending anything (it could not start): prepare here instead.
-        yield from prepare_persons(path, agency, dates_as_text, batch)
     finally:
         if worker.is_alive():
             worker.terminate()
@@ -320,19 +334,13 @@ def _without_main_module() -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
-class _WorkerDidNotStart(Exception):
-    """The worker process ended before it sent anything."""
-
-
-def _receive(results: Any, worker: Any, path: Path, started: bool) -> Prepared | None:
+def _receive(results: Any, worker: Any, path: Path) -> Prepared | None:
     while True:
         try:
             message = results.get(timeout=1)
         except queue.Empty:
             if worker.is_alive():
                 continue
-            if not started:
-                raise _WorkerDidNotStart from None
             raise RuntimeError(
                 f"preparing {path.name} stopped (exit code {worker.exitcode})"
             ) from None
@@ -342,14 +350,15 @@ def _receive(results: Any, worker: Any, path: Path, started: bool) -> Prepared |
 
 
 def _work(
-    results: Any, path: Path, agency: str, dates_as_text: bool, batch: int, share: Share
+    results: Any, claims: _Claims, path: Path, agency: str, dates_as_text: bool, batch: int
 ) -> None:
-    """Worker process: prepare its batches and send each one, then None (or the exception)."""
+    """Worker process: prepare the batches it claims and send each one, then None (or the
+    exception)."""
     import gc
 
     gc.set_threshold(*GC_THRESHOLDS)  # as the importing process does: no cycles to find
     try:
-        for prepared in prepare_persons(path, agency, dates_as_text, batch, share):
+        for prepared in prepare_persons(path, agency, dates_as_text, batch, claims.claim):
             results.put(prepared)
     except Exception as exc:
         results.put(exc)
