@@ -13,6 +13,7 @@ import multiprocessing
 import queue
 import sys
 import types
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ WORKER_MIN_BYTES = 4 << 20  # below this a worker's start-up costs more than it 
 # which Python's defaults would scan over and over.
 GC_THRESHOLDS = (200_000, 50, 100)
 _QUEUE_DEPTH = 3  # batches prepared ahead of the writer: bounds the memory used
+_READ_AHEAD = 2  # batches the importing process prepares while it waits for the worker's
 
 # The person_records columns a prepared row carries, in this order, after the id, subject and
 # times that the writer adds.
@@ -278,9 +280,9 @@ def prepared_batches(
 
 
 class _Claims:
-    """Which process prepares each batch. The worker claims each batch as it reaches it; this
-    process claims the batch it needs next if the worker has not reached it. Either way a batch
-    is claimed once, and only the lowest batch not yet claimed can be."""
+    """Which process prepares each batch. The worker claims each batch as it reaches it; the
+    importing process, when it would wait for the worker, claims the next batch the worker has
+    not reached. Either way a batch is claimed once, and only the lowest not yet claimed can be."""
 
     def __init__(self, context: Any) -> None:
         self.unclaimed = context.Value("q", 0)  # the lowest batch nobody has claimed
@@ -304,20 +306,38 @@ def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterato
     )
     with _without_main_module():
         worker.start()
+    own = prepare_persons(path, agency, dates_as_text, batch, claims.claim, yield_skipped=True)
+    ahead: deque[Prepared] = deque()  # batches read here, in file order, not given out yet
+    read_all = False
     try:
-        own = prepare_persons(path, agency, dates_as_text, batch, claims.claim, yield_skipped=True)
-        for mine in own:
-            if not mine.skipped:
-                yield mine
+        while ahead or not read_all:
+            if not ahead or (ahead[0].skipped and _idle(results, ahead, read_all)):
+                # Nothing to give out, or the worker's batch is not ready: read on, preparing
+                # the next batch nobody has claimed.
+                following = next(own, None)
+                if following is None:
+                    read_all = True
+                else:
+                    ahead.append(following)
+                continue
+            head = ahead.popleft()
+            if not head.skipped:
+                yield head
                 continue
             prepared = _receive(results, worker, path)
-            if prepared is None or prepared.number != mine.number:
-                raise RuntimeError(f"preparing {path.name}: batch {mine.number} was not sent")
+            if prepared is None or prepared.number != head.number:
+                raise RuntimeError(f"preparing {path.name}: batch {head.number} was not sent")
             yield prepared
     finally:
         if worker.is_alive():
             worker.terminate()
         worker.join()
+
+
+def _idle(results: Any, ahead: deque[Prepared], read_all: bool) -> bool:
+    """Whether this process would wait for the worker and may prepare a batch meanwhile."""
+    held = sum(1 for prepared in ahead if not prepared.skipped)
+    return not read_all and held < _READ_AHEAD and results.empty()
 
 
 @contextmanager
