@@ -7,8 +7,11 @@ syncs the standard agencies and imports bench/out/persons-<size>.csv in one tran
 node administrator, with the audit checkpoint the CLI signs before it commits. The time is that
 transaction end to end (read, validate, normalise, match keys, linking, writes, commit); the peak
 memory is the largest resident set of the child and the import's worker process together. Two
-baselines run on the same file: bare sqlite3 executemany of the raw columns, and of the rows the
-import writes (computed outside the clock).
+baselines run on the same file: bare sqlite3 executemany of the same rows the import writes
+(subjects, person records, names and match keys, computed outside the clock, the keys in key
+order), which the issue's target of "a third of the speed" is judged against; and of the raw
+columns into person_records alone (no keys, names or subjects, nothing normalised), the fastest
+write of the file's rows at all, whose ratio is printed beside it.
 
 The other benchmarks use this module's helpers: machine description, table, child processes,
 stores and CLI-like imports.
@@ -371,11 +374,15 @@ _PERSON_SQL = (
     "nhs_number_norm, created_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# The rows an import writes carry the record's key values too (found again to delete its keys).
+_WRITTEN_PERSON_SQL = _PERSON_SQL.replace(
+    "created_at, updated_at)", "created_at, updated_at, match_key_values)"
+).replace("?)", "?, ?)")
 _NAME_SQL = (
     "INSERT INTO person_names (record_id, forename_norm, surname_norm, forename_phonetic, "
     "surname_phonetic, is_alias) VALUES (?, ?, ?, ?, ?, ?)"
 )
-_KEY_SQL = "INSERT INTO match_keys (key_value, record_id, key_class) VALUES (?, ?, ?)"
+_KEY_SQL = "INSERT INTO match_keys (key_value, record_id) VALUES (?, ?)"
 
 
 def measure_bare_rows(csv_path: Path, db_path: Path) -> Measured:
@@ -407,32 +414,36 @@ def measure_bare_rows(csv_path: Path, db_path: Path) -> Measured:
 
 
 def measure_bare_written(csv_path: Path, db_path: Path) -> Measured:
-    """Child: the rows an import writes (subjects, records, names, match keys), computed batch by
-    batch outside the clock; only executemany and the commit are timed."""
+    """Child: the same rows as the import writes (subjects, records, names, match keys), by bare
+    executemany. The rows are computed batch by batch outside the clock, and the match keys of
+    the whole file sorted by key outside it too, so that they go into their B-tree in one ordered
+    pass as the import's do: only executemany and the commit are timed."""
     from node.importing.rows import open_rows, parse_person
 
     conn = _bare_store(db_path, ["subjects", "person_records", "person_names", "match_keys"])
     now = str(dt.datetime.now(dt.UTC))
     clock = 0.0
-    count = keys = 0
+    count = 0
+    all_keys: list[tuple[bytes, int]] = []
     conn.execute("BEGIN IMMEDIATE")
     _kind, raw_rows = open_rows(csv_path)
     for batch in _batches((parse_person(line, raw) for line, raw in raw_rows), BATCH):
         subjects, persons, names, match_keys = _written_rows(batch, count, now)
         started = time.perf_counter()
         conn.executemany("INSERT INTO subjects (id, created_at) VALUES (?, ?)", subjects)
-        conn.executemany(_PERSON_SQL, persons)
+        conn.executemany(_WRITTEN_PERSON_SQL, persons)
         conn.executemany(_NAME_SQL, names)
-        conn.executemany(_KEY_SQL, match_keys)
         clock += time.perf_counter() - started
         count += len(batch)
-        keys += len(match_keys)
+        all_keys += match_keys
+    all_keys.sort()
     started = time.perf_counter()
+    conn.executemany(_KEY_SQL, all_keys)
     conn.execute("COMMIT")
     clock += time.perf_counter() - started
     conn.close()
-    note = f"precomputed; {keys / count:.1f} match keys a record"
-    return Measured("bare sqlite3: rows the import writes", count, clock, peak_rss_mb(), note)
+    note = f"precomputed, keys sorted; {len(all_keys) / count:.1f} match keys a record"
+    return Measured("bare sqlite3: the same rows", count, clock, peak_rss_mb(), note)
 
 
 def _bare_store(db_path: Path, tables: Sequence[str]) -> sqlite3.Connection:
@@ -465,13 +476,14 @@ def _written_rows(batch: list[Any], offset: int, now: str) -> tuple[list[tuple[A
             row.forenames, row.surname, row.date_of_birth, row.postcode, row.nhs_number, row.aliases
         )
         born = row.date_of_birth.isoformat() if row.date_of_birth else None
+        keys_of = derive_keys(identity)
         subjects.append((number, now))
         persons.append(
             (
                 number, AGENCY, row.record_id, number, row.forenames, row.surname,
                 json.dumps(list(row.aliases)), born, row.gender, row.address, row.postcode,
                 row.nhs_number, json.dumps(row.extra), identity.postcode, identity.nhs_number,
-                now, now,
+                now, now, b"".join(k.value for k in keys_of),
             )
         )  # fmt: skip
         names.extend(
@@ -479,7 +491,7 @@ def _written_rows(batch: list[Any], offset: int, now: str) -> tuple[list[tuple[A
              f.is_alias)
             for f in name_forms(identity)
         )  # fmt: skip
-        keys.extend((k.value, number, k.key_class) for k in derive_keys(identity))
+        keys.extend((k.value, number) for k in keys_of)
     return subjects, persons, names, keys
 
 
@@ -547,14 +559,14 @@ def _size_report(
         )
         for m in [*imports, bare, written]
     ]
-    header = ("run", "records", "seconds", "records/s", "peak MB", "/bare rows", "/best", "note")
+    header = ("run", "records", "seconds", "records/s", "peak MB", "/raw rows", "/best", "note")
     lines = ["", f"{size:,} records ({csv_path.name}, {csv_path.stat().st_size / 2**20:.0f} MiB)"]
     lines += [format_table(header, rows)]
     lines += [f"  {line}" for line in stopped]
     lines += [f"best baseline: {best.label}", "targets:"]
     for m in imports:
         if m.label.endswith("sqlite"):
-            share = m.per_second / bare.per_second
+            share = m.per_second / written.per_second
             lines.append(
                 _target(
                     f"{m.label}: >= {TARGET_RECORDS_PER_SECOND:,} records/s ({m.per_second:,.0f})",
@@ -563,9 +575,14 @@ def _size_report(
             )
             lines.append(
                 _target(
-                    f"{m.label}: >= 1/3 of bare sqlite3 raw rows ({share:.3f})",
+                    f"{m.label}: >= 1/3 of bare sqlite3 executemany of the same rows ({share:.3f})",
                     share >= TARGET_BASELINE_SHARE,
                 )
+            )
+            lines.append(
+                f"  [for comparison] {m.label}: "
+                f"{m.per_second / bare.per_second:.3f} of bare sqlite3 raw rows (person rows "
+                "alone: no match keys, names or subjects, nothing normalised)"
             )
         if size >= 1_000_000:
             lines.append(
