@@ -77,14 +77,14 @@ class ImportLinker:
     """Links one import's records into subjects, set-wise, when all its rows are written.
 
     While the rows stream in, each new record is written with a new subject of its own and its
-    keys are staged. At the end a few set-wise queries find the keys that the import shares within itself
-    or with the store; only those records are looked at in Python. Records sharing a certain key
-    form one group, which joins the subject it reaches in the store (the lowest when it reaches
-    several: the others become candidates, never merged automatically) or else the subject of
-    its first record. Any other shared key between different subjects is a candidate. Every other
-    new record keeps the subject it was written with. Records already in the store
-    (re-imported ones included) keep their subject. The result is the same whatever the batch
-    size: the whole import is linked as one batch.
+    keys are staged. At the end a few set-wise queries find the keys that the import shares
+    within itself or with the store; only those records are looked at in Python. Records sharing
+    a certain key form one group, which joins the subject it reaches in the store (the lowest
+    when it reaches several: the others become candidates, never merged automatically) or else
+    the subject of its first record. Any other shared key between different subjects is a
+    candidate. Every other new record keeps the subject it was written with. Records already in
+    the store (re-imported ones included) keep their subject. The result is the same whatever
+    the batch size: the whole import is linked as one batch.
     """
 
     def __init__(self, conn: Connection, stats: LinkStats, created_at: Any) -> None:

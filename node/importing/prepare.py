@@ -1,9 +1,11 @@
 """Preparing a persons file for writing: rows validated, normalised and keyed, in file order.
 
 The work here needs no database, so a large file is prepared in a worker process (spawned)
-while the importing process writes the batches before it: the two cores each do half the work.
-A small file is prepared in the importing process itself, by the same code. Every bad row is
-reported, in file order; once a file has a bad row its later rows are only validated.
+while the importing process writes the batches before it. Whenever the importing process would
+wait for the worker (while it starts, or when writing gets ahead) it prepares the next batch the
+worker has not begun itself, so both cores stay busy however fast each side is. A small file is
+prepared in the importing process alone, by the same code. Every bad row is reported, in file
+order; once a file has a bad row its later rows are only validated.
 """
 
 from __future__ import annotations
@@ -82,8 +84,8 @@ class Prepared:
 
 
 # Whether this process prepares a batch, asked at its first row (batch numbers from 0). A batch
-# it does not prepare is read through (its rows counted) and, by an importer, yielded as a batch
-# of no rows with `skipped` set: the worker prepares it.
+# it does not prepare is read through (its rows counted) and, for the importing process, yielded
+# without persons and with `skipped` set: the worker sends it prepared.
 Owner = Callable[[int], bool]
 
 
