@@ -295,6 +295,16 @@ def test_keys_ignore_how_names_are_typed(
 # --- strengths and name forms ------------------------------------------------------------------
 
 
+@given(words, words)
+def test_a_plain_name_is_prepared_as_the_general_case_prepares_it(
+    forename: str, surname: str
+) -> None:
+    from node.matching.keys import _prepare_general, _prepare_normalised
+
+    readings, family = (forename,), surname
+    assert _prepare_normalised(readings, family, ()) == _prepare_general(readings, family, ())
+
+
 def test_key_class_names_fit_the_candidates_column_and_have_one_letter_each() -> None:
     assert all(0 < len(name) <= 24 for name in KEY_CLASSES)  # match_candidates.key_class
     assert {CLASS_NAMES[CLASS_LETTERS[name]] for name in KEY_CLASSES} == set(KEY_CLASSES)

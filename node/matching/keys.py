@@ -298,15 +298,20 @@ def _prepare(forenames: str, surname: str) -> _Names:
 def _prepare_normalised(readings: tuple[str, ...], family: str, parts: tuple[str, ...]) -> _Names:
     if not family or not readings:
         return _NO_NAMES
-    family_code = phonetic(family)
-    if len(readings) == 1 and not parts:  # most names: what the general case gives, sooner
+    if len(readings) == 1 and not parts:  # most names: what _prepare_general gives, sooner
         (forename,) = readings
         return _Names(
             pairs=(_pair(forename, family),),
             part_pairs=(),
-            phonetic_pairs=(_pair(phonetic(forename), family_code),),
+            phonetic_pairs=(_pair(phonetic(forename), phonetic(family)),),
             short_names=(f"{forename}|{family[0]}",),
         )
+    return _prepare_general(readings, family, parts)
+
+
+def _prepare_general(readings: tuple[str, ...], family: str, parts: tuple[str, ...]) -> _Names:
+    """The prepared name of any readings of the forename and parts of the surname."""
+    family_code = phonetic(family)
     return _Names(
         pairs=_unique(_pair(f, family) for f in readings),
         part_pairs=_unique(_pair(f, p) for f in readings for p in parts if p != family),
