@@ -145,3 +145,42 @@ def test_0007_drops_the_key_class_keeping_every_key_in_one_b_tree(tmp_path: Path
         rows = set(conn.execute(text("SELECT key_value, record_id, key_class FROM match_keys")))
         assert rows == {(value, record_id, "") for value, record_id in keys}
     engine.dispose()
+
+
+def test_deleting_a_subject_finds_what_refers_to_it_through_an_index(tmp_path: Path) -> None:
+    """An import deletes the subjects of records it joined to others: each delete checks the
+    columns that refer to subjects, which must not mean reading a whole table (0008)."""
+    from sqlalchemy import text
+
+    from node.store.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'node.db'}")
+    upgrade(engine)
+    referring = [
+        ("subjects", "merged_into_id"),
+        ("person_records", "subject_id"),
+        ("match_candidates", "subject_a_id"),
+        ("match_candidates", "subject_b_id"),
+        ("subject_merges", "survivor_id"),
+        ("subject_merges", "merged_id"),
+        ("referral_people", "subject_id"),
+    ]
+    with engine.connect() as conn:
+        found = {
+            (row[2], row[3]) for row in conn.exec_driver_sql("PRAGMA foreign_key_list('subjects')")
+        }
+        tables = [t for (t,) in conn.exec_driver_sql("SELECT name FROM sqlite_master")]
+        for table in tables:
+            for fk in conn.exec_driver_sql(f"PRAGMA foreign_key_list('{table}')"):
+                if fk[2] == "subjects":
+                    found.add((table, fk[3]))
+        assert found == set(referring)
+        for table, column in referring:
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.execute(
+                    text(f"EXPLAIN QUERY PLAN SELECT 1 FROM {table} WHERE {column} = 7")
+                )
+            )
+            assert "USING" in plan and "INDEX" in plan, (table, column, plan)
+    engine.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -119,6 +120,15 @@ class Subject(Base):
     """One person as the hub knows them, linked from several agencies' records."""
 
     __tablename__ = "subjects"
+    # Merged subjects only: what deleting a subject checks (migration 0008).
+    __table_args__ = (
+        Index(
+            None,
+            "merged_into_id",
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[intpk]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
@@ -226,7 +236,7 @@ class MatchCandidate(Base):
     """Two subjects that may be one person, for a professional to confirm or reject."""
 
     __tablename__ = "match_candidates"
-    __table_args__ = (UniqueConstraint("subject_a_id", "subject_b_id"),)
+    __table_args__ = (UniqueConstraint("subject_a_id", "subject_b_id"), Index(None, "subject_b_id"))
 
     id: Mapped[intpk]
     subject_a_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
@@ -246,6 +256,7 @@ class SubjectMerge(Base):
     """A merge of one subject into another, kept so that it can be undone exactly."""
 
     __tablename__ = "subject_merges"
+    __table_args__ = (Index(None, "survivor_id"), Index(None, "merged_id"))
 
     id: Mapped[intpk]
     survivor_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
@@ -394,7 +405,7 @@ class ReferralPerson(Base):
     """A person named in a contact: a subject of concern or a household member."""
 
     __tablename__ = "referral_people"
-    __table_args__ = (Index(None, "referral_id"),)
+    __table_args__ = (Index(None, "referral_id"), Index(None, "subject_id"))
 
     id: Mapped[intpk]
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
