@@ -239,6 +239,53 @@ def test_remove_missing_only_when_asked(hub: Session, tmp_path: Path) -> None:
     assert hub.scalars(select(InformationItem.item_ref)).all() == ["CAD-1"]
 
 
+def test_the_files_of_one_import_are_one_extract_for_remove_missing(
+    hub: Session, tmp_path: Path
+) -> None:
+    from node.store.models import Subject
+
+    first, second = write_csv(tmp_path / "a.csv", PEOPLE[:1]), write_csv(tmp_path / "b.csv", PEOPLE)
+    result = import_files(hub, ADMIN, "police", [second, first], remove_missing=True)
+    assert [f.removed for f in result.files] == [0, 0]
+    assert sorted(hub.scalars(select(PersonRecord.agency_record_id))) == ["P1", "P2"]
+    assert count(hub, Subject) == 2
+    assert _keys_by_record(hub) == {row["record_id"]: _expected_keys(row) for row in PEOPLE}
+    third = dict(ITEMS[0], item_ref="CAD-3")
+    items = [write_csv(tmp_path / "i.csv", ITEMS[:1]), write_csv(tmp_path / "k.csv", [third])]
+    import_files(hub, ADMIN, "police", [*items, write_csv(tmp_path / "j.csv", ITEMS[1:])])
+    result = import_files(hub, ADMIN, "police", [first, *items], remove_missing=True)
+    # P2 goes with its item CAD-2; CAD-1 and CAD-3 stay, each missing from one items file.
+    assert [(f.kind, f.removed) for f in result.files] == [
+        ("persons", 1),
+        ("items", 0),
+        ("items", 0),
+    ]
+    assert hub.scalars(select(PersonRecord.agency_record_id)).all() == ["P1"]
+    assert sorted(hub.scalars(select(InformationItem.item_ref))) == ["CAD-1", "CAD-3"]
+
+
+def test_an_older_record_in_two_files_of_one_import_keeps_the_last_ones_keys(
+    hub: Session, tmp_path: Path
+) -> None:
+    import_files(hub, ADMIN, "police", [write_csv(tmp_path / "a.csv", PEOPLE)])
+    changed = dict(PEOPLE[0], surname="Smith-Jones", postcode="N16 7AB")
+    both = [write_csv(tmp_path / "b.csv", PEOPLE), write_csv(tmp_path / "c.csv", [changed])]
+    result = import_files(hub, ADMIN, "police", both)
+    assert [(f.inserted, f.updated) for f in result.files] == [(0, 2), (0, 1)]
+    assert _keys_by_record(hub) == {"P1": _expected_keys(changed), "P2": _expected_keys(PEOPLE[1])}
+    assert count(hub, MatchKey) == len(_expected_keys(changed)) + len(_expected_keys(PEOPLE[1]))
+
+
+def test_field_errors_of_a_row_come_field_by_field(hub: Session, tmp_path: Path) -> None:
+    row = dict(PEOPLE[0], forenames="Jo\x01", surname="S" * 201)
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [write_jsonl(tmp_path / "p.jsonl", [row])])
+    assert [(e.field, e.reason) for e in caught.value.errors] == [
+        ("forenames", "contains control characters"),
+        ("surname", "longer than 200 characters"),
+    ]
+
+
 def test_mistyped_nhs_number_and_bad_postcode_are_kept_but_not_matched(
     hub: Session, tmp_path: Path
 ) -> None:

@@ -338,6 +338,8 @@ def _strings(
         errors.extend(
             (name, "contains control characters") for name in names if _CONTROL.search(values[name])
         )
+    if errors:  # reported field by field, in the schema's order
+        errors.sort(key=lambda error: names.index(error[0]))
     return values
 
 

@@ -229,6 +229,8 @@ class _Import:
         stamp = converter(self.conn, PersonRecord.__table__, ("created_at",))((self.now,))[0]
         self.stamps = (stamp, stamp)  # created_at, updated_at as the driver takes them
         self.linker: ImportLinker | None = None
+        self.persons_files = 0  # persons files begun
+        self.seen: dict[str, set[str]] = {"persons": set(), "items": set()}  # for remove_missing
 
     def run(
         self, paths: Sequence[Path], progress: Callable[[Path], Progress | None] | None
@@ -242,18 +244,16 @@ class _Import:
                 continue
             rows.close()  # type: ignore[attr-defined]
             opened.append((path, kind))
-        # Persons first, so items can refer to records of the same import.
-        opened.sort(key=lambda entry: entry[1] != "persons")
-        for path, kind in opened:
-            shown = progress(path) if progress else None
-            if kind == "persons":
-                self.run_persons(path, shown)
-                continue
-            if self.linker is not None and not self.errors_total:
+        # Persons first, so items can refer to records of the same import. The files of a kind
+        # are one extract: what is missing from all of them is removed, once they are all in.
+        for kind, run_file in (("persons", self.run_persons), ("items", self.run_items)):
+            files = [path for path, file_kind in opened if file_kind == kind]
+            for path in files:
+                run_file(path, progress(path) if progress else None)
+            if files and self.remove_missing and not self.errors_total:
+                self.results[-1].removed = self._remove_missing(kind, self.seen[kind])
+            if kind == "persons" and self.linker is not None and not self.errors_total:
                 self._finish_persons()
-            self.run_items(path, shown)
-        if self.linker is not None and not self.errors_total:
-            self._finish_persons()
 
     def _finish_persons(self) -> None:
         """Link the persons written, then (PostgreSQL) let the planner see how many there are
@@ -273,7 +273,7 @@ class _Import:
         """A persons file: prepared (in a worker when large) and written batch by batch."""
         result = FileResult(str(path), "persons")
         self.results.append(result)
-        seen: set[str] = set()
+        self.persons_files += 1
         self.agency_has_records = (
             self.conn.execute(
                 select(PersonRecord.id).where(PersonRecord.agency_code == self.agency).limit(1)
@@ -290,11 +290,9 @@ class _Import:
             if progress is not None:
                 progress(prepared.bytes_read)
             if self.remove_missing:
-                seen.update(person.record_id for person in prepared.persons)
+                self.seen["persons"].update(person.record_id for person in prepared.persons)
             if prepared.persons and not self.errors_total:
                 self._write_persons(prepared.persons, result)
-        if self.remove_missing and not self.errors_total:
-            result.removed = self._remove_missing("persons", seen)
 
     def run_items(self, path: Path, progress: Progress | None) -> None:
         """An information items file: read, validated and written batch by batch."""
@@ -327,8 +325,8 @@ class _Import:
                 batch = []
         if batch and not self.errors_total:
             self._write_items(path, batch, result)
-        if self.remove_missing and not self.errors_total:
-            result.removed = self._remove_missing("items", set(seen))
+        if self.remove_missing:
+            self.seen["items"].update(seen)
 
     def _write_persons(self, batch: list[PreparedPerson], result: FileResult) -> None:
         conn = self.conn
@@ -362,7 +360,7 @@ class _Import:
             for chunk in chunks(updated_ids, 500):
                 conn.execute(delete(PersonName).where(PersonName.record_id.in_(chunk)))
             self._delete_match_keys(updated_ids)
-            self.linker.restage(updated_ids)
+            self.linker.restage(self._written_here(updated_ids))
             execute_many(
                 conn,
                 _UPDATE_PERSON,
@@ -378,6 +376,20 @@ class _Import:
         self.linker.stage(keys)
         result.inserted += len(new)
         result.updated += len(batch) - len(new)
+
+    def _written_here(self, record_ids: list[int]) -> list[int]:
+        """Those of some records that an earlier persons file of this import wrote (a record id in
+        two of its files): their staged keys are replaced by the later file's."""
+        if self.persons_files < 2:
+            return []  # one file never holds a record id twice
+        written: list[int] = []
+        for chunk in chunks(record_ids, 900):
+            written += self.conn.scalars(
+                select(PersonRecord.id).where(
+                    PersonRecord.id.in_(chunk), PersonRecord.updated_at == self.now
+                )
+            )
+        return written
 
     def _existing_records(self, record_ids: list[str]) -> dict[str, tuple[int, int | None]]:
         found: dict[str, tuple[int, int | None]] = {}
