@@ -431,3 +431,34 @@ def test_repeated_record_ids_are_found_exactly_even_when_hashes_clash(
     ids = _RecordIds(path, hasher)
     firsts = [ids.first_line(row["record_id"], line) for line, row in enumerate(rows, start=2)]
     assert firsts == [2, 3, 4, 5, 6, 7, 4]
+
+
+def _take_and_die(counter: object) -> None:
+    counter.get_lock().acquire()  # type: ignore[attr-defined]  # and never released
+
+
+def test_a_claim_does_not_wait_for_ever_on_a_worker_that_died_holding_the_counter() -> None:
+    import multiprocessing
+    import threading
+
+    from node.importing.prepare import _Claims
+
+    context = multiprocessing.get_context("spawn")
+    claims = _Claims(context)
+    # A worker killed inside claim() leaves the counter's lock taken.
+    claims.other = context.Process(target=_take_and_die, args=(claims.unclaimed,))
+    claims.other.start()
+    claims.other.join()
+    raised: list[BaseException] = []
+
+    def claim() -> None:
+        try:
+            claims.claim(0)
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    claimer = threading.Thread(target=claim, daemon=True)
+    claimer.start()
+    claimer.join(timeout=30)
+    assert not claimer.is_alive(), "claim() still waits for a lock nobody will release"
+    assert len(raised) == 1 and "the worker stopped" in str(raised[0])

@@ -288,13 +288,22 @@ class _Claims:
 
     def __init__(self, context: Any) -> None:
         self.unclaimed = context.Value("q", 0)  # the lowest batch nobody has claimed
+        self.other: Any = None  # in the importing process: the worker, once started
 
     def claim(self, number: int) -> bool:
-        with self.unclaimed.get_lock():
+        lock = self.unclaimed.get_lock()
+        # A worker killed while it held the lock would hold it for ever: wait for it only while
+        # the worker lives.
+        while not lock.acquire(timeout=1):
+            if self.other is not None and not self.other.is_alive():
+                raise RuntimeError(f"the worker stopped (exit code {self.other.exitcode})")
+        try:
             if self.unclaimed.value != number:
                 return False
             self.unclaimed.value = number + 1
             return True
+        finally:
+            lock.release()
 
 
 def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterator[Prepared]:
@@ -308,6 +317,7 @@ def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterato
     )
     with _without_main_module():
         worker.start()
+    claims.other = worker  # after start: the worker's copy of the claims never holds it
     own = prepare_persons(path, agency, dates_as_text, batch, claims.claim, yield_skipped=True)
     ahead: deque[Prepared] = deque()  # batches read here, in file order, not given out yet
     read_all = False
