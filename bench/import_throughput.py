@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import json
 import multiprocessing
 import os
 import platform
 import resource
 import secrets
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -186,6 +186,8 @@ def run_in_child(function: Callable[..., T], *args: object, timeout: float | Non
 
 
 def _child(send: Any, function: Callable[..., Any], args: tuple[object, ...]) -> None:
+    # Stopped by terminate() (a timeout): unwind, so that the import stops its own worker.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         result = (True, function(*args))
     except Exception as exc:  # handed to the parent, which raises it
@@ -195,12 +197,8 @@ def _child(send: Any, function: Callable[..., Any], args: tuple[object, ...]) ->
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set so far, in MB (Linux reports ru_maxrss in KiB), plus
-    the largest peak of the processes it started and waited for (an import's worker): the
-    two peaks added, as if they came at the same moment."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + children) / 1024
+    """This process's peak resident set so far, in MB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @contextmanager
@@ -321,7 +319,7 @@ def measure_import(url: str, backend: str, path: Path, profile_to: Path | None) 
             records, summary = profiler.runcall(import_as_cli, url, AGENCY, [path], options)
             profiler.dump_stats(profile_to)
         seconds = time.perf_counter() - start
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = peak_rss_mb()
     worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     note = f"{summary}; own peaks: importer {own:.0f} MB, worker {worker:.0f} MB"
     return Measured(f"import, {backend}", records, seconds, sampler.peak_mb, note)
@@ -375,10 +373,6 @@ _PERSON_SQL = (
     "nhs_number_norm, created_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# The rows an import writes carry the record's key values too (found again to delete its keys).
-_WRITTEN_PERSON_SQL = _PERSON_SQL.replace(
-    "created_at, updated_at)", "created_at, updated_at, match_key_values)"
-).replace("?)", "?, ?)")
 _KEY_SQL = "INSERT INTO match_keys (key_value, record_id) VALUES (?, ?)"
 
 
@@ -413,26 +407,34 @@ def measure_bare_rows(csv_path: Path, db_path: Path) -> Measured:
 def measure_bare_written(csv_path: Path, db_path: Path) -> Measured:
     """Child: the same person records with their match keys as the import writes them, by bare
     executemany: record rows (with their key values) and match_keys rows. No names or subjects:
-    the import writes those too, the baseline does not. The rows are computed batch by batch
-    outside the clock, and the match keys of the whole file sorted by key outside it too, so that
-    they go into their B-tree in one ordered pass as the import's do: only executemany and the
-    commit are timed."""
-    from node.importing.rows import open_rows, parse_person
+    the import writes those too, the baseline does not. The rows are prepared batch by batch by
+    the import's own code outside the clock, and the match keys of the whole file sorted by key
+    outside it too, so that they go into their B-tree in one ordered pass as the import's do:
+    only executemany and the commit are timed."""
+    from node.importing.prepare import DATA_COLUMNS, prepare_persons
+    from node.matching.keys import key_values
 
+    columns = ("id", "subject_id", "created_at", "updated_at", "match_key_values", *DATA_COLUMNS)
+    person_sql = (
+        f"INSERT INTO person_records ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
     conn = _bare_store(db_path, ["person_records", "match_keys"])
     now = str(dt.datetime.now(dt.UTC))
     clock = 0.0
     count = 0
     all_keys: list[tuple[bytes, int]] = []
     conn.execute("BEGIN IMMEDIATE")
-    _kind, raw_rows = open_rows(csv_path)
-    for batch in _batches((parse_person(line, raw) for line, raw in raw_rows), BATCH):
-        persons, match_keys = _written_rows(batch, count, now)
+    for prepared in prepare_persons(csv_path, AGENCY, True, BATCH):
+        persons = []
+        for number, person in enumerate(prepared.persons, start=count + 1):
+            values = person.keys[0]
+            persons.append((number, number, now, now, values, *person.data))
+            all_keys += ((value, number) for value in key_values(values))
         started = time.perf_counter()
-        conn.executemany(_WRITTEN_PERSON_SQL, persons)
+        conn.executemany(person_sql, persons)
         clock += time.perf_counter() - started
-        count += len(batch)
-        all_keys += match_keys
+        count += len(persons)
     all_keys.sort()
     started = time.perf_counter()
     conn.executemany(_KEY_SQL, all_keys)
@@ -462,39 +464,6 @@ def _bare_store(db_path: Path, tables: Sequence[str]) -> sqlite3.Connection:
         for index in table.indexes:
             conn.execute(str(CreateIndex(index).compile(dialect=dialect)))
     return conn
-
-
-def _written_rows(batch: list[Any], offset: int, now: str) -> tuple[list[tuple[Any, ...]], ...]:
-    from node.matching.keys import Identity, derive_keys
-
-    persons, keys = [], []
-    for number, row in enumerate(batch, start=offset + 1):
-        identity = Identity.from_fields(
-            row.forenames, row.surname, row.date_of_birth, row.postcode, row.nhs_number, row.aliases
-        )
-        born = row.date_of_birth.isoformat() if row.date_of_birth else None
-        keys_of = derive_keys(identity)
-        persons.append(
-            (
-                number, AGENCY, row.record_id, number, row.forenames, row.surname,
-                json.dumps(list(row.aliases)), born, row.gender, row.address, row.postcode,
-                row.nhs_number, json.dumps(row.extra), identity.postcode, identity.nhs_number,
-                now, now, b"".join(k.value for k in keys_of),
-            )
-        )  # fmt: skip
-        keys.extend((k.value, number) for k in keys_of)
-    return persons, keys
-
-
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 # --- the benchmark ------------------------------------------------------------------------------

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 
 import jellyfish
 
-from node.matching.keys import KEY_CLASSES, KEY_SET_VERSION, Identity, derive_keys
-from node.matching.nhs import nhs_check_digit, nhs_corrections
+from node.matching.keys import KEY_CLASSES, KEY_SET_VERSION, Identity, derive_keys, near_numbers
+from node.matching.nhs import nhs_check_digit
 from node.matching.normalise import canonical_forenames, surname_key
 from node.synthetic.names import NAME_GROUPS, NameGroup
 from node.synthetic.places import postcode_in
@@ -707,15 +707,6 @@ def _dob_key(*parts: object) -> object | None:
     return None if any(p is None or p == "" for p in parts) else parts
 
 
-def _numbers(identity: Identity) -> tuple[str, ...]:
-    """The valid NHS number, or the corrections of a mistyped one (as nhs_near_surname takes)."""
-    if identity.nhs_number:
-        return (identity.nhs_number,)
-    if identity.mistyped_nhs_number:
-        return nhs_corrections(identity.mistyped_nhs_number)
-    return ()
-
-
 # Keys measured and left out (see report), and the phonetic codecs compared. The last four: the
 # corrections of a mistyped NHS number without the surname, or with the date of birth instead,
 # and the two version 1 classes short_name_bday_postcode replaced.
@@ -731,8 +722,8 @@ CANDIDATES: dict[str, Callable[[Identity], Iterable[object]]] = {
             *sorted((f, s)), i.postcode, i.date_of_birth and i.date_of_birth.strftime("%Y-%m")
         )
     ),
-    "nhs_near": lambda i: _numbers(i),
-    "nhs_near_dob": lambda i: [(n, i.date_of_birth) for n in _numbers(i) if i.date_of_birth],
+    "nhs_near": near_numbers,
+    "nhs_near_dob": lambda i: [(n, i.date_of_birth) for n in near_numbers(i) if i.date_of_birth],
     "v1_short_name_dob_postcode": _candidate(
         lambda f, s, i: _dob_key(f, s[0], i.date_of_birth, i.postcode)
     ),

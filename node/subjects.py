@@ -94,7 +94,6 @@ class ImportLinker:
         self.now = created_at
         self.sqlite = conn.dialect.name == "sqlite"
         self.records: list[int] = []  # the records new in this import, as runs: start, end, ...
-        self.new_records = 0
         self.most_keys = 0
         for name in _TEMP_TABLES:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {'temp.' if self.sqlite else ''}{name}")
@@ -112,7 +111,6 @@ class ImportLinker:
         rows = [(subject_id, self.now) for subject_id in subjects]
         write_rows(self.conn, Subject.__tablename__, ("id", "created_at"), rows)
         self._add_runs(self.records, records)
-        self.new_records += len(records)
         return subjects
 
     def restage(self, record_ids: Sequence[int]) -> None:
@@ -271,7 +269,8 @@ class ImportLinker:
         execute_many(conn, "UPDATE person_records SET subject_id = ? WHERE id = ?", moves)
         emptied = [(own[record_id],) for _, record_id in moves]
         execute_many(conn, "DELETE FROM subjects WHERE id = ?", emptied)
-        self.stats.subjects_created += self.new_records - len(moves)
+        new_records = sum(self.records[1::2]) - sum(self.records[::2])  # run ends less starts
+        self.stats.subjects_created += new_records - len(moves)
         self.stats.records_linked += len(moves)
         return final
 

@@ -16,6 +16,14 @@ from node.store.models import Role
 ADMIN = Actor("admin", Role.NODE_ADMIN)
 MANAGER = Actor("manager", Role.MASH_MANAGER)
 AUDITOR = Actor("auditor", Role.AUDITOR)
+# One child's identity as agencies hold it, for tests of linking.
+TYRONE = {
+    "forenames": "Tyrone",
+    "surname": "Campbell",
+    "date_of_birth": "2012-05-09",
+    "postcode": "N16 7AB",
+    "nhs_number": "9434765919",
+}
 
 
 def professional(agency: str) -> Actor:

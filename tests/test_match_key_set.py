@@ -20,15 +20,7 @@ from node.store.models import (
     PersonRecord,
     StoreSetting,
 )
-from tests.helpers import ADMIN, make_hub, write_csv
-
-TYRONE = {
-    "forenames": "Tyrone",
-    "surname": "Campbell",
-    "date_of_birth": "2012-05-09",
-    "postcode": "N16 7AB",
-    "nhs_number": "9434765919",
-}
+from tests.helpers import ADMIN, TYRONE, make_hub, write_csv
 
 
 @pytest.fixture

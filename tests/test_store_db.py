@@ -48,6 +48,19 @@ def test_writers_get_the_lock_in_the_order_they_asked(store: Engine) -> None:
         assert connection.execute(text("SELECT count(*) FROM t")).scalar_one() == 8
 
 
+def write_in_a_thread(engine: Engine, value: int) -> threading.Event:
+    """Insert a value into t from another thread; the event is set once it is committed."""
+    done = threading.Event()
+
+    def write() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (:value)"), {"value": value})
+        done.set()
+
+    threading.Thread(target=write).start()
+    return done
+
+
 def test_the_lock_is_free_again_after_commit_rollback_and_a_failed_statement(
     store: Engine,
 ) -> None:
@@ -58,14 +71,7 @@ def test_the_lock_is_free_again_after_commit_rollback_and_a_failed_statement(
     connection = store.connect()
     connection.begin()
     connection.close()  # returned to the pool mid-transaction: rolled back
-    done = threading.Event()
-
-    def write() -> None:
-        with store.begin() as connection:
-            connection.execute(text("INSERT INTO t VALUES (2)"))
-        done.set()
-
-    threading.Thread(target=write).start()
+    done = write_in_a_thread(store, 2)
     assert done.wait(timeout=5), "a writer still waits: the lock was not given back"
 
 
@@ -125,14 +131,7 @@ def test_workers_sharing_the_queue_take_turns_through_the_lock_file(tmp_path: Pa
     holder = first.connect()
     holder.begin()
     holder.execute(text("INSERT INTO t VALUES (1)"))
-    done = threading.Event()
-
-    def write() -> None:
-        with second.begin() as connection:
-            connection.execute(text("INSERT INTO t VALUES (2)"))
-        done.set()
-
-    threading.Thread(target=write).start()
+    done = write_in_a_thread(second, 2)
     assert not done.wait(timeout=0.3), "the other worker wrote while the first held the lock"
     holder.commit()
     holder.close()

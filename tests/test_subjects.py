@@ -13,15 +13,9 @@ from node.access import AccessDenied
 from node.importing import service
 from node.importing.service import import_files
 from node.store.models import AuditEntry, CandidateStatus, MatchCandidate, PersonRecord, Subject
-from tests.helpers import ADMIN, MANAGER, make_hub, professional, write_csv
+from tests.helpers import ADMIN, MANAGER, TYRONE, make_hub, professional, write_csv
 
-BASE = {
-    "forenames": "Tyrone",
-    "surname": "Campbell",
-    "date_of_birth": "2012-05-09",
-    "postcode": "N16 7AB",
-    "nhs_number": "9434765919",
-}
+BASE = TYRONE
 
 
 @pytest.fixture

@@ -43,8 +43,6 @@ from node.store.models import (
 from node.subjects import ImportLinker, LinkStats
 
 BATCH = 5_000
-UNUSED_POSTCODE = prepare.UNUSED_POSTCODE
-UNUSED_NHS_NUMBER = prepare.UNUSED_NHS_NUMBER
 MAX_ERRORS_KEPT = 1_000
 WORKER_MIN_BYTES = prepare.WORKER_MIN_BYTES
 # SQLite's page cache for the import's connection, restored afterwards. The default 2 MB holds
@@ -99,9 +97,6 @@ class FileResult:
     updated: int = 0
     removed: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
-
-    def warn(self, what: str) -> None:
-        self.warnings[what] = self.warnings.get(what, 0) + 1
 
 
 @dataclass
@@ -226,8 +221,8 @@ class _Import:
         self.link_stats = LinkStats()
         self.now = utcnow()
         self.sqlite = self.conn.dialect.name == "sqlite"
-        stamp = converter(self.conn, PersonRecord.__table__, ("created_at",))((self.now,))[0]
-        self.stamps = (stamp, stamp)  # created_at, updated_at as the driver takes them
+        # self.now as the driver takes it, for created_at and updated_at
+        self.stamp = converter(self.conn, PersonRecord.__table__, ("created_at",))((self.now,))[0]
         self.linker: ImportLinker | None = None
         self.persons_files = 0  # persons files begun
         self.seen: dict[str, set[str]] = {"persons": set(), "items": set()}  # for remove_missing
@@ -331,7 +326,7 @@ class _Import:
     def _write_persons(self, batch: list[PreparedPerson], result: FileResult) -> None:
         conn = self.conn
         if self.linker is None:
-            self.linker = ImportLinker(conn, self.link_stats, self.stamps[0])
+            self.linker = ImportLinker(conn, self.link_stats, self.stamp)
         existing = (
             self._existing_records([person.record_id for person in batch])
             if self.agency_has_records
@@ -345,7 +340,7 @@ class _Import:
             PersonRecord.__tablename__,
             _PERSON_COLUMNS,
             [
-                (record_id, subject_id, *self.stamps, person.keys[0], *person.data)
+                (record_id, subject_id, self.stamp, self.stamp, person.keys[0], *person.data)
                 for record_id, subject_id, person in zip(ids, subjects, new, strict=True)
             ],
         )
@@ -356,7 +351,7 @@ class _Import:
             keys.append((record_id, *person.keys))
         if existing:
             updated = [person for person in batch if person.record_id in existing]
-            updated_ids = [existing[person.record_id][0] for person in updated]
+            updated_ids = [existing[person.record_id] for person in updated]
             for chunk in chunks(updated_ids, 500):
                 conn.execute(delete(PersonName).where(PersonName.record_id.in_(chunk)))
             self._delete_match_keys(updated_ids)
@@ -365,7 +360,7 @@ class _Import:
                 conn,
                 _UPDATE_PERSON,
                 [
-                    (person.keys[0], *person.data[2:], self.stamps[1], record_id)
+                    (person.keys[0], *person.data[2:], self.stamp, record_id)
                     for person, record_id in zip(updated, updated_ids, strict=True)
                 ],
             )
@@ -391,23 +386,26 @@ class _Import:
             )
         return written
 
-    def _existing_records(self, record_ids: list[str]) -> dict[str, tuple[int, int | None]]:
-        found: dict[str, tuple[int, int | None]] = {}
-        for chunk in chunks(record_ids, 900):
-            rows = _lookup(
-                self.conn,
-                "SELECT agency_record_id, id, subject_id FROM person_records "
-                "WHERE agency_code = ? AND agency_record_id IN ",
-                [self.agency, *chunk],
+    def _existing_records(self, record_ids: list[str]) -> dict[str, int]:
+        """The ids of this agency's records among some agency record ids, by record id."""
+        return self._ids_by_reference("person_records", "agency_record_id", record_ids)
+
+    def _ids_by_reference(self, table: str, reference: str, values: list[str]) -> dict[str, int]:
+        """The ids of this agency's rows of a table whose reference column holds some values."""
+        found: dict[str, int] = {}
+        for chunk in chunks(values, 900):
+            found.update(
+                _lookup(
+                    self.conn,
+                    f"SELECT {reference}, id FROM {table} "  # noqa: S608  (names from the code)
+                    f"WHERE agency_code = ? AND {reference} IN ",
+                    [self.agency, *chunk],
+                )
             )
-            found.update({ref: (pk, subject) for ref, pk, subject in rows})
         return found
 
     def _write_items(self, path: Path, batch: list[ItemRow], result: FileResult) -> None:
-        records = {
-            ref: pk
-            for ref, (pk, _) in self._existing_records(sorted({r.record_id for r in batch})).items()
-        }
+        records = self._existing_records(sorted({r.record_id for r in batch}))
         unknown = [row for row in batch if row.record_id not in records]
         for row in unknown:
             self.fail(
@@ -420,16 +418,8 @@ class _Import:
             )
         if unknown:
             return
-        existing: dict[str, int] = {}
-        for chunk in chunks([row.item_ref for row in batch], 900):
-            existing.update(
-                _lookup(
-                    self.conn,
-                    "SELECT item_ref, id FROM information_items "
-                    "WHERE agency_code = ? AND item_ref IN ",
-                    [self.agency, *chunk],
-                )
-            )
+        refs = [row.item_ref for row in batch]
+        existing = self._ids_by_reference("information_items", "item_ref", refs)
         new = [row for row in batch if row.item_ref not in existing]
         insert_many(
             self.conn,

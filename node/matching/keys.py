@@ -372,11 +372,8 @@ def _keys(materials: dict[str, str]) -> list[MatchKey]:
 def _near_materials(identity: Identity, out: dict[str, str]) -> None:
     """Add the nhs_near_surname materials: the valid number, or each correction of a mistyped one,
     with the sound of each surname and surname part (and of the forename, when mistyped)."""
-    if identity.nhs_number:
-        numbers: tuple[str, ...] = (identity.nhs_number,)
-    elif identity.mistyped_nhs_number:
-        numbers = nhs_corrections(identity.mistyped_nhs_number)
-    else:
+    numbers = near_numbers(identity)
+    if not numbers:
         return
     codes = [_sound(identity.surname), *map(_sound, surname_parts(identity.surname))]
     for alias in identity.aliases:
@@ -386,6 +383,16 @@ def _near_materials(identity: Identity, out: dict[str, str]) -> None:
     for code in _unique(code for code in codes if code):
         for number in numbers:
             out[f"nhs_near_surname|{number}|{code}"] = "nhs_near_surname"
+
+
+def near_numbers(identity: Identity) -> tuple[str, ...]:
+    """The NHS numbers nhs_near_surname takes: the valid number, or each correction of a
+    mistyped one (none without either)."""
+    if identity.nhs_number:
+        return (identity.nhs_number,)
+    if identity.mistyped_nhs_number:
+        return nhs_corrections(identity.mistyped_nhs_number)
+    return ()
 
 
 @lru_cache(maxsize=_CACHE)

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, LargeBinary, Table, text
 
 
-def insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
+def insert_sql(conn: Connection, table: str, columns: Sequence[str]) -> str:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     # Table and column names come from the models, never from input.
     names, marks = ", ".join(columns), ", ".join(mark for _ in columns)
-    return f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
+    return f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
 
 
 def converter(
@@ -49,7 +49,7 @@ def insert_many(
     convert = converter(conn, table, columns)
     batch = [convert(row) for row in rows]
     if batch:
-        conn.exec_driver_sql(insert_sql(conn, table, columns), batch)
+        conn.exec_driver_sql(insert_sql(conn, table.name, columns), batch)
 
 
 def write_rows(
@@ -65,8 +65,7 @@ def write_rows(
             for row in rows:
                 copy.write_row(row)
         return
-    marks = ", ".join("?" for _ in columns)
-    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+    conn.exec_driver_sql(insert_sql(conn, table, columns), rows)
 
 
 def execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
@@ -39,9 +38,6 @@ def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
         # The Referer check only works when browsers send a Referer; our Referrer-Policy is
         # no-referrer, so forms rely on the CSRF token and SameSite=Strict cookies instead.
         WTF_CSRF_SSL_STRICT=False,
-        # Checked after the permission check instead (`_csrf_check`), so that a user refused a
-        # page gets the audited 403 whether or not the request carries a token.
-        WTF_CSRF_CHECK_DEFAULT=False,
     )
     services = NodeServices(
         config, engine, make_sessionmaker(engine), keys, make_sessionmaker(read_only(engine))
@@ -51,11 +47,11 @@ def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
     _configure_templates(app)
     fields.install(app)
     app.before_request(identify_user)  # first, so that even an error page knows who is signed in
-    csrf = CSRFProtect()
-    for extension in (csrf, WTFormsHelpers()):
-        extension.init_app(app)
+    WTFormsHelpers().init_app(app)
     app.before_request(check_permission)
-    app.before_request(_csrf_check(csrf))  # runs only for requests the permission check let by
+    # CSRFProtect checks in a before_request of its own, registered here after the permission
+    # check: a user refused a page gets the audited 403 whether or not the request has a token.
+    CSRFProtect().init_app(app)
     register_error_handlers(app)
     app.register_error_handler(AccessDenied, handle_access_denied)
     install_headers(app, hsts=config.web.secure_cookies)
@@ -97,17 +93,6 @@ def app_from_environment() -> Flask:
     if not path:
         raise RuntimeError(f"set {CONFIG_ENVIRONMENT} to the node's configuration file")
     return create_app(load_config(path))
-
-
-def _csrf_check(csrf: CSRFProtect) -> Callable[[], None]:
-    """Before each request the permission check let through: refuse a state change (POST and the
-    like) without this session's CSRF token, with 400."""
-
-    def check_csrf() -> None:
-        if current_app.config["WTF_CSRF_ENABLED"]:
-            csrf.protect(apply_exemptions=True)
-
-    return check_csrf
 
 
 def _configure_templates(app: Flask) -> None:

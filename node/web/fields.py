@@ -36,12 +36,12 @@ class FieldCache:
     def __init__(self) -> None:
         self._html: dict[object, Markup] = {}
 
-    def render(self, widget: GovFormBase, field: Field, **kwargs: Any) -> Markup:
-        """The field as the widget would lay it out; `field` must be blank or have only typed
-        text values (`render_typed`)."""
+    def render(self, widget: GovFormBase, field: Field, blank: bool, **kwargs: Any) -> Markup:
+        """The field as the widget would lay it out; `field` must be `blank` (is_blank) or have
+        only typed text values (takes_typed_text)."""
         params = widget.map_gov_params(field, **kwargs)
         typed: list[str] = []
-        if not is_blank(field):
+        if not blank:
             params = _placeholders(params, typed)
         try:
             key = (widget.template, _frozen(params))
@@ -87,12 +87,12 @@ def takes_typed_text(widget: GovFormBase) -> bool:
 
 def _call(widget: GovFormBase, field: Field, **kwargs: Any) -> Markup:
     cache = current_app.extensions.get(EXTENSION)
-    cached = isinstance(cache, FieldCache) and (
-        is_blank(field) or (_marked(field) and not field.errors and takes_typed_text(widget))
-    )
-    if not cached:
+    if not isinstance(cache, FieldCache) or not _marked(field):
         return _render_field(widget, field, **kwargs)  # type: ignore[no-any-return]
-    return cache.render(widget, field, **kwargs)  # type: ignore[union-attr]
+    blank = is_blank(field)
+    if not blank and (field.errors or not takes_typed_text(widget)):
+        return _render_field(widget, field, **kwargs)  # type: ignore[no-any-return]
+    return cache.render(widget, field, blank, **kwargs)
 
 
 def _marked(field: Field) -> bool:

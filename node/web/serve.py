@@ -55,8 +55,7 @@ def run(
         print(f"Listening on http://{shown}:{bound_port}", flush=True)
         _serve(config, listener)
     finally:
-        for pid in children:
-            _stop_child(pid)
+        _stop_children(children)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -94,19 +93,33 @@ def _fork_worker(config: NodeConfig, listener: socket.socket) -> int:
         os._exit(code)  # leave without running the parent's exit handlers
 
 
-def _stop_child(pid: int) -> None:
-    """Ask a worker to stop, and make it stop if it has not within STOP_TIMEOUT_S."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if os.waitpid(pid, os.WNOHANG) != (0, 0):
-                return
+def _stop_children(pids: list[int]) -> None:
+    """Ask the workers to stop, all at once, and make those that have not within STOP_TIMEOUT_S."""
+    running = set()
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            running.add(pid)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while running and time.monotonic() < deadline:
+        running -= {pid for pid in running if _ended(pid)}
+        if running:
             time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
+    for pid in running:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+def _ended(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG) != (0, 0)
+    except ChildProcessError:  # already waited for
+        return True
 
 
 def _serve(config: NodeConfig, listener: socket.socket) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from node.config import NodeConfig
 from node.keys import NodeKeys
+from node.store.db import transaction
 
 EXTENSION = "mash"
 
@@ -62,5 +63,5 @@ def unit_of_work(*, commit_despite: tuple[type[Exception], ...] = ()) -> Iterato
 def reading() -> Iterator[Session]:
     """One store transaction that only reads: on SQLite it does not queue for the write lock, and
     a write in it fails. Nothing personal may be read here: such reads are audited, a write."""
-    with node_services().read_sessions() as session, session.begin():
+    with transaction(node_services().read_sessions) as session:
         yield session

@@ -1129,7 +1129,7 @@ def test_access_matrix(hub: Hub, route: Route, tmp_path: Path) -> None:
 POST_ROUTES = [r for r in ROUTES if "POST" in r.methods and r.endpoint != "auth.sign_out"]
 
 
-def without_token(hub: Hub, case: Case) -> Expected:
+def without_token(case: Case) -> Expected:
     """A POST without the CSRF token: the permission check answers first (redirect to sign in,
     or 403 for a role the page is not for), and only then is the missing token refused (400)."""
     access = POLICY[case.endpoint]
@@ -1157,7 +1157,7 @@ def test_a_post_without_the_csrf_token_is_refused_by_role_first_then_for_the_tok
         if case.method != "POST":
             continue
         count += 1
-        want = without_token(hub, case)
+        want = without_token(case)
         data = {
             name: value
             for name, value in form_data(hub, case, harmful=True).items()

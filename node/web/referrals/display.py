@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint
 from markupsafe import Markup, escape
 
-from node.referrals.deadlines import Clock, describe_remaining
 from node.web.services import node_services
 
 
@@ -42,11 +41,6 @@ def iso(value: dt.datetime | dt.date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def time_left(clock: Clock | None) -> str:
-    """'3 hours 20 minutes left', 'Overdue by 5 minutes', or '' before a rating."""
-    return describe_remaining(clock.remaining) if clock is not None else ""
-
-
 def paragraphs(text: str) -> Markup:
     """Free text as paragraphs (blank lines) and line breaks, escaped."""
     blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
@@ -64,7 +58,6 @@ FILTERS = {
     "hub_time_short": hub_time_short,
     "hub_date": hub_date,
     "iso": iso,
-    "time_left": time_left,
     "paragraphs": paragraphs,
 }
 

@@ -8,9 +8,8 @@ from collections.abc import Iterable, Mapping
 from flask import Blueprint
 from markupsafe import Markup, escape
 
-from node.referrals.deadlines import Clock
+from node.referrals.deadlines import Clock, describe_remaining
 from node.store.models import Rag, ReferralStatus, ReleaseState
-from node.web.referrals.display import time_left as describe_time_left
 
 _RAG_CLASSES = {
     Rag.RED: "govuk-tag--red",
@@ -58,9 +57,9 @@ def time_left(clock: Clock | None, stacked: bool = False) -> Markup:
     elif clock.near_breach:
         badge = Markup('<strong class="moj-badge moj-badge--black">Due soon</strong>')
     else:
-        return escape(describe_time_left(clock))
+        return escape(describe_remaining(clock.remaining))
     return Markup('{}{}    <span class="govuk-!-font-weight-bold">{}</span>').format(
-        badge, Markup("<br>") if stacked else "", describe_time_left(clock)
+        badge, Markup("<br>") if stacked else "", describe_remaining(clock.remaining)
     )
 
 

@@ -56,9 +56,8 @@ RELEASE_MESSAGES = {
 def index() -> ResponseReturnValue:
     with unit_of_work() as db:
         entries = queue(db, _actor(), node_services().config.referrals)
-        return render_template(
-            "research/index.html", entries=entries, categories=CONCERN_CATEGORIES
-        )
+    # Laid out after the commit, outside the write lock.
+    return render_template("research/index.html", entries=entries, categories=CONCERN_CATEGORIES)
 
 
 @blueprint.get("/research/<int:referral_id>")
@@ -173,22 +172,24 @@ def _research_page(referral_id: int, failed: tuple[str, FlaskForm] | None = None
                 forms[anchor] = failed_form
         # view_referral admitted the actor, so their agency has a task on this referral.
         task = next(t for t in view.tasks if t.agency_code == actor.agency_code)
-        return render_template(
-            "research/referral.html",
-            view=view,
-            referral=view.referral,
-            items=items,
-            added={c.source_item_id for c in own if c.source_item_id is not None},
-            own=own,
-            release_forms=release_forms,
-            forms=forms,
-            task=task,
-            agencies=agency_names(db),
-            agency_name=_agency_name(actor.agency_code or ""),
-            categories=CONCERN_CATEGORIES,
-            form=failed_form,
-            errors=error_summary(failed_form, anchor) if failed_form is not None else [],
-        )
+        agencies = agency_names(db)
+    # Laid out after the commit (the reads' audit entries with it), outside the write lock.
+    return render_template(
+        "research/referral.html",
+        view=view,
+        referral=view.referral,
+        items=items,
+        added={c.source_item_id for c in own if c.source_item_id is not None},
+        own=own,
+        release_forms=release_forms,
+        forms=forms,
+        task=task,
+        agencies=agencies,
+        agency_name=_agency_name(actor.agency_code or ""),
+        categories=CONCERN_CATEGORIES,
+        form=failed_form,
+        errors=error_summary(failed_form, anchor) if failed_form is not None else [],
+    )
 
 
 def _agency_name(code: str) -> str:
