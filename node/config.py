@@ -11,11 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from node.agencies import STANDARD_AGENCIES, AgencyDefinition
+from node.errors import DomainError
 
 _CODE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 
 
-class ConfigError(Exception):
+class ConfigError(DomainError):
     """The configuration file is missing, unreadable or has an invalid setting."""
 
 

@@ -23,14 +23,18 @@ from nacl.secret import SecretBox
 from nacl.signing import SigningKey, VerifyKey
 from nacl.utils import random
 
+from node.errors import DomainError, ErrorCode
+
 SIGNING_FILE = "signing.key"
 BOX_FILE = "box.key"
 WEB_FILE = "web.key"
 FIRST_OPRF_EPOCH = 1
 
 
-class KeyFileError(Exception):
+class KeyFileError(DomainError):
     """A key file is missing, unreadable, of the wrong size or readable by others."""
+
+    code = ErrorCode.UNAVAILABLE
 
 
 @dataclass(frozen=True)

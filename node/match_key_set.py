@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor
+from node.errors import DomainError, ErrorCode
 from node.importing.prepare import NAME_COLUMNS, name_rows
 from node.matching.keys import KEY_SET_VERSION, Identity, derive_packed_keys
 from node.store.bulk import execute_many, write_rows
@@ -30,8 +31,10 @@ BATCH = 5_000
 Progress = Callable[[int], None]
 
 
-class KeysOutOfDate(Exception):
+class KeysOutOfDate(DomainError):
     """The store's match keys come from another key set than this release's."""
+
+    code = ErrorCode.UNAVAILABLE
 
 
 @dataclass(frozen=True)

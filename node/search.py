@@ -14,7 +14,8 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from node import audit
-from node.access import Actor, can_read_agency_data, require_search
+from node.access import Actor, own_agency, require_search
+from node.errors import DomainError
 from node.matching.keys import query_name_form
 from node.matching.nhs import NhsNumberError, normalise_nhs_number
 from node.matching.normalise import DateError, normalise_postcode, parse_date
@@ -24,8 +25,8 @@ from node.subjects import holdings, live_subject
 MAX_SUBJECTS = 50
 
 
-class SearchError(Exception):
-    """The search cannot run as asked; the message names the field."""
+class SearchError(DomainError):
+    """The search cannot run as asked (`field` names the input that is wrong)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ def view_subject(session: Session, actor: Actor, subject_id: int, purpose: str) 
 def _require_purpose(purpose: str) -> str:
     purpose = purpose.strip()
     if not purpose:
-        raise SearchError("purpose: give the referral reference or the reason for this search")
+        raise SearchError(
+            "give the referral reference or the reason for this search", field="purpose"
+        )
     return purpose
 
 
@@ -137,22 +140,22 @@ def _record_filter(query: SearchQuery) -> Select[tuple[int]]:
         try:
             nhs = normalise_nhs_number(query.nhs_number)
         except NhsNumberError as exc:
-            raise SearchError(f"nhs_number: {exc}") from None
+            raise SearchError(str(exc), field="nhs_number") from None
         if nhs is None:
-            raise SearchError("nhs_number: fails its check digit; check the number")
+            raise SearchError("fails its check digit; check the number", field="nhs_number")
         statement = statement.where(PersonRecord.nhs_number_norm == nhs)
         given = True
     if query.date_of_birth.strip():
         try:
             born = parse_date(query.date_of_birth)
         except DateError as exc:
-            raise SearchError(f"date_of_birth: {exc}") from None
+            raise SearchError(str(exc), field="date_of_birth") from None
         statement = statement.where(PersonRecord.date_of_birth == born)
         given = True
     if query.postcode.strip():
         postcode = normalise_postcode(query.postcode)
         if postcode is None:
-            raise SearchError("postcode: not a UK postcode")
+            raise SearchError("not a UK postcode", field="postcode")
         statement = statement.where(PersonRecord.postcode_norm == postcode)
         given = True
     if query.surname.strip():
@@ -169,7 +172,7 @@ def _record_filter(query: SearchQuery) -> Select[tuple[int]]:
         given = True
     elif query.forenames.strip():
         raise SearchError(
-            "surname: a name search needs the surname (forenames alone are too broad)"
+            "a name search needs the surname (forenames alone are too broad)", field="surname"
         )
     if not given:
         raise SearchError("give at least one of: surname, date of birth, postcode, NHS number")
@@ -198,7 +201,8 @@ def _views(session: Session, actor: Actor, subject_ids: list[int]) -> list[Subje
         return []
     counts = holdings(session, subject_ids)
     own: dict[int, list[RecordView]] = defaultdict(list)
-    if actor.agency_code and can_read_agency_data(actor, actor.agency_code):
+    agency_code = own_agency(actor)
+    if agency_code is not None:
         # Find the subjects' records through the subject index first: filtering on the agency in
         # the same query lets the planner walk the agency's whole (agency, record id) index.
         own_ids = [
@@ -208,7 +212,7 @@ def _views(session: Session, actor: Actor, subject_ids: list[int]) -> list[Subje
                     PersonRecord.subject_id.in_(subject_ids)
                 )
             )
-            if agency == actor.agency_code
+            if agency == agency_code
         ]
         for record in session.scalars(
             select(PersonRecord)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_link_decision
+from node.errors import DomainError, ErrorCode
 from node.matching.keys import CLASS_NAMES, KEY_CLASSES, KEY_WIDTH, Strength
 from node.store.bulk import allocate_ids, chunks, execute_many, insert_many, write_rows
 from node.store.models import (
@@ -34,7 +35,7 @@ from node.store.models import (
 _RANK = {Strength.CERTAIN: 0, Strength.STRONG: 1, Strength.PROBABLE: 2}
 
 
-class SubjectError(Exception):
+class SubjectError(DomainError):
     """A link decision cannot be made as asked; the message says why."""
 
 
@@ -354,7 +355,7 @@ def live_subject(session: Session, subject_id: int) -> Subject:
     """The subject as it stands now, following merges to the survivor."""
     subject = session.get(Subject, subject_id)
     if subject is None:
-        raise SubjectError(f"subject {subject_id}: no such subject")
+        raise SubjectError(f"subject {subject_id}: no such subject", code=ErrorCode.NOT_FOUND)
     seen = {subject.id}
     while subject.merged_into_id is not None:
         subject = session.get(Subject, subject.merged_into_id)
@@ -414,7 +415,10 @@ def merge_subjects(
     survivor = live_subject(session, survivor_id)
     merged = live_subject(session, merged_id)
     if survivor.id == merged.id:
-        raise SubjectError(f"subjects {survivor_id} and {merged_id} are already one subject")
+        raise SubjectError(
+            f"subjects {survivor_id} and {merged_id} are already one subject",
+            code=ErrorCode.CONFLICT,
+        )
     record_ids = list(
         session.scalars(select(PersonRecord.id).where(PersonRecord.subject_id == merged.id))
     )
@@ -448,9 +452,12 @@ def unmerge(session: Session, actor: Actor, merge_id: int, reason: str) -> Subje
     _require_reason(reason)
     merge = session.get(SubjectMerge, merge_id)
     if merge is None:
-        raise SubjectError(f"merge {merge_id}: no such merge")
+        raise SubjectError(f"merge {merge_id}: no such merge", code=ErrorCode.NOT_FOUND)
     if merge.undone_at is not None:
-        raise SubjectError(f"merge {merge_id}: already undone on {merge.undone_at:%d %b %Y %H:%M}")
+        raise SubjectError(
+            f"merge {merge_id}: already undone on {merge.undone_at:%d %b %Y %H:%M}",
+            code=ErrorCode.CONFLICT,
+        )
     merged = session.get(Subject, merge.merged_id)
     assert merged is not None
     session.execute(
@@ -504,9 +511,11 @@ def _open_candidate(session: Session, actor: Actor, candidate_id: int) -> MatchC
     require_link_decision(actor)
     candidate = session.get(MatchCandidate, candidate_id)
     if candidate is None:
-        raise SubjectError(f"candidate {candidate_id}: no such candidate")
+        raise SubjectError(f"candidate {candidate_id}: no such candidate", code=ErrorCode.NOT_FOUND)
     if candidate.status is not CandidateStatus.OPEN:
-        raise SubjectError(f"candidate {candidate_id}: already {candidate.status.value}")
+        raise SubjectError(
+            f"candidate {candidate_id}: already {candidate.status.value}", code=ErrorCode.CONFLICT
+        )
     return candidate
 
 
@@ -534,4 +543,4 @@ def _decide(
 
 def _require_reason(reason: str) -> None:
     if not reason.strip():
-        raise SubjectError("reason: say why (it is kept with the decision)")
+        raise SubjectError("say why (it is kept with the decision)", field="reason")

@@ -10,15 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import audit
-from node.access import AccessDenied, Actor, require_admin
+from node.access import AccessDenied, Actor, require_admin, role_needs_agency
+from node.errors import DomainError, ErrorCode
 from node.store.models import Agency, Role, User
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,79}$")
 MIN_PASSWORD_LENGTH = 12
 
 
-class UserError(Exception):
-    """A user cannot be created or changed as asked; the message says which field and why."""
+class UserError(DomainError):
+    """A user cannot be created or changed as asked (`field` says which input)."""
 
 
 class SignInFailed(Exception):
@@ -32,11 +33,11 @@ def hash_password(password: str) -> str:
 
 def check_password_rules(username: str, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise UserError(f"must be at least {MIN_PASSWORD_LENGTH} characters long", field="password")
     if username.lower() in password.lower():
-        raise UserError("password: must not contain the username")
+        raise UserError("must not contain the username", field="password")
     if len(set(password)) < 5:
-        raise UserError("password: too easy to guess (use at least 5 different characters)")
+        raise UserError("too easy to guess (use at least 5 different characters)", field="password")
 
 
 def add_user(
@@ -77,21 +78,23 @@ def _create(
 ) -> User:
     if not _USERNAME.match(username):
         raise UserError(
-            "username: 3-80 characters, lower-case letters, digits, '.', '_' or '-', "
-            "starting with a letter"
+            "3-80 characters, lower-case letters, digits, '.', '_' or '-', starting with a letter",
+            field="username",
         )
     if not display_name.strip():
-        raise UserError("name: must not be empty")
-    if role is Role.AGENCY_PROFESSIONAL:
+        raise UserError("must not be empty", field="name")
+    if role_needs_agency(role):
         if not agency_code:
-            raise UserError("agency: an agency professional must belong to an agency")
+            raise UserError("an agency professional must belong to an agency", field="agency")
         agency = session.get(Agency, agency_code)
         if agency is None or not agency.active:
-            raise UserError(f"agency: {agency_code!r} is not an agency of this hub")
+            raise UserError(f"{agency_code!r} is not an agency of this hub", field="agency")
     elif agency_code:
-        raise UserError(f"agency: only agency professionals belong to an agency, not {role.value}")
+        raise UserError(
+            f"only agency professionals belong to an agency, not {role.value}", field="agency"
+        )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise UserError(f"username: {username!r} is already taken")
+        raise UserError(f"{username!r} is already taken", field="username")
     check_password_rules(username, password)
     user = User(
         username=username,
@@ -117,7 +120,7 @@ def set_disabled(session: Session, actor: Actor, username: str, disabled: bool) 
     require_admin(actor)
     user = _get(session, username)
     if disabled and user.username == actor.username:
-        raise UserError("username: you cannot disable your own account")
+        raise UserError("you cannot disable your own account", field="username")
     user.disabled = disabled
     user.session_version += 1
     session.flush()
@@ -173,7 +176,7 @@ def actor_for(user: User) -> Actor:
 def _get(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise UserError(f"username: no user {username!r}")
+        raise UserError(f"no user {username!r}", field="username", code=ErrorCode.NOT_FOUND)
     return user
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from node.errors import DomainError
 from node.matching.normalise import DateError, parse_date
 
 PERSON_FIELDS = (
@@ -97,7 +98,7 @@ class ItemRow:
     sensitivity: str
 
 
-class FileRefused(Exception):
+class FileRefused(DomainError):
     """The file as a whole cannot be read (format, encoding, header)."""
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from node import audit, match_key_set
 from node.access import Actor, require_admin
+from node.errors import DomainError
 from node.importing import prepare
 from node.importing.prepare import DATA_COLUMNS, PreparedPerson
 from node.importing.rows import (
@@ -78,7 +79,7 @@ _ITEM_COLUMNS = (
 )
 
 
-class ImportRefused(Exception):
+class ImportRefused(DomainError):
     """The import was refused whole; `errors` says where and why, one entry per bad field."""
 
     def __init__(self, errors: list[RowError], total: int) -> None:

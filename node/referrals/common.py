@@ -7,11 +7,12 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_referral_access
+from node.errors import DomainError, ErrorCode
 from node.store.models import Referral, ReferralEvent, ResearchTask
 
 
-class ReferralError(Exception):
-    """A step cannot be taken as asked; the message names the field or says why."""
+class ReferralError(DomainError):
+    """A step on a referral cannot be taken as asked (`field` names the input, if one is wrong)."""
 
 
 def working_agencies(session: Session, referral_id: int) -> set[str]:
@@ -26,7 +27,7 @@ def open_referral(session: Session, actor: Actor, referral_id: int) -> Referral:
     """The referral, if the actor is in its secure room; otherwise AccessDenied."""
     referral = session.get(Referral, referral_id)
     if referral is None:
-        raise ReferralError(f"referral {referral_id}: no such referral")
+        raise ReferralError(f"referral {referral_id}: no such referral", code=ErrorCode.NOT_FOUND)
     require_referral_access(actor, working_agencies(session, referral_id))
     return referral
 
@@ -58,5 +59,5 @@ def record_event(
 def require_text(value: str, field: str, what: str) -> str:
     value = value.strip()
     if not value:
-        raise ReferralError(f"{field}: {what}")
+        raise ReferralError(what, field=field)
     return value

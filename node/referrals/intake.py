@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from node.access import Actor, require_intake
+from node.access import Actor, require_hub_member
 from node.config import ReferralPolicy
 from node.referrals.common import ReferralError, record_event, require_text
 from node.store.models import (
@@ -84,7 +84,7 @@ def record_contact(
     session: Session, actor: Actor, contact: NewContact, policy: ReferralPolicy
 ) -> Referral:
     """Record a new contact, awaiting triage. Every person is linked to a subject."""
-    require_intake(actor)
+    require_hub_member(actor)
     _validate(session, contact)
     received = contact.received_at or utcnow()
     referral = Referral(
@@ -134,37 +134,38 @@ def record_contact(
 def _validate(session: Session, contact: NewContact) -> None:
     require_text(contact.account, "account", "describe the concern")
     if contact.source_kind not in SOURCE_KINDS:
-        raise ReferralError(f"source_kind: must be one of {', '.join(SOURCE_KINDS)}")
+        raise ReferralError(f"must be one of {', '.join(SOURCE_KINDS)}", field="source_kind")
     if contact.source_kind == "agency":
         agency = session.get(Agency, contact.source_agency or "")
         if agency is None:
-            raise ReferralError("source_agency: choose the agency that sent the contact")
+            raise ReferralError("choose the agency that sent the contact", field="source_agency")
     if not contact.categories:
-        raise ReferralError("categories: choose at least one concern category")
+        raise ReferralError("choose at least one concern category", field="categories")
     unknown = [c for c in contact.categories if c not in CONCERN_CATEGORIES]
     if unknown:
-        raise ReferralError(f"categories: unknown category {unknown[0]!r}")
+        raise ReferralError(f"unknown category {unknown[0]!r}", field="categories")
     subjects = [p for p in contact.people if p.is_subject]
     if not subjects:
-        raise ReferralError("people: name at least one subject of the concern")
+        raise ReferralError("name at least one subject of the concern", field="people")
     today = dt.date.today()
     for index, person in enumerate(contact.people):
         where = f"people[{index}]"
         require_text(person.surname, f"{where}.surname", "enter the surname (or 'Unknown')")
         born = person.date_of_birth
         if born is not None and born > today:
-            raise ReferralError(f"{where}.date_of_birth: must not be in the future")
+            raise ReferralError("must not be in the future", field=f"{where}.date_of_birth")
         if person.is_subject and born is not None:
             adult = _age(born, today) >= ADULT_AGE
             if contact.pathway is Pathway.CHILD and adult:
                 raise ReferralError(
-                    f"{where}.date_of_birth: a subject of a child referral is under 18; "
-                    "use the adult pathway for a vulnerable adult"
+                    "a subject of a child referral is under 18; "
+                    "use the adult pathway for a vulnerable adult",
+                    field=f"{where}.date_of_birth",
                 )
             if contact.pathway is Pathway.ADULT and not adult:
                 raise ReferralError(
-                    f"{where}.date_of_birth: the subject of an adult referral is 18 or over; "
-                    "use the child pathway"
+                    "the subject of an adult referral is 18 or over; use the child pathway",
+                    field=f"{where}.date_of_birth",
                 )
 
 
@@ -177,7 +178,7 @@ def _subject_for(session: Session, person: PersonDetails) -> int:
         try:
             return live_subject(session, person.subject_id).id
         except SubjectError as exc:
-            raise ReferralError(f"subject: {exc}") from None
+            raise ReferralError(exc.message, field="subject", code=exc.code) from None
     subject = Subject()
     session.add(subject)
     session.flush()

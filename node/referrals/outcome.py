@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_manager
+from node.errors import ErrorCode
 from node.referrals.common import ReferralError, open_referral, record_event, require_text
 from node.referrals.research import release_blocked
 from node.store.models import (
@@ -53,9 +54,11 @@ def record_decision(
     require_manager(actor)
     referral = open_referral(session, actor, referral_id)
     if referral.status is ReferralStatus.DECIDED:
-        raise ReferralError(f"{referral.reference}: already decided")
+        raise ReferralError(f"{referral.reference}: already decided", code=ErrorCode.CONFLICT)
     if referral.rag is None:
-        raise ReferralError(f"{referral.reference}: set the RAG rating before deciding")
+        raise ReferralError(
+            f"{referral.reference}: set the RAG rating before deciding", code=ErrorCode.CONFLICT
+        )
     rationale = require_text(rationale, "rationale", "explain the decision")
     if outcome is Outcome.REFERRAL_TO_AGENCY:
         referred_to = require_text(referred_to, "referred_to", "name the agency referred to")
@@ -63,7 +66,9 @@ def record_decision(
     agencies = set(session.scalars(select(Agency.code)))
     for index, (agency, description) in enumerate(interventions or []):
         if agency not in agencies:
-            raise ReferralError(f"interventions[{index}].agency: {agency!r} is not a hub agency")
+            raise ReferralError(
+                f"{agency!r} is not a hub agency", field=f"interventions[{index}].agency"
+            )
         require_text(
             description, f"interventions[{index}].description", "describe the intervention"
         )
@@ -156,7 +161,10 @@ def information_product(
     referral = open_referral(session, actor, referral_id)
     decision = session.scalar(select(Decision).where(Decision.referral_id == referral.id))
     if decision is None:
-        raise ReferralError(f"{referral.reference}: record the decision before issuing the product")
+        raise ReferralError(
+            f"{referral.reference}: record the decision before issuing the information product",
+            code=ErrorCode.CONFLICT,
+        )
     agencies = {a.code: a for a in session.scalars(select(Agency))}
     blocked = release_blocked(session, referral)
     released: list[ReleasedItem] = []

@@ -14,7 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import audit
-from node.access import AccessDenied, Actor, can_read_agency_data, require_release_decision
+from node.access import (
+    Actor,
+    require_own_agency_data,
+    require_release_decision,
+    require_researcher,
+)
+from node.errors import ErrorCode
 from node.referrals.common import ReferralError, open_referral, record_event, require_text
 from node.referrals.triage import basis_in_force
 from node.store.models import (
@@ -25,7 +31,6 @@ from node.store.models import (
     ReferralStatus,
     ReleaseState,
     ResearchTask,
-    Role,
     utcnow,
 )
 
@@ -42,11 +47,13 @@ def add_contribution(
 ) -> Contribution:
     """An agency professional adds what their agency holds: one of its items, or a written note."""
     referral = open_referral(session, actor, referral_id)
-    if actor.role is not Role.AGENCY_PROFESSIONAL or actor.agency_code is None:
-        raise AccessDenied(f"{actor.label} may not contribute: only agency professionals research")
+    agency = require_researcher(actor)
     item = _own_item(session, actor, source_item_id)  # the firewall before the referral's state
     if referral.status is not ReferralStatus.IN_RESEARCH:
-        raise ReferralError(f"{referral.reference}: research is not open ({referral.status.value})")
+        raise ReferralError(
+            f"{referral.reference}: research is not open ({referral.status.value})",
+            code=ErrorCode.CONFLICT,
+        )
     if item is not None:
         title = title.strip() or f"{item.category}: {item.summary}"
         content = content.strip() or "\n\n".join(
@@ -55,7 +62,7 @@ def add_contribution(
         agency_reference = agency_reference.strip() or item.item_ref
     contribution = Contribution(
         referral_id=referral.id,
-        agency_code=actor.agency_code,
+        agency_code=agency,
         source_item_id=source_item_id,
         title=require_text(title, "title", "give the item a title")[:300],
         content=require_text(content, "content", "write what your agency holds"),
@@ -69,7 +76,7 @@ def add_contribution(
         actor,
         referral,
         "contribution",
-        f"{actor.agency_code} added an item (held)",
+        f"{agency} added an item (held)",
         audit_detail={"contribution": contribution.id, "source_item": source_item_id},
     )
     return contribution
@@ -81,8 +88,8 @@ def _own_item(session: Session, actor: Actor, item_id: int | None) -> Informatio
     if item_id is None:
         return None
     item = session.get(InformationItem, item_id)
-    if item is None or not can_read_agency_data(actor, item.agency_code):
-        raise AccessDenied(f"{actor.label} may contribute only their own agency's records")
+    require_own_agency_data(actor, item.agency_code if item is not None else "")
+    assert item is not None  # an unknown item belongs to no agency: refused above
     return item
 
 
@@ -102,7 +109,10 @@ def set_release(
     """
     contribution = session.get(Contribution, contribution_id)
     if contribution is None or referral_id not in (None, contribution.referral_id):
-        raise ReferralError(f"contribution {contribution_id}: no such item on this referral")
+        raise ReferralError(
+            f"contribution {contribution_id}: no such item on this referral",
+            code=ErrorCode.NOT_FOUND,
+        )
     referral = open_referral(session, actor, contribution.referral_id)
     require_release_decision(actor, contribution.agency_code)
     if state is not ReleaseState.HELD:
@@ -113,7 +123,7 @@ def set_release(
         )
         refusal = release_blocked(session, referral)
         if refusal:
-            raise ReferralError(refusal)
+            raise ReferralError(refusal, code=ErrorCode.CONFLICT)
     previous = contribution.release_state
     contribution.release_state = state
     contribution.release_reason = reason.strip()
@@ -152,21 +162,21 @@ def release_blocked(session: Session, referral: Referral) -> str | None:
 def complete_task(session: Session, actor: Actor, referral_id: int) -> ResearchTask:
     """The agency's research on this referral is done."""
     referral = open_referral(session, actor, referral_id)
-    if actor.role is not Role.AGENCY_PROFESSIONAL:
-        raise AccessDenied(f"{actor.label} may not complete an agency's research")
+    agency = require_researcher(actor)
     task = session.scalar(
         select(ResearchTask).where(
-            ResearchTask.referral_id == referral.id, ResearchTask.agency_code == actor.agency_code
+            ResearchTask.referral_id == referral.id, ResearchTask.agency_code == agency
         )
     )
     assert task is not None  # open_referral checked the agency works this referral
     if task.completed_at is not None:
-        raise ReferralError(f"{referral.reference}: your agency's research is already complete")
+        raise ReferralError(
+            f"{referral.reference}: your agency's research is already complete",
+            code=ErrorCode.CONFLICT,
+        )
     task.completed_at = utcnow()
     task.completed_by = actor.username
-    record_event(
-        session, actor, referral, "research-complete", f"{actor.agency_code} research complete"
-    )
+    record_event(session, actor, referral, "research-complete", f"{agency} research complete")
     return task
 
 
@@ -189,8 +199,7 @@ def own_items_for_referral(session: Session, actor: Actor, referral_id: int) -> 
     from node.store.models import PersonRecord, ReferralPerson
 
     referral = open_referral(session, actor, referral_id)
-    if actor.role is not Role.AGENCY_PROFESSIONAL or actor.agency_code is None:
-        raise AccessDenied(f"{actor.label} may not search agency records")
+    agency = require_researcher(actor)
     subject_ids = [
         p.subject_id
         for p in session.scalars(
@@ -203,7 +212,7 @@ def own_items_for_referral(session: Session, actor: Actor, referral_id: int) -> 
         .join(PersonRecord, PersonRecord.id == InformationItem.record_id)
         .where(
             PersonRecord.subject_id.in_(subject_ids),
-            PersonRecord.agency_code == actor.agency_code,
+            PersonRecord.agency_code == agency,
         )
         .order_by(InformationItem.occurred_on.desc())
     ).all()

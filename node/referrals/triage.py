@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import audit
-from node.access import Actor, require_manager, require_role
+from node.access import Actor, queue_filter, require_hub_member, require_manager
 from node.config import ReferralPolicy
+from node.errors import ErrorCode
 from node.referrals.common import ReferralError, open_referral, record_event, require_text
 from node.referrals.deadlines import Clock, clock, decision_deadline
 from node.store.models import (
@@ -27,7 +28,6 @@ from node.store.models import (
     Referral,
     ReferralStatus,
     ResearchTask,
-    Role,
     utcnow,
 )
 
@@ -57,10 +57,11 @@ def set_rag(
     reason = require_text(reason, "reason", "say why this rating")
     if referral.status is ReferralStatus.DECIDED:
         raise ReferralError(
-            f"{referral.reference}: already decided; the rating can no longer change"
+            f"{referral.reference}: already decided; the rating can no longer change",
+            code=ErrorCode.CONFLICT,
         )
     if referral.rag is rag:
-        raise ReferralError(f"rag: the referral is already rated {rag.value}")
+        raise ReferralError(f"the referral is already rated {rag.value}", field="rag")
     first = referral.rag is None
     previous = referral.rag
     referral.rag = rag
@@ -95,9 +96,11 @@ def record_lawful_basis(
     require_manager(actor)
     referral = open_referral(session, actor, referral_id)
     if referral.pathway is not Pathway.ADULT:
-        raise ReferralError("lawful basis: recorded for the adult pathway only")
+        raise ReferralError(
+            "lawful basis: recorded for the adult pathway only", code=ErrorCode.CONFLICT
+        )
     if kind not in ("consent", "other"):
-        raise ReferralError("kind: must be 'consent' or 'other'")
+        raise ReferralError("must be 'consent' or 'other'", field="kind")
     if kind == "consent":
         lawful_basis = "Consent"
     lawful_basis = require_text(lawful_basis, "lawful_basis", "name the lawful basis")
@@ -126,7 +129,7 @@ def record_lawful_basis(
 
 def withdraw_consent(session: Session, actor: Actor, referral_id: int, reason: str) -> None:
     """The adult withdraws consent: nothing more of theirs is released."""
-    require_role(actor, Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
+    require_hub_member(actor)
     referral = open_referral(session, actor, referral_id)
     reason = require_text(reason, "reason", "record how and when consent was withdrawn")
     consent = session.scalar(
@@ -137,7 +140,9 @@ def withdraw_consent(session: Session, actor: Actor, referral_id: int, reason: s
         )
     )
     if consent is None:
-        raise ReferralError("consent: there is no consent in force on this referral")
+        raise ReferralError(
+            "consent: there is no consent in force on this referral", code=ErrorCode.CONFLICT
+        )
     consent.withdrawn_at = utcnow()
     consent.withdrawn_by = actor.username
     consent.withdrawal_reason = reason
@@ -190,18 +195,11 @@ def queue(
     session: Session, actor: Actor, policy: ReferralPolicy, now: dt.datetime | None = None
 ) -> list[QueueEntry]:
     """Open referrals, least time left first; contacts awaiting triage head the list."""
-    require_role(actor, Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
+    visible = queue_filter(actor)
     now = now or utcnow()
     statement = select(Referral).where(Referral.status != ReferralStatus.DECIDED)
-    if actor.role is Role.AGENCY_PROFESSIONAL:
-        statement = statement.where(
-            Referral.id.in_(
-                select(ResearchTask.referral_id).where(
-                    ResearchTask.agency_code == actor.agency_code,
-                    ResearchTask.completed_at.is_(None),
-                )
-            )
-        )
+    if visible is not None:
+        statement = statement.where(visible)
     entries = [
         QueueEntry(r, clock(r.deadline_at, now, policy) if r.deadline_at else None)
         for r in session.scalars(statement)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import audit
-from node.access import AccessDenied, Actor, require_manager, require_role
+from node.access import Actor, permits, require_hub_member, require_manager, works_referral
 from node.referrals.common import open_referral
 from node.referrals.research import release_blocked
 from node.referrals.triage import basis_in_force
@@ -25,7 +24,6 @@ from node.store.models import (
     ReferralEvent,
     ReferralStatus,
     ResearchTask,
-    Role,
 )
 
 
@@ -91,26 +89,16 @@ def actions(actor: Actor, view: ReferralView) -> Actions:
     """The steps open to `actor` on the referral `view` shows, by the same rules the services use."""
     referral = view.referral
     open_ = referral.status is not ReferralStatus.DECIDED
-    manager = _passes(require_manager, actor)
+    manager = permits(require_manager, actor)
     consent_in_force = any(b.kind == "consent" and b.withdrawn_at is None for b in view.bases)
     return Actions(
         rate=manager and open_,
         record_basis=manager and referral.pathway is Pathway.ADULT,
-        withdraw_consent=consent_in_force
-        and _passes(require_role, actor, Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL),
-        research=actor.role is Role.AGENCY_PROFESSIONAL
-        and any(task.agency_code == actor.agency_code for task in view.tasks),
+        withdraw_consent=consent_in_force and permits(require_hub_member, actor),
+        research=works_referral(actor, {task.agency_code for task in view.tasks}),
         decide=manager and open_ and referral.rag is not None,
         product=view.decision is not None,
     )
-
-
-def _passes(check: Callable[..., None], *args: object) -> bool:
-    try:
-        check(*args)
-    except AccessDenied:
-        return False
-    return True
 
 
 def agency_names(session: Session, *, active_only: bool = False) -> dict[str, str]:

@@ -17,6 +17,8 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from node.errors import DomainError, ErrorCode
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_S = 30.0
 READ_ONLY = "mash_read_only"  # execution option: this engine's transactions only read
@@ -196,8 +198,10 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return config
 
 
-class StoreOutOfDate(Exception):
+class StoreOutOfDate(DomainError):
     """The store's schema is not the one this release of the code works with."""
+
+    code = ErrorCode.UNAVAILABLE
 
 
 def require_current(engine: Engine) -> None:

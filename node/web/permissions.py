@@ -1,7 +1,8 @@
 """Who may open each page: every view carries a permission marker, checked before it runs.
 
 `@public` (the sign-in pages), `@second_factor_pending` (password given, second factor not yet),
-`@signed_in` (any user who passed both factors) and `@roles(...)` (those roles only). The markers
+`@signed_in` (any user who passed both factors) and `@roles(group)` (a role group of
+`node.access` only). The markers
 only label views; `check_permission` enforces them for every request, and a view without one is
 refused, so a forgotten decorator fails closed (a test also walks the URL map for them). A refusal
 renders the 403 page and writes an `access.denied` audit entry naming the endpoint.
@@ -79,13 +80,14 @@ def signed_in(view: View) -> View:
     return _mark(view, Permission(Level.SIGNED_IN))
 
 
-def roles(*allowed: Role) -> Callable[[View], View]:
-    """Users signed in with both factors who hold one of these roles."""
-    if not allowed:
-        raise TypeError("roles() needs at least one role")
+def roles(group: frozenset[Role]) -> Callable[[View], View]:
+    """Users signed in with both factors who hold a role of `group`: one of `node.access`'s role
+    groups, the same one the service behind the page checks."""
+    if not isinstance(group, frozenset) or not group:
+        raise TypeError("roles() takes one of node.access's role groups")
 
     def decorate(view: View) -> View:
-        return _mark(view, Permission(Level.SIGNED_IN, frozenset(allowed)))
+        return _mark(view, Permission(Level.SIGNED_IN, group))
 
     return decorate
 

@@ -1,9 +1,9 @@
-"""A service's refusal shown where the user can fix it: "field: message" on that form field.
+"""A service's refusal shown where the user can fix it: its message on the form field it names.
 
-The domain services name the field first ("rationale: explain the decision",
-"people[1].date_of_birth: must not be in the future"); this module finds the form field that
-path names and gives it the message, or keeps the message for the top of the form when it names
-no field. It also builds the GOV.UK error summary, each entry linking to its field.
+A domain error carries the path of the input it is about (`field`: "rationale",
+"people[1].date_of_birth"); this module finds the form field that path names and gives it the
+message, or keeps the message for the top of the form when it names none. It also builds the
+GOV.UK error summary, each entry linking to its field.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from wtforms import Field, FieldList, FormField, RadioField, SelectMultipleField
 from wtforms.form import BaseForm
 
+from node.errors import DomainError, sentence
+
 PATH = re.compile(r"(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<sub>[a-z_]+))?")
 FORM_ERRORS = "_refusals"  # the form attribute holding messages that name no field
 
 
 def show_refusal(
     form: BaseForm,
-    error: Exception,
+    error: DomainError,
     *,
     rows: Mapping[str, Sequence[int]] | None = None,
     aliases: Mapping[str, str] | None = None,
@@ -31,16 +33,14 @@ def show_refusal(
     rows were left out (the service's `people[1]` is then the form's row `rows["people"][1]`);
     `aliases` renames a service path to the form's (e.g. "lawful_basis" -> "other_basis").
     """
-    message = str(error)
-    path, separator, text = message.partition(": ")
     field = None
-    if separator:
-        path = (aliases or {}).get(path, path)
+    if error.field is not None:
+        path = (aliases or {}).get(error.field, error.field)
         field = field_for(form, path, rows or {})
     if field is None:
-        form_errors(form).append(sentence(message))
+        form_errors(form).append(sentence(str(error)))
     else:
-        field.errors = [*field.errors, sentence(text)]
+        field.errors = [*field.errors, sentence(error.message)]
 
 
 def field_for(form: BaseForm, path: str, rows: Mapping[str, Sequence[int]]) -> Field | None:
@@ -71,11 +71,6 @@ def form_errors(form: BaseForm) -> list[str]:
         held = []
         setattr(form, FORM_ERRORS, held)
     return held
-
-
-def sentence(text: str) -> str:
-    text = text.strip()
-    return text[:1].upper() + text[1:]
 
 
 def error_summary(form: BaseForm, anchor: str) -> list[dict[str, str]]:

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, Flask
 from sqlalchemy import select
 
-from node import audit
+from node import access, audit
 from node.access import require_admin
 from node.store.models import AuditEntry, Role
 from node.web import create_app
@@ -35,7 +35,7 @@ def _app_with_test_pages(node: WebNode) -> Flask:
     pages = Blueprint("admin", __name__)
 
     @pages.get("/admin-only")
-    @roles(Role.NODE_ADMIN)
+    @roles(access.ADMINISTRATORS)
     def index() -> str:
         return "admin page"
 

@@ -11,16 +11,16 @@ from pathlib import Path
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from node import access
 from node.access import Actor
+from node.errors import sentence
 from node.referrals.common import ReferralError
 from node.referrals.intake import CONCERN_CATEGORIES
 from node.referrals.outcome import InformationProduct, information_product
-from node.store.models import Role
 from node.web.permissions import roles
 from node.web.product.pdf import render_pdf
 from node.web.referrals.display import install_filters
 from node.web.referrals.tags import install_tags
-from node.web.refusals import sentence
 from node.web.services import node_services, unit_of_work
 from node.web.sessions import current_user
 
@@ -28,11 +28,9 @@ blueprint = Blueprint("product", __name__, template_folder="templates")
 install_filters(blueprint)
 install_tags(blueprint)
 
-HUB = (Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
-
 
 @blueprint.get("/referrals/<int:referral_id>/information-product")
-@roles(*HUB)
+@roles(access.HUB_MEMBERS)
 def show(referral_id: int) -> ResponseReturnValue:
     product = _generate(referral_id)
     if product is None:
@@ -43,7 +41,7 @@ def show(referral_id: int) -> ResponseReturnValue:
 
 
 @blueprint.get("/referrals/<int:referral_id>/information-product.pdf")
-@roles(*HUB)
+@roles(access.HUB_MEMBERS)
 def pdf(referral_id: int) -> ResponseReturnValue:
     product = _generate(referral_id)
     if product is None:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from node.access import Actor
+from node.errors import DomainError
 from node.referrals.intake import NewContact, PersonDetails
 from node.search import SearchError, SearchQuery, SubjectView, search
 from node.store.models import Pathway
@@ -177,7 +178,7 @@ def new_contact(form: ContactForm) -> tuple[NewContact, list[int]]:
     return contact, [index for index, _ in rows]
 
 
-def show_contact_refusal(form: ContactForm, error: Exception, rows: list[int]) -> None:
+def show_contact_refusal(form: ContactForm, error: DomainError, rows: list[int]) -> None:
     """Put `record_contact`'s refusal on its field (`people[1]` is the second row sent)."""
     show_refusal(form, error, rows={"people": rows})
 

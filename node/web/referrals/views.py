@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 
+from node import access
 from node.access import Actor
 from node.config import ReferralPolicy
 from node.referrals.common import ReferralError
@@ -22,7 +23,7 @@ from node.referrals.intake import CONCERN_CATEGORIES, SOURCE_KINDS, record_conta
 from node.referrals.outcome import OUTCOMES, record_decision
 from node.referrals.triage import queue, record_lawful_basis, set_rag, withdraw_consent
 from node.referrals.view import actions, agency_names, view_referral
-from node.store.models import Outcome, Rag, Role, utcnow
+from node.store.models import Outcome, Rag, utcnow
 from node.web.permissions import may_open, roles
 from node.web.referrals import contact
 from node.web.referrals.display import hub_time, install_filters
@@ -43,12 +44,11 @@ blueprint = Blueprint("referrals", __name__, template_folder="templates")
 install_filters(blueprint)
 install_tags(blueprint)
 
-HUB = (Role.MASH_MANAGER, Role.AGENCY_PROFESSIONAL)
 FIND, RECORD = "find", "record"
 
 
 @blueprint.get("/referrals")
-@roles(*HUB)
+@roles(access.HUB_MEMBERS)
 def index() -> ResponseReturnValue:
     actor = _actor()
     with unit_of_work() as db:
@@ -59,12 +59,12 @@ def index() -> ResponseReturnValue:
         "referrals/index.html",
         entries=entries,
         categories=CONCERN_CATEGORIES,
-        own_agency_only=actor.role is Role.AGENCY_PROFESSIONAL,
+        own_agency_only=access.own_agency(actor) is not None,
     )
 
 
 @blueprint.route("/referrals/new", methods=["GET", "POST"])
-@roles(*HUB)
+@roles(access.HUB_MEMBERS)
 def new() -> ResponseReturnValue:
     """Record a contact; the flow (find existing records, choose, record) is `contact`'s."""
     actor = _actor()
@@ -91,7 +91,7 @@ def new() -> ResponseReturnValue:
         except ReferralError as exc:
             contact.show_contact_refusal(form, exc, rows)
         else:
-            if actor.role is Role.MASH_MANAGER:
+            if access.permits(access.require_manager, actor):
                 flash(f"Contact {reference} recorded. Rate it red, amber or green next.")
                 return redirect(url_for(".show", referral_id=referral_id))
             flash(f"Contact {reference} recorded. The MASH manager will rate it next.")
@@ -110,13 +110,13 @@ def new() -> ResponseReturnValue:
 
 
 @blueprint.get("/referrals/<int:referral_id>")
-@roles(*HUB)
+@roles(access.HUB_MEMBERS)
 def show(referral_id: int) -> ResponseReturnValue:
     return _referral_page(referral_id)
 
 
 @blueprint.post("/referrals/<int:referral_id>/rating")
-@roles(Role.MASH_MANAGER)
+@roles(access.MANAGERS)
 def rate(referral_id: int) -> ResponseReturnValue:
     form = RatingForm(prefix="rating")
     if form.validate():
@@ -138,7 +138,7 @@ def rate(referral_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/referrals/<int:referral_id>/lawful-basis")
-@roles(Role.MASH_MANAGER)
+@roles(access.MANAGERS)
 def lawful_basis(referral_id: int) -> ResponseReturnValue:
     form = LawfulBasisForm(prefix="basis")
     if form.validate():
@@ -161,7 +161,7 @@ def lawful_basis(referral_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/referrals/<int:referral_id>/withdraw-consent")
-@roles(*HUB)
+@roles(access.HUB_MEMBERS)
 def withdraw(referral_id: int) -> ResponseReturnValue:
     form = WithdrawConsentForm(prefix="withdraw")
     if form.validate():
@@ -177,7 +177,7 @@ def withdraw(referral_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/referrals/<int:referral_id>/decision")
-@roles(Role.MASH_MANAGER)
+@roles(access.MANAGERS)
 def decide(referral_id: int) -> ResponseReturnValue:
     form = DecisionForm(prefix="decision")
     with unit_of_work() as db:

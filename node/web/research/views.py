@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
+from node import access
 from node.access import Actor
 from node.referrals.common import ReferralError
 from node.referrals.intake import CONCERN_CATEGORIES
@@ -24,7 +25,7 @@ from node.referrals.research import (
 )
 from node.referrals.triage import queue
 from node.referrals.view import agency_names, view_referral
-from node.store.models import ReleaseState, Role
+from node.store.models import ReleaseState
 from node.web.permissions import roles
 from node.web.referrals.display import install_filters
 from node.web.referrals.tags import install_tags
@@ -52,7 +53,7 @@ RELEASE_MESSAGES = {
 
 
 @blueprint.get("/research")
-@roles(Role.AGENCY_PROFESSIONAL)
+@roles(access.RESEARCHERS)
 def index() -> ResponseReturnValue:
     with unit_of_work() as db:
         entries = queue(db, _actor(), node_services().config.referrals)
@@ -61,13 +62,13 @@ def index() -> ResponseReturnValue:
 
 
 @blueprint.get("/research/<int:referral_id>")
-@roles(Role.AGENCY_PROFESSIONAL)
+@roles(access.RESEARCHERS)
 def referral(referral_id: int) -> ResponseReturnValue:
     return _research_page(referral_id)
 
 
 @blueprint.post("/research/<int:referral_id>/items")
-@roles(Role.AGENCY_PROFESSIONAL)
+@roles(access.RESEARCHERS)
 def add_item(referral_id: int) -> ResponseReturnValue:
     form = AddItemForm()
     if form.validate():
@@ -84,7 +85,7 @@ def add_item(referral_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/research/<int:referral_id>/contributions")
-@roles(Role.AGENCY_PROFESSIONAL)
+@roles(access.RESEARCHERS)
 def write(referral_id: int) -> ResponseReturnValue:
     form = ContributionForm()
     if form.validate():
@@ -107,7 +108,7 @@ def write(referral_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/research/<int:referral_id>/contributions/<int:contribution_id>/release")
-@roles(Role.AGENCY_PROFESSIONAL)
+@roles(access.RESEARCHERS)
 def release(referral_id: int, contribution_id: int) -> ResponseReturnValue:
     form = ReleaseForm(prefix=f"item-{contribution_id}")
     if form.validate():
@@ -137,7 +138,7 @@ def release(referral_id: int, contribution_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/research/<int:referral_id>/complete")
-@roles(Role.AGENCY_PROFESSIONAL)
+@roles(access.RESEARCHERS)
 def complete(referral_id: int) -> ResponseReturnValue:
     form = CompleteForm()
     if form.validate():

@@ -17,6 +17,7 @@ from wtforms import Field, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Length, StopValidation
 
+from node.errors import sentence
 from node.search import SearchError, SearchQuery
 
 DATE_PARTS = ("day", "month", "year")
@@ -188,12 +189,12 @@ class SearchForm(FlaskForm):
     def show_search_error(self, error: SearchError) -> None:
         """Put the service's refusal on the field it names (its message starts with the field's
         name), or above the form when it names none."""
-        name, separator, rest = str(error).partition(": ")
-        field = self._fields.get(name) if separator and name != "csrf_token" else None
+        name = error.field
+        field = self._fields.get(name) if name and name != "csrf_token" else None
         if field is None:
-            self.form_errors.append(_sentence(str(error)))
+            self.form_errors.append(sentence(str(error)))
             return
-        field.errors = [*field.errors, f"{field.label.text}: {rest}"]
+        field.errors = [*field.errors, f"{field.label.text}: {error.message}"]
 
 
 class PurposeForm(FlaskForm):
@@ -202,7 +203,3 @@ class PurposeForm(FlaskForm):
     reuse_blank_fields = True  # its labels, hints and choices come from the code
 
     purpose = _purpose()
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
+from node import access
 from node.access import Actor
+from node.errors import sentence
 from node.search import SearchError, SearchResults, SubjectView, search, view_subject
-from node.store.models import Role
 from node.subjects import SubjectError
 from node.web.permissions import roles
 from node.web.refusals import error_summary
@@ -25,11 +26,9 @@ from node.web.sessions import current_user
 
 blueprint = Blueprint("search", __name__, template_folder="templates")
 
-SEARCHERS = (Role.AGENCY_PROFESSIONAL, Role.MASH_MANAGER)  # as node.access.require_search
-
 
 @blueprint.route("/search", methods=["GET", "POST"])
-@roles(*SEARCHERS)
+@roles(access.SEARCHERS)
 def index() -> ResponseReturnValue:
     form = SearchForm()
     results: SearchResults | None = None
@@ -51,7 +50,7 @@ def index() -> ResponseReturnValue:
 
 
 @blueprint.route("/search/subjects/<int:subject_id>", methods=["GET", "POST"])
-@roles(*SEARCHERS)
+@roles(access.SEARCHERS)
 def subject(subject_id: int) -> ResponseReturnValue:
     """GET asks why (nothing personal is shown); POST with the purpose shows the subject."""
     form = PurposeForm()
@@ -63,8 +62,7 @@ def subject(subject_id: int) -> ResponseReturnValue:
         except SubjectError:
             abort(404)
         except SearchError as exc:  # only the purpose can be wrong here
-            reason = str(exc).partition(": ")[2] or str(exc)
-            form.purpose.errors = [*form.purpose.errors, reason[:1].upper() + reason[1:]]
+            form.purpose.errors = [*form.purpose.errors, sentence(exc.message)]
         else:
             (card,) = _cards([view])
     return render_template(
@@ -86,13 +84,12 @@ def _actor() -> Actor:
 
 def _own_agency_name() -> str | None:
     user = current_user()
-    if user is None or user.role is not Role.AGENCY_PROFESSIONAL or not user.agency_code:
+    if user is None or access.own_agency(user.actor) is None:
         return None
     return user.agency_name or user.agency_code
 
 
 def _cards(views: Iterable[SubjectView]) -> list[SubjectCard]:
     agencies = agency_directory(node_services().config.agencies)
-    user = current_user()
-    own = user.agency_code if user and user.role is Role.AGENCY_PROFESSIONAL else None
+    own = access.own_agency(_actor())
     return [subject_card(view, agencies, own) for view in views]

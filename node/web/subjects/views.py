@@ -10,8 +10,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
+from node import access
 from node.access import Actor
-from node.store.models import Role
+from node.errors import sentence
 from node.subjects import SubjectError, confirm_candidate, reject_candidate, unmerge
 from node.web.permissions import roles
 from node.web.refusals import error_summary
@@ -23,18 +24,17 @@ from node.web.subjects.forms import CONFIRM, candidate_form, undo_form
 
 blueprint = Blueprint("subjects", __name__, template_folder="templates")
 
-DECIDERS = (Role.AGENCY_PROFESSIONAL, Role.MASH_MANAGER)  # as node.access.require_link_decision
 DONE = "subjects-done"
 
 
 @blueprint.get("/subjects/candidates")
-@roles(*DECIDERS)
+@roles(access.LINK_DECIDERS)
 def candidates() -> ResponseReturnValue:
     return _review_page()
 
 
 @blueprint.post("/subjects/candidates/<int:candidate_id>")
-@roles(*DECIDERS)
+@roles(access.LINK_DECIDERS)
 def decide(candidate_id: int) -> ResponseReturnValue:
     form = candidate_form(candidate_id, submitted=True)
     if form.validate_on_submit():
@@ -62,7 +62,7 @@ def decide(candidate_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/subjects/merges/<int:merge_id>/undo")
-@roles(*DECIDERS)
+@roles(access.LINK_DECIDERS)
 def undo(merge_id: int) -> ResponseReturnValue:
     form = undo_form(merge_id, submitted=True)
     if form.validate_on_submit():
@@ -107,12 +107,10 @@ def _review_page(failed: FlaskForm | None = None, failed_id: str = "") -> Respon
 
 def _refused(form: FlaskForm, error: SubjectError) -> None:
     """The service's refusal, on the reason when it is about the reason, else above the form."""
-    text = str(error)
-    name, separator, rest = text.partition(": ")
-    if separator and name == "reason":
-        form.reason.errors = [*form.reason.errors, rest[:1].upper() + rest[1:]]
+    if error.field == "reason":
+        form.reason.errors = [*form.reason.errors, sentence(error.message)]
     else:
-        form.form_errors.append(text[:1].upper() + text[1:])
+        form.form_errors.append(sentence(str(error)))
 
 
 def _actor() -> Actor:
