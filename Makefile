@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Initialise a Hackney hub node with synthetic agency data in ./demo and show how to use it.
+## Initialise a Hackney hub node with synthetic agency data in ./demo and show how to use it
+## (`make demo PORT=8091` serves it on another port).
+PORT ?= 8080
 demo: $(STAMP)
-	$(BIN)/mash-node demo --dir demo
+	@$(BIN)/mash-node demo --dir demo --port $(PORT)
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -53,23 +53,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.import_throughput import AS_OF, BOROUGH, OUT, format_table, machine_lines
-from node import audit, users
+from node import users
 from node.access import Actor
 from node.agencies import sync_agencies
 from node.config import NodeConfig, ReferralPolicy, load_config, render_config
-from node.keys import ensure_keys, load_keys
+from node.match_key_set import KeysOutOfDate
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.outcome import record_decision
 from node.referrals.research import add_contribution, own_items_for_referral, set_release
 from node.referrals.triage import record_lawful_basis, set_rag
-from node.store.db import (
-    StoreOutOfDate,
-    make_engine,
-    make_sessionmaker,
-    require_current,
-    transaction,
-    upgrade,
-)
+from node.runtime import Node
+from node.store.db import StoreOutOfDate
 from node.store.models import (
     InformationItem,
     Outcome,
@@ -87,7 +81,7 @@ from node.store.models import (
 from node.synthetic.extracts import iter_person_rows
 from node.web import create_app, sessions
 from node.web.serve import THREADS
-from node.web.services import node_services
+from node.web.services import current_node
 from node.web.totp import enrol_totp_for_demo
 
 WEB_OUT = OUT / "web"
@@ -231,15 +225,9 @@ def build_node(records: int) -> None:
     text = render_config(BOROUGH, BOROUGH.capitalize(), list(AGENCIES))
     text += '\n[web]\nhost = "127.0.0.1"\nport = 0\nsecure_cookies = false\n'
     (NODE_DIR / "node.toml").write_text(text, encoding="utf-8")
-    config = load_config(NODE_DIR / "node.toml")
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    ensure_keys(config.keys_dir)
-    keys = load_keys(config.keys_dir)
-    engine = make_engine(config.database_url)
-    upgrade(engine)
-    factory = make_sessionmaker(engine)
-    with transaction(factory) as session:
-        sync_agencies(session, config.agencies)
+    node = Node.initialise(NODE_DIR / "node.toml")  # as `mash-node init` and the demo open it
+    with node.unit_of_work() as session:
+        sync_agencies(session, node.config.agencies)
 
     started = time.perf_counter()
     files, sample = write_extracts(records, EXTRACTS_DIR)
@@ -250,9 +238,8 @@ def build_node(records: int) -> None:
     total = 0
     for agency, paths in files.items():
         started = time.perf_counter()
-        with transaction(factory) as session:
+        with node.unit_of_work(admin) as session:
             result = import_files(session, admin, agency, paths)
-            audit.checkpoint(session, keys)
         persons = sum(f.inserted + f.updated for f in result.files if f.kind == "persons")
         items = sum(f.inserted + f.updated for f in result.files if f.kind == "items")
         seconds = time.perf_counter() - started
@@ -263,11 +250,10 @@ def build_node(records: int) -> None:
             f"({persons / seconds:,.0f} records/s; {link.records_linked:,} linked to existing "
             f"subjects, {link.candidates_raised:,} candidates)"
         )
-    with transaction(factory) as session:
-        made = seed_referrals(session, config.referrals, random.Random(SEED))
-        audit.checkpoint(session, keys)
+    with node.unit_of_work() as session:
+        made = seed_referrals(session, node.config.referrals, random.Random(SEED))
     _say(f"  {made} referrals recorded through the referral services")
-    engine.dispose()
+    node.close()
     shutil.rmtree(EXTRACTS_DIR)
     SAMPLE_FILE.write_text(json.dumps(sample), encoding="utf-8")
     READY_FILE.write_text(json.dumps({"records": total, "referrals": made}), encoding="utf-8")
@@ -425,10 +411,8 @@ def bench_users(count: int) -> list[BenchUser]:
 
 def ensure_users(config: NodeConfig, wanted: Sequence[BenchUser]) -> None:
     """Create the users the store does not have yet, each with a TOTP secret as the web needs."""
-    engine = make_engine(config.database_url)
-    keys = load_keys(config.keys_dir)
     admin = Actor("bench-admin", Role.NODE_ADMIN)
-    with transaction(make_sessionmaker(engine)) as session:
+    with Node.open(config) as node, node.unit_of_work(admin) as session:
         existing = set(session.scalars(select(User.username)))
         for user in wanted:
             if user.username in existing:
@@ -442,8 +426,7 @@ def ensure_users(config: NodeConfig, wanted: Sequence[BenchUser]) -> None:
                 agency_code=user.agency,
                 password=secrets.token_urlsafe(18),
             )
-            enrol_totp_for_demo(session, keys, user.username)
-    engine.dispose()
+            enrol_totp_for_demo(session, node.keys, user.username)
 
 
 @dataclass(frozen=True)
@@ -464,9 +447,8 @@ def start_sessions(config: NodeConfig, wanted: Sequence[BenchUser]) -> dict[str,
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     if serializer is None:
         raise RuntimeError("the app has no secret key to sign session cookies")
-    engine = make_engine(config.database_url)
     cookies = {}
-    with transaction(make_sessionmaker(engine)) as session:
+    with current_node(app).unit_of_work() as session:
         for user in wanted:
             row = session.scalars(select(User).where(User.username == user.username)).one()
             token = sessions.start(session, row, utcnow())
@@ -475,8 +457,7 @@ def start_sessions(config: NodeConfig, wanted: Sequence[BenchUser]) -> dict[str,
             ).one()
             token = sessions.complete_second_factor(session, started.id)
             cookies[user.username] = serializer.dumps({sessions.TOKEN_KEY: token})
-    engine.dispose()
-    node_services(app).engine.dispose()
+    current_node(app).close()
     return cookies
 
 
@@ -485,11 +466,9 @@ def visible_referrals(
 ) -> dict[str, tuple[int, ...]]:
     """The referrals each user may open: all for the manager, those their agency works for a
     professional (the same rule as node.access.require_referral_access)."""
-    engine = make_engine(config.database_url)
-    with make_sessionmaker(engine)() as session:
+    with Node.open(config) as node, node.reading() as session:
         every = tuple(session.scalars(select(Referral.id).order_by(Referral.id)))
         tasks = list(session.execute(select(ResearchTask.agency_code, ResearchTask.referral_id)))
-    engine.dispose()
     found = {}
     for user in wanted:
         if user.agency is None:
@@ -964,7 +943,7 @@ def profile_pages(
             if kind == "sign-in" and browser is not browsers[0]:
                 continue
             rows.append(_profile_page(app, browser, kind, searches))
-    node_services(app).engine.dispose()
+    current_node(app).engine.dispose()
     header = ("user", "page", "alone p50 ms", "profiled ms", *_PARTS)
     return [
         f"One request at a time, in process ({PROFILE_REQUESTS} of each, after 3 unmeasured; "
@@ -1048,14 +1027,11 @@ def ready_store(records: int) -> dict[str, int]:
 def _schema_current() -> bool:
     """Whether the built store's schema is this code's (a store from before a migration is
     rebuilt, not upgraded: the figures are for stores the importer of today writes)."""
-    engine = make_engine(load_config(NODE_DIR / "node.toml").database_url)
     try:
-        require_current(engine)
-    except StoreOutOfDate as exc:
+        Node.open(NODE_DIR / "node.toml").close()
+    except (StoreOutOfDate, KeysOutOfDate) as exc:
         _say(f"The node store is out of date ({exc}); rebuilding it.")
         return False
-    finally:
-        engine.dispose()
     return True
 
 

@@ -8,22 +8,22 @@ import getpass
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TextIO
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from node import audit, match_key_set, search, subjects, users
-from node.access import AccessDenied, Actor
+from node.access import Actor
 from node.agencies import STANDARD_AGENCIES, sync_agencies
-from node.config import ConfigError, NodeConfig, load_config
-from node.importing.rows import FileRefused
+from node.config import load_config
+from node.errors import DomainError
 from node.importing.service import ImportRefused, import_files
-from node.keys import KeyFileError, ensure_keys, load_keys
-from node.store.db import StoreOutOfDate, make_engine, make_sessionmaker, require_current, upgrade
+from node.keys import missing_keys
+from node.runtime import Node
 from node.store.models import Agency, Role
 
 DEFAULT_CONFIG = "node.toml"
@@ -33,56 +33,30 @@ class CommandError(Exception):
     """A command could not be carried out; the message tells the user what to do."""
 
 
-@dataclass
-class Node:
-    """An opened node: its configuration and store."""
+def _open(args: argparse.Namespace) -> Node:
+    """The node the command acts on, refused if its store is behind this release; the CLI signs
+    an audit checkpoint after every command. `main` closes it when the command ends."""
+    node = Node.open(args.config, checkpoint_every_unit=True)
+    args.opened.append(node)
+    return node
 
-    config: NodeConfig
-    engine: Engine
-    sessions: sessionmaker[Session]
 
-    @classmethod
-    def open(cls, config_path: str) -> Node:
-        config = load_config(config_path)
-        engine = make_engine(config.database_url)
-        require_current(engine)
-        sessions = make_sessionmaker(engine)
-        with sessions() as session:
-            match_key_set.require_current_keys(session)
-        return cls(config, engine, sessions)
-
-    @contextmanager
-    def transaction(self, actor: Actor | None = None) -> Iterator[Session]:
-        """One unit of work: commits with a fresh audit checkpoint, or rolls back entirely.
-        A refusal of access rolls the work back and is itself audited."""
-        keys = load_keys(self.config.keys_dir)
-        try:
-            with self.sessions() as session, session.begin():
-                yield session
-                audit.checkpoint(session, keys)
-        except AccessDenied as exc:
-            if actor is not None:
-                with self.sessions() as session, session.begin():
-                    audit.record(session, actor, "access.denied", detail={"refused": str(exc)})
-                    audit.checkpoint(session, keys)
-            raise
-
-    def sign_in(self, username: str | None) -> Actor:
-        username = username or os.environ.get("MASH_USER")
-        if not username:
-            raise CommandError("say who you are: --user NAME (or set MASH_USER)")
-        password = os.environ.get("MASH_PASSWORD")
-        if password is None:
-            if not sys.stdin.isatty():
-                raise CommandError("no password: set MASH_PASSWORD or run from a terminal")
-            password = getpass.getpass(f"Password for {username}: ")
-        failure: users.SignInFailed | None = None
-        with self.transaction() as session:
-            try:
-                return users.authenticate(session, username, password)
-            except users.SignInFailed as exc:
-                failure = exc  # the failed attempt's audit entry commits before we stop
-        raise CommandError(str(failure))
+def _sign_in(node: Node, username: str | None) -> Actor:
+    """Who runs the command: --user (or $MASH_USER), with the password from $MASH_PASSWORD or a
+    prompt. A failed attempt is audited before the command stops."""
+    username = username or os.environ.get("MASH_USER")
+    if not username:
+        raise CommandError("say who you are: --user NAME (or set MASH_USER)")
+    password = os.environ.get("MASH_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CommandError("no password: set MASH_PASSWORD or run from a terminal")
+        password = getpass.getpass(f"Password for {username}: ")
+    try:
+        with node.unit_of_work(commit_despite=(users.SignInFailed,)) as session:
+            return users.authenticate(session, username, password)
+    except users.SignInFailed as exc:
+        raise CommandError(str(exc)) from None
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -90,21 +64,21 @@ class Node:
 
 def cmd_init(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    created = ensure_keys(config.keys_dir)
-    engine = make_engine(config.database_url)
-    upgrade(engine)
-    node = Node(config, engine, make_sessionmaker(engine))
+    created = missing_keys(config.keys_dir)
     password = _new_password(
         "MASH_PASSWORD", f"Password for the first administrator {args.admin_username}"
     )
-    with node.transaction() as session:
-        added = sync_agencies(session, config.agencies)
-        admin = users.create_first_admin(
-            session, username=args.admin_username, display_name=args.admin_name, password=password
-        )
-    with node.transaction() as session:
-        rederived = _rederive_keys(session)
+    with Node.initialise(config) as node:
+        with node.unit_of_work() as session:
+            added = sync_agencies(session, config.agencies)
+            admin = users.create_first_admin(
+                session,
+                username=args.admin_username,
+                display_name=args.admin_name,
+                password=password,
+            )
+        with node.unit_of_work() as session:
+            rederived = _rederive_keys(session)
     print(
         f"Hub node for {config.borough_name} ({config.borough_code}) is ready in {config.data_dir}"
     )
@@ -139,10 +113,10 @@ def _rederive_keys(session: Session) -> match_key_set.Rederived | None:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
+    node = _open(args)
+    actor = _sign_in(node, args.user)
     password = _new_password("MASH_NEW_PASSWORD", f"Password for {args.username}")
-    with node.transaction(actor) as session:
+    with node.unit_of_work(actor) as session:
         user = users.add_user(
             session,
             actor,
@@ -159,19 +133,19 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_disable(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
+    node = _open(args)
+    actor = _sign_in(node, args.user)
     disable = args.action == "disable"
-    with node.transaction(actor) as session:
+    with node.unit_of_work(actor) as session:
         users.set_disabled(session, actor, args.username, disable)
     print(f"{args.username} is now {'disabled' if disable else 'enabled'}")
     return 0
 
 
 def cmd_user_reset_second_factor(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
-    with node.transaction(actor) as session:
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    with node.unit_of_work(actor) as session:
         users.reset_second_factor(session, actor, args.username)
     print(
         f"{args.username}'s second factor is cleared and their sessions ended; they set up a new one at next sign-in"
@@ -180,9 +154,9 @@ def cmd_user_reset_second_factor(args: argparse.Namespace) -> int:
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
-    with node.transaction(actor) as session:
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    with node.unit_of_work(actor) as session:
         rows = [
             (
                 u.username,
@@ -198,8 +172,8 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_agency_list(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    with node.sessions() as session:
+    node = _open(args)
+    with node.reading() as session:
         rows = [
             (
                 a.code,
@@ -215,8 +189,8 @@ def cmd_agency_list(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
+    node = _open(args)
+    actor = _sign_in(node, args.user)
     paths = [Path(p) for p in args.files]
     bars = []
 
@@ -236,7 +210,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return bar.update
 
     try:
-        with node.transaction(actor) as session:
+        with node.unit_of_work(actor) as session:
             result = import_files(
                 session,
                 actor,
@@ -268,8 +242,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
+    node = _open(args)
+    actor = _sign_in(node, args.user)
     query = search.SearchQuery(
         forenames=args.forenames or "",
         surname=args.surname or "",
@@ -277,7 +251,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         postcode=args.postcode or "",
         nhs_number=args.nhs_number or "",
     )
-    with node.transaction(actor) as session:
+    with node.unit_of_work(actor) as session:
         results = search.search(session, actor, query, args.purpose)
         names = _agency_names(session)
     if not results.subjects:
@@ -291,9 +265,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_subject_show(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
-    with node.transaction(actor) as session:
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    with node.unit_of_work(actor) as session:
         view = search.view_subject(session, actor, args.subject, args.purpose)
         names = _agency_names(session)
     _print_subject(view, names)
@@ -301,9 +275,9 @@ def cmd_subject_show(args: argparse.Namespace) -> int:
 
 
 def cmd_subject_candidates(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
-    with node.transaction(actor) as session:
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    with node.unit_of_work(actor) as session:
         rows = [
             (str(c.id), str(c.subject_a_id), str(c.subject_b_id), c.key_class, c.strength)
             for c in subjects.list_candidates(session, actor)
@@ -313,9 +287,9 @@ def cmd_subject_candidates(args: argparse.Namespace) -> int:
 
 
 def cmd_subject_decide(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
-    with node.transaction(actor) as session:
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    with node.unit_of_work(actor) as session:
         if args.action == "confirm":
             merge = subjects.confirm_candidate(session, actor, args.target, args.reason)
             print(
@@ -336,11 +310,10 @@ def cmd_subject_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    keys = load_keys(node.config.keys_dir)
-    with node.sessions() as session:
+    node = _open(args)
+    with node.reading() as session:
         try:
-            report = audit.verify_store(session, [bytes(keys.verify_key)])
+            report = audit.verify_store(session, [bytes(node.keys.verify_key)])
         except audit.AuditTampered as exc:
             print(f"AUDIT LOG FAILED VERIFICATION: {exc}", file=sys.stderr)
             return 3
@@ -356,35 +329,26 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    actor = node.sign_in(args.user)
-    from node.access import require_audit_reader
-
-    require_audit_reader(actor)
+    node = _open(args)
+    actor = _sign_in(node, args.user)
     start, end = _date_arg(args.start, "--from"), _date_arg(args.end, "--to")
-    if end < start:
-        raise CommandError("--to is before --from")
-    with node.transaction(actor) as session:
-        audit.record(
-            session,
-            actor,
-            "audit.export",
-            purpose=args.purpose,
-            detail={"from": str(start), "to": str(end)},
-        )
+
+    def output() -> AbstractContextManager[TextIO]:
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
-                count = audit.export(session, start, end, out, args.format)
-            print(f"Wrote {count} audit entries to {args.output}", file=sys.stderr)
-        else:
-            count = audit.export(session, start, end, sys.stdout, args.format)
+            return open(args.output, "w", encoding="utf-8", newline="")
+        return nullcontext(sys.stdout)
+
+    with node.unit_of_work(actor) as session:
+        count = audit.export_for(session, actor, start, end, args.purpose, output, args.format)
+    if args.output:
+        print(f"Wrote {count} audit entries to {args.output}", file=sys.stderr)
     return 0
 
 
 def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
-    node = Node.open(args.config)
-    with node.sessions() as session, session.begin():
-        point = audit.checkpoint(session, load_keys(node.config.keys_dir))
+    node = _open(args)
+    with node.unit_of_work() as session:
+        point = audit.checkpoint(session, node.keys)
     print(f"Checkpoint: {point.size} entries, head {point.head_hash.hex()}")
     return 0
 
@@ -404,17 +368,16 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from node.demo import run_demo
 
-    return run_demo(Path(args.dir), serve=not args.no_serve)
+    return run_demo(Path(args.dir), serve=not args.no_serve, port=args.port)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from node.web.serve import run
 
-    config = load_config(args.config)
-    load_keys(config.keys_dir)  # fail early, with the key error, before binding the port
-    Node.open(args.config)  # refuse a store behind this release, before binding the port
     if args.workers is not None and args.workers < 1:
         raise CommandError("--workers: at least 1")
+    with _open(args) as node:  # refuse missing keys or a store behind this release, before binding
+        config = node.config
     run(config, host=args.host, port=args.port, workers=args.workers)
     return 0
 
@@ -601,6 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--no-serve", action="store_true", help="set up only; do not start the web UI"
     )
+    demo.add_argument("--port", type=int, help="serve the web UI on this port (default: 8080)")
     demo.set_defaults(run=cmd_demo)
 
     serve = commands.add_parser("serve", help="serve the web UI (waitress)")
@@ -618,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `mash-node ... | head` ends quietly
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.opened = []
     try:
         return int(args.run(args))
     except ImportRefused as exc:
@@ -625,20 +590,12 @@ def main(argv: list[str] | None = None) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return 1
-    except (
-        CommandError,
-        ConfigError,
-        StoreOutOfDate,
-        match_key_set.KeysOutOfDate,
-        KeyFileError,
-        AccessDenied,
-        FileRefused,
-        users.UserError,
-        search.SearchError,
-        subjects.SubjectError,
-    ) as exc:
+    except (CommandError, DomainError) as exc:
         print(f"mash-node: {exc}", file=sys.stderr)
         return 1
+    finally:
+        for node in args.opened:
+            node.close()
 
 
 if __name__ == "__main__":

@@ -13,14 +13,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from node import audit, users
+from node import users
 from node.agencies import STANDARD_AGENCIES, sync_agencies
 from node.config import load_config, render_config
 from node.demo_referrals import seed_referrals
 from node.importing.service import import_files
-from node.keys import NodeKeys, ensure_keys, load_keys
-from node.store.db import make_engine, make_sessionmaker, transaction, upgrade
+from node.keys import NodeKeys
+from node.runtime import Node
 from node.store.models import MatchCandidate, PersonRecord, Role, Subject, User
+from node.web.serve import require_free_port
 
 BOROUGH = ("hackney", "Hackney")
 ACCOUNTS_FILE = "demo-accounts.txt"
@@ -40,7 +41,9 @@ def demo_accounts() -> list[tuple[str, str, Role, str | None]]:
     return accounts
 
 
-def run_demo(directory: Path, households: int = 400, *, serve: bool = False) -> int:
+def run_demo(
+    directory: Path, households: int = 400, *, serve: bool = False, port: int | None = None
+) -> int:
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     config_path = directory / "node.toml"
@@ -50,17 +53,24 @@ def run_demo(directory: Path, households: int = 400, *, serve: bool = False) -> 
         text += '\n[web]\nhost = "127.0.0.1"\nport = 8080\nsecure_cookies = false\n'
         config_path.write_text(text, encoding="utf-8")
     config = load_config(config_path)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    ensure_keys(config.keys_dir)
-    keys = load_keys(config.keys_dir)
-    engine = make_engine(config.database_url)
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
+    port = config.web.port if port is None else port
+    if serve:
+        require_free_port(config.web.host, port)  # before the set-up, not after it
+    with Node.initialise(config) as node:
+        _set_up(node, directory, households, config_path)
+    if serve:
+        from node.web.serve import run
+
+        print(f"Web UI: http://{config.web.host}:{port}/  (Ctrl-C to stop)")
+        run(config, port=port)
+    return 0
+
+
+def _set_up(node: Node, directory: Path, households: int, config_path: Path) -> None:
     secrets_file = directory / ACCOUNTS_FILE
     passwords = _passwords(secrets_file)
-
-    with transaction(sessions) as session:
-        sync_agencies(session, config.agencies)
+    with node.unit_of_work() as session:
+        sync_agencies(session, node.config.agencies)
         users.create_first_admin(
             session,
             username="admin",
@@ -80,8 +90,7 @@ def run_demo(directory: Path, households: int = 400, *, serve: bool = False) -> 
                     agency_code=agency,
                     password=passwords[username],
                 )
-        totp = _totp_secrets(session, keys, secrets_file)
-        audit.checkpoint(session, keys)
+        totp = _totp_secrets(session, node.keys, secrets_file)
 
     from node.synthetic.extracts import write_extracts
 
@@ -93,19 +102,17 @@ def run_demo(directory: Path, households: int = 400, *, serve: bool = False) -> 
     for file in files:
         by_agency.setdefault(file.agency, []).append(Path(file.path))
     for agency, paths in by_agency.items():
-        with transaction(sessions) as session:
+        with node.unit_of_work(admin) as session:
             result = import_files(session, admin, agency, paths)
-            audit.checkpoint(session, keys)
         rows = ", ".join(f"{f.rows} {f.kind}" for f in result.files)
         print(f"Imported {STANDARD_AGENCIES[agency].name}: {rows}")
 
-    with transaction(sessions) as session:
-        seeded = seed_referrals(session, config.referrals)
-        audit.checkpoint(session, keys)
+    with node.unit_of_work() as session:
+        seeded = seed_referrals(session, node.config.referrals)
     if seeded:
         print(f"Recorded {seeded} demo referrals in different states")
 
-    with sessions() as session:
+    with node.reading() as session:
         records = session.scalar(select(func.count()).select_from(PersonRecord))
         subjects = session.scalar(
             select(func.count(func.distinct(PersonRecord.subject_id))).select_from(PersonRecord)
@@ -123,12 +130,6 @@ def run_demo(directory: Path, households: int = 400, *, serve: bool = False) -> 
     _print_welcome(
         config_path, records or 0, subjects or 0, candidates or 0, passwords, totp, shared
     )
-    if serve:
-        from node.web.serve import run
-
-        print(f"Web UI: http://{config.web.host}:{config.web.port}/  (Ctrl-C to stop)")
-        run(config)
-    return 0
 
 
 def _read_accounts(path: Path) -> dict[str, list[str]]:

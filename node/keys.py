@@ -66,18 +66,25 @@ class NodeKeys:
         return SecretBox(self.web).decrypt(sealed)
 
 
+_WANTED = {
+    SIGNING_FILE: lambda: bytes(SigningKey.generate()),
+    BOX_FILE: lambda: bytes(PrivateKey.generate()),
+    f"oprf-{FIRST_OPRF_EPOCH}.key": rbcl.crypto_core_ristretto255_scalar_random,
+    WEB_FILE: lambda: random(SecretBox.KEY_SIZE),
+}
+
+
+def missing_keys(keys_dir: Path) -> list[str]:
+    """The names of the key files `ensure_keys` would create."""
+    return [name for name in _WANTED if not (keys_dir / name).exists()]
+
+
 def ensure_keys(keys_dir: Path) -> list[str]:
     """Create whichever keys are missing; never replace one. Returns the names of files created."""
     keys_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(keys_dir, 0o700)
     created = []
-    wanted = {
-        SIGNING_FILE: lambda: bytes(SigningKey.generate()),
-        BOX_FILE: lambda: bytes(PrivateKey.generate()),
-        _oprf_file(FIRST_OPRF_EPOCH): rbcl.crypto_core_ristretto255_scalar_random,
-        WEB_FILE: lambda: random(SecretBox.KEY_SIZE),
-    }
-    for name, generate in wanted.items():
+    for name, generate in _WANTED.items():
         path = keys_dir / name
         if path.exists():
             continue

@@ -19,22 +19,27 @@ from node.audit.chain import (
     relink,
     sign_checkpoint,
 )
-from node.audit.export import export
+from node.audit.export import export, export_for
 from node.audit.log import (
+    REFUSED,
+    appended,
     checkpoint,
     checkpoint_if_due,
     entries,
     latest_checkpoint,
     record,
+    record_refusal,
     verify_store,
 )
 from node.audit.verify import AuditTampered, VerifyReport, verify_log
 
 __all__ = [
+    "REFUSED",
     "AuditRecord",
     "AuditTampered",
     "Checkpoint",
     "VerifyReport",
+    "appended",
     "canonical_bytes",
     "canonical_detail",
     "checkpoint",
@@ -42,12 +47,14 @@ __all__ = [
     "checkpoint_message",
     "entries",
     "export",
+    "export_for",
     "format_time",
     "latest_checkpoint",
     "leaf_hash",
     "link_hash",
     "next_record",
     "record",
+    "record_refusal",
     "relink",
     "sign_checkpoint",
     "verify_log",

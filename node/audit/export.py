@@ -12,12 +12,15 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
 
+from node.access import Actor, require_audit_reader
 from node.audit.chain import AuditRecord, format_time
-from node.audit.log import entries
+from node.audit.log import entries, record
+from node.errors import DomainError
 from node.store.models import AuditEntry
 
 FIELDS = (
@@ -33,6 +36,29 @@ FIELDS = (
 )
 FORMATS = ("csv", "jsonl")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_for(
+    session: Session,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    purpose: str,
+    output: Callable[[], AbstractContextManager[TextIO]],
+    fmt: str = "csv",
+) -> int:
+    """An auditor's or administrator's export: checked and audited (with its purpose) before a
+    line is written to the stream `output` opens; returns how many entries it wrote."""
+    require_audit_reader(actor)
+    if not purpose.strip():
+        raise DomainError("say why the audit log is being read", field="purpose")
+    if end < start:
+        raise DomainError(f"the range ends ({end}) before it starts ({start})", field="to")
+    record(
+        session, actor, "audit.export", purpose=purpose, detail={"from": str(start), "to": str(end)}
+    )
+    with output() as out:
+        return export(session, start, end, out, fmt)
 
 
 def export(session: Session, start: dt.date, end: dt.date, out: TextIO, fmt: str = "csv") -> int:

@@ -37,6 +37,8 @@ from node.store.models import AuditCheckpoint, AuditEntry, AuditHead, utcnow
 log = logging.getLogger(__name__)
 
 HEAD_ID = 1
+REFUSED = "access.denied"
+_APPENDED = "mash_audit_appended"  # session.info key: this session appended an entry
 SYSTEM_ROLE = "system"
 CHUNK_SIZE = 2000
 _ENTRY_COLUMNS = (
@@ -101,7 +103,27 @@ def record(
     entry = next_record(head, seq=size + 1, **fields)
     session.execute(_INSERT_ENTRY, asdict(entry))
     session.execute(_MOVE_HEAD, {"new_size": entry.seq, "new_hash": entry.chain_hash})
+    session.info[_APPENDED] = True
     return entry
+
+
+def record_refusal(
+    session: Session,
+    actor: Actor,
+    why: str,
+    *,
+    object_ref: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditRecord:
+    """The `access.denied` entry of a refused step: who was refused what, and why."""
+    return record(
+        session, actor, REFUSED, object_ref=object_ref, detail={**(detail or {}), "refused": why}
+    )
+
+
+def appended(session: Session) -> bool:
+    """Whether this session has appended to the log (so a checkpoint may have come due)."""
+    return bool(session.info.get(_APPENDED))
 
 
 def checkpoint(session: Session, keys: NodeKeys) -> Checkpoint:

@@ -12,13 +12,12 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from node.access import AccessDenied
 from node.config import NodeConfig, load_config
-from node.keys import load_keys
-from node.store.db import make_engine, make_sessionmaker, read_only
+from node.runtime import Node
 from node.web import fields
 from node.web.errors import register_error_handlers
 from node.web.permissions import check_permission, handle_access_denied, may_open
 from node.web.security import csp_nonce, install_headers
-from node.web.services import NodeServices, install, node_services
+from node.web.services import current_node, install
 from node.web.sessions import configure_cookie, current_user, identify_user
 
 CONFIG_ENVIRONMENT = "MASH_NODE_CONFIG"
@@ -26,23 +25,20 @@ MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
 
 def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
-    """The web app for one node: its store and keys opened once, every page behind a permission
-    check, CSRF protection on every form, and the security headers on every response."""
-    keys = load_keys(config.keys_dir)
-    engine = make_engine(config.database_url, share_queue=True)  # with the other workers
+    """The web app for one node: the node opened once through its runtime (refusing a store
+    that is behind this release), every page behind a permission check, CSRF protection on every
+    form, and the security headers on every response."""
+    node = Node.open(config, shared_writers=True)  # SQLite writes queue with the other workers
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     app.config.update(
         TESTING=testing,
-        SECRET_KEY=keys.cookie_secret(),
+        SECRET_KEY=node.keys.cookie_secret(),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         # The Referer check only works when browsers send a Referer; our Referrer-Policy is
         # no-referrer, so forms rely on the CSRF token and SameSite=Strict cookies instead.
         WTF_CSRF_SSL_STRICT=False,
     )
-    services = NodeServices(
-        config, engine, make_sessionmaker(engine), keys, make_sessionmaker(read_only(engine))
-    )
-    install(app, services)
+    install(app, node)
     configure_cookie(app, config.web)
     _configure_templates(app)
     fields.install(app)
@@ -113,7 +109,7 @@ def _configure_templates(app: Flask) -> None:
 
 
 def _template_context() -> dict[str, Any]:
-    config = node_services().config
+    config = current_node().config
     return {
         "cspNonce": csp_nonce(),
         "borough_name": config.borough_name,

@@ -19,11 +19,10 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from node import audit
 from node.access import AccessDenied
 from node.store.models import Role
 from node.web.errors import render_error
-from node.web.services import unit_of_work
+from node.web.services import current_node, request_detail
 from node.web.sessions import SignedInUser, current_user
 
 log = logging.getLogger(__name__)
@@ -136,21 +135,20 @@ def check_permission() -> ResponseReturnValue | None:
     return None
 
 
-def refuse(why: str) -> ResponseReturnValue:
-    """The 403 page, with an `access.denied` audit entry naming the endpoint and why."""
+def refuse(why: str | AccessDenied) -> ResponseReturnValue:
+    """The 403 page, with the refusal's `access.denied` audit entry (naming the endpoint) unless
+    the unit of work that raised it has written one already."""
     user = current_user()
     if user is not None:
-        with unit_of_work() as db:
-            audit.record(
-                db,
-                user.actor,
-                "access.denied",
-                object_ref=f"endpoint:{request.endpoint or ''}",
-                detail={"endpoint": request.endpoint or "", "method": request.method, "why": why},
-            )
+        current_node().record_refusal(
+            user.actor,
+            why,
+            object_ref=f"endpoint:{request.endpoint or ''}",
+            detail=request_detail(),
+        )
     return render_error(403)
 
 
 def handle_access_denied(error: AccessDenied) -> ResponseReturnValue:
-    """A domain service refused the user (its work has been rolled back): audit it, show 403."""
-    return refuse(str(error))
+    """A domain service refused the user (its work has been rolled back): show 403."""
+    return refuse(error)

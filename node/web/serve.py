@@ -12,6 +12,7 @@ each connection to one of them. A signal to this process stops them all.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import socket
@@ -24,10 +25,10 @@ from types import FrameType
 from waitress import create_server
 from waitress.server import BaseWSGIServer
 
-from node.config import ConfigError, NodeConfig, load_config
-from node.keys import KeyFileError
+from node.config import NodeConfig, load_config
+from node.errors import DomainError, ErrorCode
 from node.web import CONFIG_ENVIRONMENT, create_app
-from node.web.services import node_services
+from node.web.services import current_node
 
 THREADS = 8
 BACKLOG = 1024
@@ -60,9 +61,27 @@ def run(
             signal.signal(sig, handler)
 
 
+class PortUnavailable(DomainError):
+    """The web UI cannot listen on the address and port asked for (in use, or not this host's)."""
+
+    code = ErrorCode.UNAVAILABLE
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Raise PortUnavailable now if the web UI could not listen on host:port."""
+    _listen(host, port).close()
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=BACKLOG)
+    try:
+        return socket.create_server((host, port), family=family, backlog=BACKLOG)
+    except OSError as exc:
+        why = "it is already in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+        raise PortUnavailable(
+            f"cannot serve the web UI on {host}:{port}: {why}. Stop what uses it or choose "
+            "another port (`make demo PORT=8091`, or `--port 8091`)"
+        ) from None
 
 
 def _fork_worker(config: NodeConfig, listener: socket.socket) -> int:
@@ -142,7 +161,7 @@ def _serve(config: NodeConfig, listener: socket.socket) -> None:
         server.run()  # returns when _stop raises SystemExit inside its loop
     finally:
         server.close()
-        node_services(app).engine.dispose()
+        current_node(app).engine.dispose()
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -169,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--workers: at least 1")
     try:
         run(load_config(args.config), host=args.host, port=args.port, workers=args.workers)
-    except (ConfigError, KeyFileError) as exc:
+    except DomainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -25,7 +25,7 @@ from node.access import Actor
 from node.config import WebSettings
 from node.store.models import Agency, Role, User, WebSession, utcnow
 from node.web.security import CACHEABLE_ENDPOINTS
-from node.web.services import node_services, reading, unit_of_work
+from node.web.services import current_node, reading, unit_of_work
 
 TOKEN_BYTES = 32
 TOKEN_KEY = "token"  # noqa: S105 - the session key it is kept under
@@ -231,7 +231,7 @@ def identify_user() -> None:
     token = cookie_token()
     if token is None or request.endpoint in CACHEABLE_ENDPOINTS:
         return
-    web = node_services().config.web
+    web = current_node().config.web
     now = utcnow()
     try:
         try:

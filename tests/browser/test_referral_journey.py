@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 
 from node import users
 from node.access import Actor
-from node.config import ReferralPolicy, load_config
+from node.config import ReferralPolicy
 from node.importing.service import import_files
-from node.keys import load_keys
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.triage import set_rag
-from node.store.db import make_engine, make_sessionmaker, transaction
+from node.runtime import Node
 from node.store.models import Pathway, Rag, Role, utcnow
 from node.web.totp import enrol_totp_for_demo
 from tests.browser.conftest import Problems, RunningNode, look_at, open_page
@@ -69,29 +68,22 @@ def hub(running_node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> 
         ],
     )
     health_people = write_csv(folder / "health-people.csv", [{"record_id": "jrny-H1", **child}])
-    config = load_config(running_node.directory / "node.toml")
-    engine = make_engine(config.database_url)
     secrets = {}
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            import_files(session, ADMIN, "police", [police_people, police_items])
-            import_files(session, ADMIN, "health", [health_people])
-            for username, name, role, agency in PEOPLE:
-                users.add_user(
-                    session,
-                    ADMIN,
-                    username=username,
-                    display_name=name,
-                    role=role,
-                    agency_code=agency,
-                    password=PASSWORD,
-                )
-                secrets[username] = enrol_totp_for_demo(
-                    session, load_keys(config.keys_dir), username
-                )
-            _others_in_the_queue(session, config.referrals)
-    finally:
-        engine.dispose()
+    with Node.open(running_node.directory / "node.toml") as node, node.unit_of_work() as session:
+        import_files(session, ADMIN, "police", [police_people, police_items])
+        import_files(session, ADMIN, "health", [health_people])
+        for username, name, role, agency in PEOPLE:
+            users.add_user(
+                session,
+                ADMIN,
+                username=username,
+                display_name=name,
+                role=role,
+                agency_code=agency,
+                password=PASSWORD,
+            )
+            secrets[username] = enrol_totp_for_demo(session, node.keys, username)
+        _others_in_the_queue(session, node.config.referrals)
     return secrets
 
 

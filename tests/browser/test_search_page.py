@@ -13,10 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Page, StorageState, expect
 
 from node import users
-from node.config import load_config
 from node.importing.service import import_files
-from node.keys import load_keys
-from node.store.db import make_engine, make_sessionmaker, transaction
+from node.runtime import Node
 from node.store.models import Role
 from node.web.totp import enrol_totp_for_demo
 from tests.browser.conftest import ACTION_TIMEOUT_MS, Problems, RunningNode, look_at
@@ -76,24 +74,19 @@ def searcher(running_node: RunningNode, tmp_path_factory: pytest.TempPathFactory
             dict(AMARA, record_id="srch-H2", postcode="E5 0LL"),
         ],
     )
-    config = load_config(running_node.directory / "node.toml")
-    engine = make_engine(config.database_url)
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            import_files(session, ADMIN, "police", [police, police_items])
-            import_files(session, ADMIN, "health", [health])
-            users.add_user(
-                session,
-                ADMIN,
-                username=USERNAME,
-                display_name="Sam Okoye",
-                role=Role.AGENCY_PROFESSIONAL,
-                agency_code="police",
-                password=PASSWORD,
-            )
-            return enrol_totp_for_demo(session, load_keys(config.keys_dir), USERNAME)
-    finally:
-        engine.dispose()
+    with Node.open(running_node.directory / "node.toml") as node, node.unit_of_work() as session:
+        import_files(session, ADMIN, "police", [police, police_items])
+        import_files(session, ADMIN, "health", [health])
+        users.add_user(
+            session,
+            ADMIN,
+            username=USERNAME,
+            display_name="Sam Okoye",
+            role=Role.AGENCY_PROFESSIONAL,
+            agency_code="police",
+            password=PASSWORD,
+        )
+        return enrol_totp_for_demo(session, node.keys, USERNAME)
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,12 @@ from werkzeug.test import TestResponse
 
 from node import users
 from node.agencies import sync_agencies
-from node.config import NodeConfig, load_config, render_config
-from node.keys import NodeKeys, ensure_keys, load_keys
-from node.store.db import make_engine, make_sessionmaker, transaction, upgrade
+from node.config import NodeConfig, render_config
+from node.keys import NodeKeys
+from node.runtime import Node
 from node.store.models import Role
 from node.web import create_app
-from node.web.services import node_services
+from node.web.services import current_node
 from node.web.totp import STEP_SECONDS, enrol_totp_for_demo
 from tests.helpers import ADMIN
 
@@ -67,6 +67,7 @@ class WebNode:
     """An opened test node: its configuration, store sessions, keys and users."""
 
     directory: Path
+    node: Node
     config: NodeConfig
     sessions: sessionmaker[Session]
     keys: NodeKeys
@@ -88,15 +89,9 @@ def build_node(
         text = text.replace("[hub]", f'database_url = "{database_url}"\n\n[hub]')
     text += f"\n[web]\nsecure_cookies = {'true' if secure_cookies else 'false'}\n"
     (directory / "node.toml").write_text(text, encoding="utf-8")
-    config = load_config(directory / "node.toml")
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    ensure_keys(config.keys_dir)
-    keys = load_keys(config.keys_dir)
-    engine = make_engine(config.database_url)
-    upgrade(engine)
     people: dict[str, WebUser] = {}
-    with transaction(make_sessionmaker(engine)) as session:
-        sync_agencies(session, config.agencies)
+    with Node.initialise(directory / "node.toml") as node, node.unit_of_work() as session:
+        sync_agencies(session, node.config.agencies)
         for username, name, role, agency, enrolled in _PEOPLE:
             password = f"Correct-horse-{len(people)}-battery"
             users.add_user(
@@ -108,19 +103,19 @@ def build_node(
                 agency_code=agency,
                 password=password,
             )
-            secret = enrol_totp_for_demo(session, keys, username) if enrolled else None
+            secret = enrol_totp_for_demo(session, node.keys, username) if enrolled else None
             people[username] = WebUser(username, name, role, agency, password, secret)
-    engine.dispose()
     return people
 
 
 def open_node(directory: Path, people: dict[str, WebUser]) -> WebNode:
-    config = load_config(directory / "node.toml")
+    node = Node.open(directory / "node.toml")
     return WebNode(
         directory=directory,
-        config=config,
-        sessions=make_sessionmaker(make_engine(config.database_url)),
-        keys=load_keys(config.keys_dir),
+        node=node,
+        config=node.config,
+        sessions=node.sessions,
+        keys=node.keys,
         users=people,
     )
 
@@ -141,15 +136,14 @@ def web_node(
     shutil.copytree(template, directory)
     node = open_node(directory, people)
     yield node
-    bind = node.sessions.kw["bind"]
-    bind.dispose()
+    node.node.close()
 
 
 @pytest.fixture
 def app(web_node: WebNode) -> Iterator[Flask]:
     app = create_app(web_node.config, testing=True)
     yield app
-    node_services(app).engine.dispose()
+    current_node(app).engine.dispose()
 
 
 @pytest.fixture

@@ -43,7 +43,6 @@ from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.outcome import record_decision
 from node.referrals.research import add_contribution, set_release
 from node.referrals.triage import set_rag
-from node.store.db import transaction
 from node.store.models import (
     AuditEntry,
     Base,
@@ -67,7 +66,7 @@ from node.store.models import (
 )
 from node.subjects import confirm_candidate, unmerge
 from node.web import create_app, register_blueprints, sessions
-from node.web.services import node_services
+from node.web.services import current_node
 from tests.helpers import ADMIN, write_csv
 from tests.web.conftest import WebNode, WebUser, open_node
 
@@ -415,7 +414,7 @@ class Hub:
         if visitor.username is None:
             return None
         if visitor.key not in self.tokens:
-            with transaction(self.node.sessions) as db:
+            with self.node.node.unit_of_work() as db:
                 user = db.scalars(select(User).where(User.username == visitor.username)).one()
                 token = sessions.start(db, user, utcnow())
                 if visitor.second_factor_done:
@@ -439,7 +438,7 @@ def hub(
     folder = tmp_path_factory.mktemp("access-matrix")
     shutil.copytree(template, folder / "node")
     node = open_node(folder / "node", people)
-    with transaction(node.sessions) as db:
+    with node.node.unit_of_work() as db:
         users.add_user(
             db,
             ADMIN,
@@ -471,7 +470,7 @@ def hub(
         "item": [Thing(ref, id_, agency=ITEM[ref].agency) for ref, id_ in items.items()],
     }
     yield Hub(node, app, objects, secret, token, referrals)
-    node_services(app).engine.dispose()
+    current_node(app).engine.dispose()
     node.sessions.kw["bind"].dispose()
 
 

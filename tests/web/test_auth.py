@@ -16,7 +16,7 @@ from node import users
 from node.store.models import AuditEntry, SignInAttempt, User, WebSession, utcnow
 from node.web import create_app, totp
 from node.web.auth import attempts
-from node.web.services import node_services
+from node.web.services import current_node
 from tests.conftest import fresh_pg_database
 from tests.helpers import ADMIN
 from tests.web.conftest import WebClient, WebNode, build_node, open_node
@@ -388,5 +388,5 @@ def test_signing_in_and_out_on_postgresql(tmp_path: Path) -> None:
             )
             assert _web_sessions(node, user.username)[0].ended_at is not None
         finally:
-            node_services(app).engine.dispose()
+            current_node(app).engine.dispose()
             node.sessions.kw["bind"].dispose()

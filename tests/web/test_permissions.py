@@ -12,7 +12,7 @@ from node.access import require_admin
 from node.store.models import AuditEntry, Role
 from node.web import create_app
 from node.web.permissions import Level, Permission, permission_of, public, roles, signed_in
-from node.web.services import node_services, unit_of_work
+from node.web.services import current_node, unit_of_work
 from node.web.sessions import SignedInUser, current_user
 from tests.web.conftest import WebClient, WebNode
 
@@ -75,7 +75,7 @@ def test_a_page_for_another_role_is_refused_with_403_and_audited(web_node: WebNo
     assert entry.actor == "manager"
     assert entry.object_ref == "endpoint:admin.index"
     assert json.loads(entry.detail)["endpoint"] == "admin.index"
-    node_services(app).engine.dispose()
+    current_node(app).engine.dispose()
 
 
 def test_the_right_role_gets_the_page_and_a_start_page_link_to_it(web_node: WebNode) -> None:
@@ -90,7 +90,7 @@ def test_the_right_role_gets_the_page_and_a_start_page_link_to_it(web_node: WebN
     assert [a["href"] for a in admin_start.soup.select(".app-area-list a")] == ["/admin-only"]
     assert "/admin-only" not in [a["href"] for a in manager_start.soup.select(".app-area-list a")]
     assert _denials(web_node) == []
-    node_services(app).engine.dispose()
+    current_node(app).engine.dispose()
 
 
 def test_a_page_without_a_marker_is_refused_even_when_signed_in(web_node: WebNode) -> None:
@@ -100,8 +100,10 @@ def test_a_page_without_a_marker_is_refused_even_when_signed_in(web_node: WebNod
 
     web.get("/unmarked", status=403)
 
-    assert json.loads(_denials(web_node)[0].detail)["why"] == "the page has no permission marker"
-    node_services(app).engine.dispose()
+    assert (
+        json.loads(_denials(web_node)[0].detail)["refused"] == "the page has no permission marker"
+    )
+    current_node(app).engine.dispose()
 
 
 def test_a_refusal_by_a_domain_service_is_403_audited_and_its_work_undone(
@@ -115,11 +117,11 @@ def test_a_refusal_by_a_domain_service_is_403_audited_and_its_work_undone(
 
     [entry] = _denials(web_node)
     assert entry.actor == "police.pro"
-    assert "needs the role node-admin" in json.loads(entry.detail)["why"]
+    assert "needs the role node-admin" in json.loads(entry.detail)["refused"]
     with web_node.sessions() as session:
         undone = select(AuditEntry).where(AuditEntry.action == "test.work-before-refusal")
         assert session.scalars(undone).all() == []
-    node_services(app).engine.dispose()
+    current_node(app).engine.dispose()
 
 
 def test_signed_out_visitors_are_sent_to_sign_in_not_refused(web_node: WebNode) -> None:
@@ -128,7 +130,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_not_refused(web_node: WebNode) 
 
     assert web.get("/admin-only", status=302).location == "/sign-in?next=/admin-only"
     assert _denials(web_node) == []
-    node_services(app).engine.dispose()
+    current_node(app).engine.dispose()
 
 
 def test_the_start_page_lists_no_areas_that_do_not_exist(web: WebClient, web_node: WebNode) -> None:

@@ -22,7 +22,6 @@ from node.referrals.outcome import record_decision
 from node.referrals.research import add_contribution, own_items_for_referral, set_release
 from node.referrals.triage import record_lawful_basis, set_rag, withdraw_consent
 from node.search import SearchQuery, search
-from node.store.db import transaction
 from node.store.models import (
     AuditEntry,
     Contribution,
@@ -38,7 +37,7 @@ from node.store.models import (
 )
 from node.web import create_app, sessions
 from node.web.product.pdf import StaticOnly, render_pdf
-from node.web.services import node_services
+from node.web.services import current_node
 from tests.helpers import ADMIN, write_csv
 from tests.web.conftest import Page, WebClient, WebNode
 
@@ -76,7 +75,7 @@ def node(web_node: WebNode, tmp_path: Path) -> WebNode:
         ],
     )
     health_people = write_csv(tmp_path / "health-people.csv", [{"record_id": "H-1", **person}])
-    with transaction(web_node.sessions) as session:
+    with web_node.node.unit_of_work() as session:
         import_files(session, ADMIN, "police", [police_people, police_items])
         import_files(session, ADMIN, "health", [health_people])
     return web_node
@@ -86,14 +85,14 @@ def node(web_node: WebNode, tmp_path: Path) -> WebNode:
 def app(node: WebNode) -> Iterator[Flask]:
     app = create_app(node.config, testing=True)
     yield app
-    node_services(app).engine.dispose()
+    current_node(app).engine.dispose()
 
 
 def client(app: Flask, node: WebNode, username: str) -> WebClient:
     """A browser signed in as `username` with both factors. Signing in itself is tested in
     test_auth; here a session is started directly, sparing each test the password hashing."""
     web = WebClient(app.test_client())
-    with transaction(node.sessions) as session:
+    with node.node.unit_of_work() as session:
         user = session.scalars(select(User).where(User.username == username)).one()
         token = sessions.start(session, user, utcnow())
         started = session.scalars(
@@ -107,7 +106,7 @@ def client(app: Flask, node: WebNode, username: str) -> WebClient:
 
 def referral_in(node: WebNode, *, rag: Rag | None = Rag.RED, **changes: object) -> int:
     """A referral made through the services, linked to the child's hub subject."""
-    with transaction(node.sessions) as session:
+    with node.node.unit_of_work() as session:
         (found,) = search(session, MANAGER, SearchQuery(surname="Okoro"), "test set-up").subjects
         child = PersonDetails(**{**CHILD.__dict__, "subject_id": found.subject_id})
         details: dict[str, object] = {
@@ -493,7 +492,7 @@ def test_withdrawn_consent_is_explained_on_the_referral_page(app: Flask, node: W
     referral_id = referral_in(
         node, rag=Rag.AMBER, pathway=Pathway.ADULT, people=(adult,), categories=("self-neglect",)
     )
-    with transaction(node.sessions) as session:
+    with node.node.unit_of_work() as session:
         record_lawful_basis(session, MANAGER, referral_id, "consent", "", "")
         withdraw_consent(session, MANAGER, referral_id, "Told her GP on 24 November")
     manager = client(app, node, "manager")
@@ -529,7 +528,7 @@ def test_an_adults_research_opens_once_consent_is_recorded_on_the_page(
 def _worked_referral(node: WebNode) -> tuple[int, str]:
     """A decided referral: police released their incident, health signposted a note."""
     referral_id = referral_in(node)
-    with transaction(node.sessions) as session:
+    with node.node.unit_of_work() as session:
         (own,) = own_items_for_referral(session, POLICE, referral_id)
         police_item = add_contribution(session, POLICE, referral_id, source_item_id=own.item_id)
         set_release(

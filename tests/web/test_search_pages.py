@@ -15,7 +15,6 @@ from flask import Flask, request
 from sqlalchemy import select
 
 from node.importing.service import import_files
-from node.store.db import transaction
 from node.store.models import AuditEntry, CandidateStatus, MatchCandidate, PersonRecord
 from tests.helpers import ADMIN, write_csv
 from tests.web.conftest import Page, WebClient, WebNode
@@ -106,7 +105,7 @@ def hub(web_node: WebNode, tmp_path: Path) -> Hub:
             }
         ],
     )
-    with transaction(web_node.sessions) as session:
+    with web_node.node.unit_of_work() as session:
         import_files(session, ADMIN, "police", [police, police_items])
         import_files(session, ADMIN, "health", [health, health_items])
         tyler = session.scalar(
@@ -349,7 +348,7 @@ def test_more_than_fifty_matches_asks_to_narrow_the_search(
         }
         for n in range(55)
     ]
-    with transaction(web_node.sessions) as session:
+    with web_node.node.unit_of_work() as session:
         import_files(session, ADMIN, "education", [write_csv(tmp_path / "e.csv", people)])
     web.sign_in(web_node.users["manager"])
 

@@ -10,7 +10,7 @@ from flask import Flask
 
 from node.web import create_app
 from node.web.permissions import public
-from node.web.services import node_services
+from node.web.services import current_node
 from tests.web.conftest import WebClient, WebNode
 
 
@@ -67,7 +67,7 @@ def secure_app(web_node: WebNode) -> Flask:
     web = dataclasses.replace(web_node.config.web, secure_cookies=True)
     app = create_app(dataclasses.replace(web_node.config, web=web), testing=True)
     yield app
-    node_services(app).engine.dispose()
+    current_node(app).engine.dispose()
 
 
 def test_on_https_the_cookie_is_secure_host_only_and_hsts_is_sent(secure_app: Flask) -> None:
@@ -126,4 +126,4 @@ def test_an_unexpected_error_shows_the_500_page_without_details(web_node: WebNod
         assert response.headers["Cache-Control"] == "no-store"
         assert "Content-Security-Policy" in response.headers
     finally:
-        node_services(app).engine.dispose()
+        current_node(app).engine.dispose()

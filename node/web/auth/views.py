@@ -26,7 +26,7 @@ from node.web.auth.attempts import TooManyAttempts
 from node.web.auth.forms import CodeForm, SignInForm
 from node.web.errors import render_error
 from node.web.permissions import public, second_factor_pending
-from node.web.services import node_services, unit_of_work
+from node.web.services import current_node, unit_of_work
 from node.web.sessions import SignedInUser, cookie_token, current_user, forget, remember
 from node.web.totp import CodeRejected, CodeReused
 
@@ -80,7 +80,7 @@ def two_factor() -> ResponseReturnValue:
         return redirect(url_for(".set_up_two_factor"))
     form = CodeForm()
     if form.validate_on_submit():
-        services = node_services()
+        services = current_node()
         try:
             with unit_of_work(commit_despite=signin.REFUSALS) as db:
                 token = signin.with_code(
@@ -104,7 +104,7 @@ def set_up_two_factor() -> ResponseReturnValue:
     secret = _pending_secret(user)
     form = CodeForm()
     if form.validate_on_submit():
-        services = node_services()
+        services = current_node()
         try:
             with unit_of_work(commit_despite=signin.REFUSALS) as db:
                 token = signin.with_new_secret(
@@ -118,7 +118,7 @@ def set_up_two_factor() -> ResponseReturnValue:
             form.code.errors.append(WRONG_CODE)
         else:
             return _signed_in(token)
-    service_name = f"{node_services().config.borough_name} MASH"
+    service_name = f"{current_node().config.borough_name} MASH"
     uri = totp.provisioning_uri(secret, user.username, service_name)
     qr_code = Markup(totp.qr_code_svg(uri, f"QR code to add {service_name} to your app"))  # noqa: S704 - segno's own SVG
     return render_template(
@@ -154,7 +154,7 @@ def _signed_in(token: str) -> ResponseReturnValue:
 
 def _pending_secret(user: SignedInUser) -> str:
     """The secret being set up, kept sealed in the session cookie between the page's requests."""
-    keys = node_services().keys
+    keys = current_node().keys
     sealed = session.get(PENDING_KEY)
     if isinstance(sealed, str):
         try:

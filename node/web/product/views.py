@@ -21,7 +21,7 @@ from node.web.permissions import roles
 from node.web.product.pdf import render_pdf
 from node.web.referrals.display import install_filters
 from node.web.referrals.tags import install_tags
-from node.web.services import node_services, unit_of_work
+from node.web.services import current_node, unit_of_work
 from node.web.sessions import current_user
 
 blueprint = Blueprint("product", __name__, template_folder="templates")
@@ -63,7 +63,7 @@ def _generate(referral_id: int) -> InformationProduct | None:
     try:
         with unit_of_work() as db:
             return information_product(
-                db, _actor(), referral_id, node_services().config.borough_name
+                db, _actor(), referral_id, current_node().config.borough_name
             )
     except ReferralError as exc:
         flash(sentence(str(exc)))

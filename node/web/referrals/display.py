@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint
 from markupsafe import Markup, escape
 
-from node.web.services import node_services
+from node.web.services import current_node
 
 
 def hub_time(value: dt.datetime | None) -> str:
     """'23 November 2026 at 10:00', in the hub's time zone."""
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(node_services().config.referrals.timezone))
+    local = value.astimezone(ZoneInfo(current_node().config.referrals.timezone))
     return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 
@@ -27,7 +27,7 @@ def hub_time_short(value: dt.datetime | None) -> str:
     """'25 Nov 2026, 18:31', in the hub's time zone: for tables."""
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(node_services().config.referrals.timezone))
+    local = value.astimezone(ZoneInfo(current_node().config.referrals.timezone))
     return f"{local.day} {local:%b %Y}, {local:%H:%M}"
 
 

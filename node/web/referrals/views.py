@@ -37,7 +37,7 @@ from node.web.referrals.forms import (
 )
 from node.web.referrals.tags import install_tags
 from node.web.refusals import error_summary, show_refusal
-from node.web.services import node_services, unit_of_work
+from node.web.services import current_node, unit_of_work
 from node.web.sessions import current_user
 
 blueprint = Blueprint("referrals", __name__, template_folder="templates")
@@ -274,4 +274,4 @@ def _actor() -> Actor:
 
 
 def _policy() -> ReferralPolicy:
-    return node_services().config.referrals
+    return current_node().config.referrals

@@ -38,7 +38,7 @@ from node.web.research.forms import (
     ReleaseForm,
     release_form,
 )
-from node.web.services import node_services, unit_of_work
+from node.web.services import current_node, unit_of_work
 from node.web.sessions import current_user
 
 blueprint = Blueprint("research", __name__, template_folder="templates")
@@ -56,7 +56,7 @@ RELEASE_MESSAGES = {
 @roles(access.RESEARCHERS)
 def index() -> ResponseReturnValue:
     with unit_of_work() as db:
-        entries = queue(db, _actor(), node_services().config.referrals)
+        entries = queue(db, _actor(), current_node().config.referrals)
     # Laid out after the commit, outside the write lock.
     return render_template("research/index.html", entries=entries, categories=CONCERN_CATEGORIES)
 

@@ -21,7 +21,7 @@ from node.web.permissions import roles
 from node.web.refusals import error_summary
 from node.web.search.forms import PurposeForm, SearchForm
 from node.web.search.present import SubjectCard, agency_directory, subject_card
-from node.web.services import node_services, unit_of_work
+from node.web.services import current_node, unit_of_work
 from node.web.sessions import current_user
 
 blueprint = Blueprint("search", __name__, template_folder="templates")
@@ -90,6 +90,6 @@ def _own_agency_name() -> str | None:
 
 
 def _cards(views: Iterable[SubjectView]) -> list[SubjectCard]:
-    agencies = agency_directory(node_services().config.agencies)
+    agencies = agency_directory(current_node().config.agencies)
     own = access.own_agency(_actor())
     return [subject_card(view, agencies, own) for view in views]

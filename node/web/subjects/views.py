@@ -17,7 +17,7 @@ from node.subjects import SubjectError, confirm_candidate, reject_candidate, unm
 from node.web.permissions import roles
 from node.web.refusals import error_summary
 from node.web.search.present import agency_directory
-from node.web.services import node_services, unit_of_work
+from node.web.services import current_node, unit_of_work
 from node.web.sessions import current_user
 from node.web.subjects.board import review_board
 from node.web.subjects.forms import CONFIRM, candidate_form, undo_form
@@ -84,7 +84,7 @@ def undo(merge_id: int) -> ResponseReturnValue:
 
 def _review_page(failed: FlaskForm | None = None, failed_id: str = "") -> ResponseReturnValue:
     """The page, with the form that was sent back (and its errors) in place of its blank one."""
-    config = node_services().config
+    config = current_node().config
     agencies = agency_directory(config.agencies)
     with unit_of_work() as db:
         board = review_board(db, _actor(), agencies, ZoneInfo(config.referrals.timezone))
