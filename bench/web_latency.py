@@ -56,6 +56,8 @@ from bench.import_throughput import AS_OF, BOROUGH, OUT, format_table, machine_l
 from node import users
 from node.access import Actor
 from node.agencies import sync_agencies
+from node.auth import sessions as auth_sessions
+from node.auth.totp import enrol_totp_for_demo
 from node.config import NodeConfig, ReferralPolicy, load_config, render_config
 from node.match_key_set import KeysOutOfDate
 from node.referrals.intake import NewContact, PersonDetails, record_contact
@@ -82,7 +84,6 @@ from node.synthetic.extracts import iter_person_rows
 from node.web import create_app, sessions
 from node.web.serve import THREADS
 from node.web.services import current_node
-from node.web.totp import enrol_totp_for_demo
 
 WEB_OUT = OUT / "web"
 NODE_DIR = WEB_OUT / "node"
@@ -451,11 +452,11 @@ def start_sessions(config: NodeConfig, wanted: Sequence[BenchUser]) -> dict[str,
     with current_node(app).unit_of_work() as session:
         for user in wanted:
             row = session.scalars(select(User).where(User.username == user.username)).one()
-            token = sessions.start(session, row, utcnow())
+            token = auth_sessions.start(session, row, utcnow())
             started = session.scalars(
-                select(WebSession).where(WebSession.token_hash == sessions.token_hash(token))
+                select(WebSession).where(WebSession.token_hash == auth_sessions.token_hash(token))
             ).one()
-            token = sessions.complete_second_factor(session, started.id)
+            token = auth_sessions.complete_second_factor(session, started.id)
             cookies[user.username] = serializer.dumps({sessions.TOKEN_KEY: token})
     current_node(app).close()
     return cookies

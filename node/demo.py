@@ -157,7 +157,7 @@ def _passwords(path: Path) -> dict[str, str]:
 
 def _totp_secrets(session: Session, keys: NodeKeys, path: Path) -> dict[str, str]:
     """Every demo account is enrolled for TOTP once; the secrets are kept beside the passwords."""
-    from node.web.totp import enrol_totp_for_demo
+    from node.auth.totp import enrol_totp_for_demo
 
     accounts = _read_accounts(path)
     for username, values in accounts.items():

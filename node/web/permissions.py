@@ -20,10 +20,11 @@ from flask import Flask, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from node.access import AccessDenied
+from node.auth.sessions import SignedInUser
 from node.store.models import Role
 from node.web.errors import render_error
 from node.web.services import current_node, request_detail
-from node.web.sessions import SignedInUser, current_user
+from node.web.sessions import current_user
 
 log = logging.getLogger(__name__)
 

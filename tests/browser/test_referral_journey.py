@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from node import users
 from node.access import Actor
+from node.auth.totp import enrol_totp_for_demo
 from node.config import ReferralPolicy
 from node.importing.service import import_files
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.triage import set_rag
 from node.runtime import Node
 from node.store.models import Pathway, Rag, Role, utcnow
-from node.web.totp import enrol_totp_for_demo
 from tests.browser.conftest import Problems, RunningNode, look_at, open_page
 from tests.helpers import ADMIN, write_csv
 

@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import Browser, Page, StorageState, expect
 
 from node import users
+from node.auth.totp import enrol_totp_for_demo
 from node.importing.service import import_files
 from node.runtime import Node
 from node.store.models import Role
-from node.web.totp import enrol_totp_for_demo
 from tests.browser.conftest import ACTION_TIMEOUT_MS, Problems, RunningNode, look_at
 from tests.helpers import ADMIN, write_csv
 

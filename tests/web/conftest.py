@@ -24,13 +24,13 @@ from werkzeug.test import TestResponse
 
 from node import users
 from node.agencies import sync_agencies
+from node.auth.totp import STEP_SECONDS, enrol_totp_for_demo
 from node.config import NodeConfig, render_config
 from node.keys import NodeKeys
 from node.runtime import Node
 from node.store.models import Role
 from node.web import create_app
 from node.web.services import current_node
-from node.web.totp import STEP_SECONDS, enrol_totp_for_demo
 from tests.helpers import ADMIN
 
 AGENCIES = ["police", "childrens-social-care", "health", "education"]

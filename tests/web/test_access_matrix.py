@@ -38,6 +38,7 @@ from werkzeug.test import TestResponse
 from node import users
 from node.access import Actor
 from node.agencies import sync_agencies
+from node.auth import sessions as auth_sessions
 from node.importing.service import import_files
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.outcome import record_decision
@@ -416,14 +417,14 @@ class Hub:
         if visitor.key not in self.tokens:
             with self.node.node.unit_of_work() as db:
                 user = db.scalars(select(User).where(User.username == visitor.username)).one()
-                token = sessions.start(db, user, utcnow())
+                token = auth_sessions.start(db, user, utcnow())
                 if visitor.second_factor_done:
                     started = db.scalars(
                         select(WebSession).where(
-                            WebSession.token_hash == sessions.token_hash(token)
+                            WebSession.token_hash == auth_sessions.token_hash(token)
                         )
                     ).one()
-                    token = sessions.complete_second_factor(db, started.id)
+                    token = auth_sessions.complete_second_factor(db, started.id)
             self.tokens[visitor.key] = token
         return self.tokens[visitor.key]
 

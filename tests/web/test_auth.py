@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select, update
 
 from node import users
+from node.auth import attempts, totp
 from node.store.models import AuditEntry, SignInAttempt, User, WebSession, utcnow
-from node.web import create_app, totp
-from node.web.auth import attempts
+from node.web import create_app
 from node.web.services import current_node
 from tests.conftest import fresh_pg_database
 from tests.helpers import ADMIN

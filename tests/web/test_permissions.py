@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from node import access, audit
 from node.access import require_admin
+from node.auth.sessions import SignedInUser
 from node.store.models import AuditEntry, Role
 from node.web import create_app
 from node.web.permissions import Level, Permission, permission_of, public, roles, signed_in
 from node.web.services import current_node, unit_of_work
-from node.web.sessions import SignedInUser, current_user
+from node.web.sessions import current_user
 from tests.web.conftest import WebClient, WebNode
 
 

@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from node.access import Actor
+from node.auth import sessions as auth_sessions
 from node.importing.service import import_files
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.outcome import record_decision
@@ -94,11 +95,11 @@ def client(app: Flask, node: WebNode, username: str) -> WebClient:
     web = WebClient(app.test_client())
     with node.node.unit_of_work() as session:
         user = session.scalars(select(User).where(User.username == username)).one()
-        token = sessions.start(session, user, utcnow())
+        token = auth_sessions.start(session, user, utcnow())
         started = session.scalars(
-            select(WebSession).where(WebSession.token_hash == sessions.token_hash(token))
+            select(WebSession).where(WebSession.token_hash == auth_sessions.token_hash(token))
         ).one()
-        token = sessions.complete_second_factor(session, started.id)
+        token = auth_sessions.complete_second_factor(session, started.id)
     with web.client.session_transaction() as cookie:
         cookie[sessions.TOKEN_KEY] = token
     return web

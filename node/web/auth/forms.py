@@ -7,7 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from wtforms import Field, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from node.web.totp import DIGITS, normalise_code
+from node.auth.totp import DIGITS, normalise_code
 
 
 class SignInForm(FlaskForm):

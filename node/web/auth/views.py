@@ -19,16 +19,16 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
+from node.auth import signin, totp
+from node.auth.attempts import TooManyAttempts
+from node.auth.sessions import SignedInUser
+from node.auth.totp import CodeRejected, CodeReused
 from node.store.models import utcnow
-from node.web import totp
-from node.web.auth import signin
-from node.web.auth.attempts import TooManyAttempts
 from node.web.auth.forms import CodeForm, SignInForm
 from node.web.errors import render_error
 from node.web.permissions import public, second_factor_pending
 from node.web.services import current_node, unit_of_work
-from node.web.sessions import SignedInUser, cookie_token, current_user, forget, remember
-from node.web.totp import CodeRejected, CodeReused
+from node.web.sessions import cookie_token, current_user, forget, remember
 
 blueprint = Blueprint("auth", __name__, template_folder="templates")
 

@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from node import audit, users
 from node.access import Actor
+from node.auth import attempts, sessions, totp
+from node.auth.attempts import TooManyAttempts
+from node.auth.totp import CodeRejected
 from node.keys import NodeKeys
 from node.store.models import User
-from node.web import sessions, totp
-from node.web.auth import attempts
-from node.web.auth.attempts import TooManyAttempts
-from node.web.totp import CodeRejected
 
 
 class PasswordRejected(Exception):
