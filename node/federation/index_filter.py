@@ -71,9 +71,9 @@ _FEW = 32  # up to this many values, one at a time is faster than numpy's per-ca
 _MASK64 = (1 << 64) - 1
 _M1 = 0xFF51AFD7ED558CCD
 _M2 = 0xC4CEB9FE1A85EC53
-# During the peeling each slot holds (number of keys in it) * 2**40 + (sum of their indices), as
-# a float64 (numpy's bincount sums in float64): exact, as it stays below 2**53, and with fewer
-# than 2**28 keys the sum cannot reach 2**40 unless 4,096 keys share one slot.
+# During the peeling each slot holds (number of keys in it) * 2**40 + (sum of their indices) as a
+# float64, exact as it stays below 2**53; with fewer than 2**28 keys the sum cannot reach 2**40
+# unless 4,096 keys share one slot (and a build is checked against every key regardless).
 _ONE_KEY = float(1 << 40)
 
 _DELTA_MAGIC = b"MASHIDXD"
@@ -298,7 +298,7 @@ class IndexFilter:
         """SHA-256 of the serialised filter (what its publisher signs with epoch and size)."""
         if self._digest is None:
             hasher = hashlib.sha256(self._header.pack())
-            hasher.update(memoryview(self._fingerprints).cast("B"))
+            hasher.update(self._fingerprints.view(np.uint8))
             self._digest = hasher.digest()
         return self._digest
 
@@ -312,7 +312,7 @@ class IndexFilter:
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(self._header.pack())
-                handle.write(memoryview(self._fingerprints).cast("B"))
+                handle.write(self._fingerprints.view(np.uint8))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, path)
@@ -335,9 +335,10 @@ def build(
     """Build the filter of a set of 64-byte values (duplicates and order do not matter).
 
     values: as value_hashes() accepts them. The same set and seed give the same bytes; without
-    a seed one is drawn at random. A seed whose hashing does not peel (rare, and more so for
-    large sets) is followed by the next of a splitmix64 sequence. 32-bit fingerprints meet the
-    design's false-positive rate; 8 and 16 bits exist so tests can measure the rate itself.
+    a seed one is drawn at random. A seed whose hashing does not peel (about one in 40 for sets
+    of a few hundred values, far fewer for large ones) is followed by the next of a splitmix64
+    sequence; the header records the seed used. 32-bit fingerprints meet the design's
+    false-positive rate; 8 and 16 bits exist so tests can measure the rate itself.
     The filter is checked against every value before it is returned: no false negatives.
     """
     if fingerprint_bits not in FINGERPRINT_BITS:
@@ -381,7 +382,11 @@ def from_bytes(
 
 def load(path: str | os.PathLike[str], *, expected_digest: bytes | None = None) -> IndexFilter:
     """Map a filter file read-only: its fingerprints stay in the page cache, not the heap, and
-    a lookup reads three slots. Raises FilterError as from_bytes does, naming the file."""
+    a lookup reads three slots. Raises FilterError as from_bytes does, naming the file.
+
+    Replace a mapped file with write() (a new file renamed over it), never change it in place:
+    a reader of a file truncated under it would fault. expected_digest reads the whole file.
+    """
     source = str(path)
     with open(path, "rb") as handle:
         total = os.fstat(handle.fileno()).st_size
