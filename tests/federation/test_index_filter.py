@@ -58,7 +58,8 @@ def small() -> tuple[list[bytes], IndexFilter]:
 )
 def test_every_value_built_in_is_found(values: list[bytes], seed: int, bits: int) -> None:
     built = build(values, seed=seed, fingerprint_bits=bits)
-    assert built.size == len(set(values))
+    # Values are told apart by their first 8 bytes (PRF outputs differ there but for 2**-64).
+    assert built.size == len({value[:8] for value in values})
     assert all(built.contains(value) for value in values)
     assert built.contains_many(values) == [True] * len(values)
 
@@ -352,7 +353,7 @@ def test_delta_overlays_a_snapshot() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    universe=st.lists(values_st, min_size=1, max_size=30, unique=True),
+    universe=st.lists(values_st, min_size=1, max_size=30, unique_by=lambda value: value[:8]),
     initial=st.sets(st.integers(min_value=0, max_value=29)),
     steps=st.lists(
         st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=29)), max_size=8),
