@@ -27,13 +27,13 @@ Why this module and not a library (measured December 2026, 2-core EPYC VM, numpy
   JSON text of the fingerprints (8.1 bytes a key for a 16-bit filter), so no mapping either.
 - Two 16-bit filters in place of one 32-bit would need either library to load without copying.
 This module needs numpy only; it peels a round at a time in numpy (see _construct). Measured by
-bench/index_filter.py on a loaded 2-core VM: 1M keys build in 0.4 s (whole process peak 132 MB),
-12M in 4.5 s (588 MB, 92 MB of it the input hashes), each checked against every key. On a mapped
-file one lookup takes 2-4 µs, a check's 12 values 30-60 µs, and bulk lookups run at 13-17M a
-second. 32-bit filters of 1M and 12M keys gave no false positive in 10M lookups each (expected
-0.002); a 16-bit filter gave 155 (expected 153). Eight peers' 1M-key filters mapped by one
-process: 36 MB resident before and after mapping; lookups add their pages (37 MB, page cache)
-and no heap.
+bench/index_filter.py on a loaded 2-core VM, over three runs: 1M keys build in 0.4-0.6 s (whole
+process peak 132 MB), 12M in 4.5-6.6 s (588 MB, 92 MB of it the input hashes), each checked
+against every key. On a mapped file one lookup takes 2-4 µs, a check's 12 values 28-60 µs, and
+bulk lookups run at 12-17M a second. 32-bit filters of 1M and 12M keys gave no false positive in
+10M lookups each (expected 0.002); a 16-bit filter gave 155 (expected 153). Eight peers' 1M-key
+filters mapped by one process: 36 MB resident before and after mapping; lookups add their pages
+(37 MB, page cache) and no heap.
 """
 
 from __future__ import annotations
