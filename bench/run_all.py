@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python -m bench.run_all   (or `make bench`)
 
-The benchmarks are import_throughput, search_latency, matching_quality and web_latency; each
+The benchmarks are import_throughput, search_latency, matching_quality, web_latency and
+index_filter; each
 module's `main(argv)` is called with no arguments. The exit status is the first non-zero one.
 """
 
@@ -13,7 +14,13 @@ import importlib.util
 import sys
 import time
 
-BENCHMARKS = ("import_throughput", "search_latency", "matching_quality", "web_latency")
+BENCHMARKS = (
+    "import_throughput",
+    "search_latency",
+    "matching_quality",
+    "web_latency",
+    "index_filter",
+)
 
 
 def available() -> list[str]:
