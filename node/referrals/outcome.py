@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from node import audit
 from node.access import Actor, require_manager
 from node.errors import ErrorCode
+from node.firewall import AgencyContact, HubItem, ReleasedItem, Signpost, what_may_leave
 from node.referrals.common import ReferralError, open_referral, record_event, require_text
 from node.referrals.research import release_blocked
 from node.store.models import (
@@ -25,7 +26,6 @@ from node.store.models import (
     Outcome,
     Referral,
     ReferralStatus,
-    ReleaseState,
     utcnow,
 )
 
@@ -114,22 +114,6 @@ class ProductPerson:
 
 
 @dataclass(frozen=True)
-class ReleasedItem:
-    agency: str
-    title: str
-    content: str
-    reference: str
-    lawful_basis: str
-
-
-@dataclass(frozen=True)
-class Signpost:
-    agency: str
-    contact_route: str
-    reference: str
-
-
-@dataclass(frozen=True)
 class InformationProduct:
     reference: str
     borough: str
@@ -167,28 +151,26 @@ def information_product(
         )
     agencies = {a.code: a for a in session.scalars(select(Agency))}
     blocked = release_blocked(session, referral)
-    released: list[ReleasedItem] = []
-    signposts: list[Signpost] = []
-    for item in session.scalars(
+    contributions = session.scalars(
         select(Contribution)
         .where(Contribution.referral_id == referral.id)
         .order_by(Contribution.id)
-    ):
-        agency = agencies[item.agency_code]
-        if item.release_state is ReleaseState.RELEASED and not blocked:
-            released.append(
-                ReleasedItem(
-                    agency.name,
-                    item.title,
-                    item.content,
-                    _reference(referral, item),
-                    item.lawful_basis,
-                )
+    )
+    outgoing = what_may_leave(
+        (
+            HubItem(
+                c.agency_code,
+                c.title,
+                c.content,
+                _reference(referral, c),
+                c.release_state,
+                c.lawful_basis,
             )
-        else:
-            signposts.append(
-                Signpost(agency.name, agency.contact_route, _reference(referral, item))
-            )
+            for c in contributions
+        ),
+        {code: AgencyContact(a.name, a.contact_route) for code, a in agencies.items()},
+        release_blocked=blocked is not None,
+    )
     people = [
         ProductPerson(
             f"{p.forenames} {p.surname}".strip(),
@@ -225,8 +207,8 @@ def information_product(
                 select(Intervention).where(Intervention.referral_id == referral.id)
             )
         ),
-        released=tuple(released),
-        signposts=tuple(signposts),
+        released=outgoing.released,
+        signposts=outgoing.signposts,
         withheld_note=blocked or "",
     )
     audit.record(
@@ -235,7 +217,7 @@ def information_product(
         "referral.product",
         object_ref=f"referral:{referral.reference}",
         purpose=referral.reference,
-        detail={"released": len(released), "signposts": len(signposts)},
+        detail={"released": len(outgoing.released), "signposts": len(outgoing.signposts)},
     )
     return product
 
