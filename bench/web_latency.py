@@ -319,6 +319,7 @@ def seed_referrals(session: Session, policy: ReferralPolicy, rng: random.Random)
                 Outcome.STRATEGY_DISCUSSION,
                 "Reasonable cause to suspect significant harm: strategy discussion.",
                 interventions=[("police", "Joint visit"), ("health", "Child protection medical")],
+                research_open_confirmed=True,
             )
     return REFERRALS
 

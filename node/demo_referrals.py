@@ -139,6 +139,7 @@ def seed_referrals(session: Session, policy: ReferralPolicy) -> int:
             ("police", "Joint visit with social care"),
             ("health", "Child protection medical"),
         ],
+        research_open_confirmed=True,  # a red referral: the strategy discussion cannot wait
         now=decided.received_at + dt.timedelta(hours=3),
     )
 

@@ -201,6 +201,7 @@ def test_the_firewall_journey(hub: Session, policy) -> None:
         Outcome.STRATEGY_DISCUSSION,
         "Significant harm",
         interventions=[("police", "Joint visit today")],
+        research_open_confirmed=True,
         now=RECEIVED + dt.timedelta(hours=5),
     )
     assert decision.breached  # red: 4 hours
@@ -267,7 +268,14 @@ def test_adult_pathway_needs_a_lawful_basis_and_withdrawal_stops_release(
     other = add_contribution(hub, HEALTH, referral.id, title="Meds", content="Missed medication")
     with pytest.raises(ReferralError, match="consent has been withdrawn"):
         set_release(hub, HEALTH, other.id, ReleaseState.RELEASED, "needed", "Consent")
-    record_decision(hub, MANAGER, referral.id, Outcome.ASSESSMENT, "Care Act assessment")
+    record_decision(
+        hub,
+        MANAGER,
+        referral.id,
+        Outcome.ASSESSMENT,
+        "Care Act assessment",
+        research_open_confirmed=True,
+    )
     product = information_product(hub, MANAGER, referral.id, "Hackney")
     assert product.released == () and len(product.signposts) == 2
     assert "withdrawn" in product.withheld_note
@@ -298,7 +306,14 @@ def test_pages_are_offered_only_the_steps_the_services_allow(hub: Session, polic
     assert (manager.rate, manager.decide, manager.research) == (True, True, False)
     assert (police.rate, police.decide, police.research) == (False, False, True)
     assert not manager.record_basis and not police.withdraw_consent  # a child: no consent step
-    record_decision(hub, MANAGER, referral.id, Outcome.NO_FURTHER_ACTION, "No concerns found")
+    record_decision(
+        hub,
+        MANAGER,
+        referral.id,
+        Outcome.NO_FURTHER_ACTION,
+        "No concerns found",
+        research_open_confirmed=True,
+    )
     decided = actions(MANAGER, view_referral(hub, MANAGER, referral.id))
     assert (decided.rate, decided.decide, decided.product) == (False, False, True)
 
@@ -345,7 +360,14 @@ def test_another_agency_item_is_refused_even_when_research_is_closed(hub: Sessio
     referral = contact(hub, policy, people=(child,))
     set_rag(hub, MANAGER, referral.id, Rag.GREEN, "low", policy)
     (police_own,) = own_items_for_referral(hub, POLICE, referral.id)
-    record_decision(hub, MANAGER, referral.id, Outcome.NO_FURTHER_ACTION, "Nothing to do")
+    record_decision(
+        hub,
+        MANAGER,
+        referral.id,
+        Outcome.NO_FURTHER_ACTION,
+        "Nothing to do",
+        research_open_confirmed=True,
+    )
     with pytest.raises(AccessDenied):  # the firewall answers before "research is not open"
         add_contribution(hub, HEALTH, referral.id, source_item_id=police_own.item_id)
     with pytest.raises(ReferralError, match="research is not open"):

@@ -26,6 +26,7 @@ from node.store.models import (
     Outcome,
     Referral,
     ReferralStatus,
+    ResearchTask,
     utcnow,
 )
 
@@ -48,9 +49,12 @@ def record_decision(
     *,
     referred_to: str = "",
     interventions: list[tuple[str, str]] | None = None,
+    research_open_confirmed: bool = False,
     now: dt.datetime | None = None,
 ) -> Decision:
-    """The MASH manager decides; deciding after the deadline is recorded as a breach."""
+    """The MASH manager decides; deciding after the deadline is recorded as a breach. Deciding
+    while agencies are still researching needs `research_open_confirmed` (the page warns), and
+    the decision records which agencies those were."""
     require_manager(actor)
     referral = open_referral(session, actor, referral_id)
     if referral.status is ReferralStatus.DECIDED:
@@ -72,6 +76,21 @@ def record_decision(
         require_text(
             description, f"interventions[{index}].description", "describe the intervention"
         )
+    open_tasks = session.execute(
+        select(ResearchTask.agency_code, Agency.name)
+        .join(Agency, Agency.code == ResearchTask.agency_code)
+        .where(ResearchTask.referral_id == referral.id, ResearchTask.completed_at.is_(None))
+        .order_by(Agency.name)
+    ).all()
+    still_open = [code for code, _name in open_tasks]
+    open_names = ", ".join(name for _code, name in open_tasks)
+    if still_open and not research_open_confirmed:
+        raise ReferralError(
+            f"research is still open for {open_names}: confirm that you are deciding "
+            "before they have finished",
+            field="research_open_confirmed",
+            code=ErrorCode.CONFLICT,
+        )
     breached = referral.deadline_at is not None and now > referral.deadline_at
     decision = Decision(
         referral_id=referral.id,
@@ -82,6 +101,7 @@ def record_decision(
         decided_at=now,
         deadline_at=referral.deadline_at,
         breached=breached,
+        research_open=still_open,
     )
     session.add(decision)
     for agency, description in interventions or []:
@@ -98,8 +118,13 @@ def record_decision(
         referral,
         "decision",
         f"Decided: {OUTCOMES[outcome]}"
-        + (" — after the deadline (breach recorded)" if breached else ""),
-        audit_detail={"outcome": outcome.value, "breached": breached},
+        + (" — after the deadline (breach recorded)" if breached else "")
+        + (f" — while research was still open for {open_names}" if still_open else ""),
+        audit_detail={
+            "outcome": outcome.value,
+            "breached": breached,
+            "research_open": still_open,
+        },
     )
     return decision
 
@@ -109,7 +134,7 @@ class ProductPerson:
     name: str
     date_of_birth: dt.date | None
     gender: str
-    address: str
+    address: str  # the address and postcode as recorded, either of them alone if only one is
     relationship: str
 
 
@@ -176,7 +201,7 @@ def information_product(
             f"{p.forenames} {p.surname}".strip(),
             p.date_of_birth,
             p.gender,
-            p.address,
+            ", ".join(part for part in (p.address.strip(), p.postcode.strip()) if part),
             p.relationship_,
         )
         for p in referral.people

@@ -27,12 +27,14 @@ from node.store.models import (
     Contribution,
     InformationItem,
     Pathway,
+    PersonRecord,
     Referral,
     ReferralStatus,
     ReleaseState,
     ResearchTask,
     utcnow,
 )
+from node.subjects import live_subject
 
 
 def add_contribution(
@@ -43,16 +45,34 @@ def add_contribution(
     title: str = "",
     content: str = "",
     source_item_id: int | None = None,
+    item_ref: str = "",
     agency_reference: str = "",
+    unlinked_reason: str = "",
 ) -> Contribution:
-    """An agency professional adds what their agency holds: one of its items, or a written note."""
+    """An agency professional adds what their agency holds: one of its items (by id, or by the
+    agency's reference), or a written note.
+
+    An item must be about someone in the referral (its record linked to one of the referral's
+    subjects or household); otherwise the professional gives the reason it is relevant
+    (`unlinked_reason`), which the timeline and the audit log keep.
+    """
     referral = open_referral(session, actor, referral_id)
     agency = require_researcher(actor)
+    if item_ref.strip():
+        source_item_id = _own_item_id_by_reference(session, agency, item_ref.strip())
     item = _own_item(session, actor, source_item_id)  # the firewall before the referral's state
     if referral.status is not ReferralStatus.IN_RESEARCH:
         raise ReferralError(
             f"{referral.reference}: research is not open ({referral.status.value})",
             code=ErrorCode.CONFLICT,
+        )
+    unlinked_reason = unlinked_reason.strip()
+    linked = item is None or _about_the_referrals_people(session, referral, item)
+    if not linked and not unlinked_reason:
+        raise ReferralError(
+            f"{item.item_ref if item else 'this item'} is not about anyone in this referral: "
+            "say why it is relevant to add it",
+            field="unlinked_reason",
         )
     if item is not None:
         title = title.strip() or f"{item.category}: {item.summary}"
@@ -71,15 +91,43 @@ def add_contribution(
     )
     session.add(contribution)
     session.flush()
-    record_event(
-        session,
-        actor,
-        referral,
-        "contribution",
-        f"{agency} added an item (held)",
-        audit_detail={"contribution": contribution.id, "source_item": source_item_id},
-    )
+    summary = f"{agency} added an item (held)"
+    detail: dict[str, object] = {"contribution": contribution.id, "source_item": source_item_id}
+    if not linked:
+        summary += f", not about anyone in this referral: {unlinked_reason}"
+        detail["unlinked_reason"] = unlinked_reason
+    record_event(session, actor, referral, "contribution", summary, audit_detail=detail)
     return contribution
+
+
+def _own_item_id_by_reference(session: Session, agency: str, item_ref: str) -> int:
+    found = session.scalar(
+        select(InformationItem.id).where(
+            InformationItem.agency_code == agency, InformationItem.item_ref == item_ref
+        )
+    )
+    if found is None:
+        raise ReferralError(f"your agency holds no item {item_ref!r}", field="item_ref")
+    return found
+
+
+def referral_subject_ids(session: Session, referral: Referral) -> set[int]:
+    """The hub subjects of the referral's people (subjects and household), as they stand now
+    (a subject merged since the contact was recorded counts as the one it is part of)."""
+    return {
+        live_subject(session, person.subject_id).id
+        for person in referral.people
+        if person.subject_id is not None
+    }
+
+
+def _about_the_referrals_people(
+    session: Session, referral: Referral, item: InformationItem
+) -> bool:
+    subject_id = session.scalar(
+        select(PersonRecord.subject_id).where(PersonRecord.id == item.record_id)
+    )
+    return subject_id in referral_subject_ids(session, referral)
 
 
 def _own_item(session: Session, actor: Actor, item_id: int | None) -> InformationItem | None:
@@ -102,8 +150,9 @@ def set_release(
     lawful_basis: str = "",
     *,
     referral_id: int | None = None,
-) -> Contribution:
+) -> bool:
     """The owning agency decides whether its item leaves the hub. Audited with its reason.
+    Returns whether anything changed: the same decision again writes nothing.
 
     `referral_id`, when given (a page's URL names it), is the referral the item must be on.
     """
@@ -125,9 +174,17 @@ def set_release(
         if refusal:
             raise ReferralError(refusal, code=ErrorCode.CONFLICT)
     previous = contribution.release_state
+    reason = reason.strip()
+    lawful_basis = lawful_basis.strip() if state is ReleaseState.RELEASED else ""
+    if (previous, contribution.release_reason, contribution.lawful_basis) == (
+        state,
+        reason,
+        lawful_basis,
+    ):
+        return False
     contribution.release_state = state
-    contribution.release_reason = reason.strip()
-    contribution.lawful_basis = lawful_basis.strip() if state is ReleaseState.RELEASED else ""
+    contribution.release_reason = reason
+    contribution.lawful_basis = lawful_basis
     contribution.decided_by = actor.username
     contribution.decided_at = utcnow()
     record_event(
@@ -135,8 +192,10 @@ def set_release(
         actor,
         referral,
         "release",
-        f"{contribution.agency_code} item {contribution.id}: {previous.value} → {state.value}"
-        + (f" ({contribution.lawful_basis})" if contribution.lawful_basis else ""),
+        f"{contribution.agency_code} item {contribution.id}: "
+        + (f"{previous.value} → {state.value}" if previous is not state else f"{state.value}")
+        + (f" ({contribution.lawful_basis})" if contribution.lawful_basis else "")
+        + (", reason changed" if previous is state else ""),
         audit_detail={
             "contribution": contribution.id,
             "from": previous.value,
@@ -144,7 +203,7 @@ def set_release(
             "lawful_basis": contribution.lawful_basis,
         },
     )
-    return contribution
+    return True
 
 
 def release_blocked(session: Session, referral: Referral) -> str | None:
@@ -196,17 +255,9 @@ class OwnItem:
 
 def own_items_for_referral(session: Session, actor: Actor, referral_id: int) -> list[OwnItem]:
     """The actor's own agency's items on the referral's subjects and household. Audited."""
-    from node.store.models import PersonRecord, ReferralPerson
-
     referral = open_referral(session, actor, referral_id)
     agency = require_researcher(actor)
-    subject_ids = [
-        p.subject_id
-        for p in session.scalars(
-            select(ReferralPerson).where(ReferralPerson.referral_id == referral.id)
-        )
-        if p.subject_id is not None
-    ]
+    subject_ids = referral_subject_ids(session, referral)
     rows = session.execute(
         select(InformationItem, PersonRecord)
         .join(PersonRecord, PersonRecord.id == InformationItem.record_id)

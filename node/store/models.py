@@ -507,6 +507,8 @@ class Decision(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     breached: Mapped[bool_false]
+    # The agencies whose research was still open when the manager decided (empty: none was).
+    research_open: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class Intervention(Base):

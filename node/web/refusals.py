@@ -18,6 +18,7 @@ from node.errors import DomainError, sentence
 
 PATH = re.compile(r"(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<sub>[a-z_]+))?")
 FORM_ERRORS = "_refusals"  # the form attribute holding messages that name no field
+PROBLEM = "problem"  # the flash category of a refusal shown on the page a redirect leads to
 
 
 def show_refusal(

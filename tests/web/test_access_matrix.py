@@ -636,6 +636,7 @@ def _research_and_decision(db: Session, referrals: dict[str, int]) -> list[Thing
         Outcome.STRATEGY_DISCUSSION,
         "Threshold met for a strategy discussion",
         interventions=[("police", "Joint visit with social care")],
+        research_open_confirmed=True,
     )
     police_held = add_contribution(
         db, POLICE, researching, source_item_id=_item_id(db, HELD_POLICE)

@@ -417,20 +417,30 @@ def test_the_manager_rates_and_decides_with_errors_on_the_fields(app: Flask, nod
     assert errors_by_field(no_agency) == {
         "decision-interventions-1-agency": "'' is not a hub agency"
     }
+    decision = {
+        "decision-outcome": "strategy-discussion",
+        "decision-rationale": "Reasonable cause to suspect significant harm",
+        "decision-interventions-1-agency": "police",
+        "decision-interventions-1-description": "Joint visit today",
+    }
+    warned = send(manager, rated, decision, form="#decision-form", status=200)
+    assert "Research is still open for Children's social care, Education, Health, Police" in (
+        warned.main_text
+    )
+    assert errors_by_field(warned) == {
+        "decision-research_open_confirmed": "Research is still open for Children's social care, "
+        "Education, Health, Police: confirm that you are deciding before they have finished"
+    }
     decided = manager.follow(
         send(
             manager,
-            rated,
-            {
-                "decision-outcome": "strategy-discussion",
-                "decision-rationale": "Reasonable cause to suspect significant harm",
-                "decision-interventions-1-agency": "police",
-                "decision-interventions-1-description": "Joint visit today",
-            },
+            warned,
+            {**decision, "decision-research_open_confirmed": "y"},
             form="#decision-form",
         )
     )
     assert "Strategy discussion (section 47)" in decided.main_text
+    assert "while research was still open for Children's social care" in decided.main_text
     assert decided.soup.select_one(f"a[href='/referrals/{referral_id}/information-product']")
     assert decided.soup.select("main form") == []  # decided: no rating or decision forms
 
@@ -545,7 +555,12 @@ def _worked_referral(node: WebNode) -> tuple[int, str]:
         )
         set_release(session, HEALTH, note.id, ReleaseState.SIGNPOSTED, "Caldicott: ask the GP")
         record_decision(
-            session, MANAGER, referral_id, Outcome.STRATEGY_DISCUSSION, "Significant harm"
+            session,
+            MANAGER,
+            referral_id,
+            Outcome.STRATEGY_DISCUSSION,
+            "Significant harm",
+            research_open_confirmed=True,
         )
         return referral_id, session.get_one(Referral, referral_id).reference
 
@@ -591,7 +606,13 @@ def test_the_product_waits_for_the_decision(app: Flask, node: WebNode) -> None:
     sent_back = manager.get(f"/referrals/{referral_id}/information-product", status=302)
 
     assert sent_back.location == f"/referrals/{referral_id}"
-    assert "record the decision" in " ".join(manager.follow(sent_back).banners)
+    shown = manager.follow(sent_back)
+    assert shown.banners == []  # a refusal is never a success banner
+    (problem,) = shown.soup.select(".govuk-error-summary")
+    assert "record the decision before issuing the information product" in problem.get_text()
+
+    manager.get("/referrals/99999/information-product", status=404)  # no "no such" banner
+    manager.get("/referrals/99999/information-product.pdf", status=404)
 
 
 def test_the_pdf_renderer_reads_the_static_folder_and_nothing_else(tmp_path: Path) -> None:

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from node import access
 from node.access import Actor
-from node.errors import sentence
+from node.errors import ErrorCode, sentence
 from node.referrals.common import ReferralError
 from node.referrals.intake import CONCERN_CATEGORIES
 from node.referrals.outcome import InformationProduct, information_product
@@ -21,6 +30,7 @@ from node.web.permissions import roles
 from node.web.product.pdf import render_pdf
 from node.web.referrals.display import install_filters
 from node.web.referrals.tags import install_tags
+from node.web.refusals import PROBLEM
 from node.web.services import current_node, unit_of_work
 from node.web.sessions import current_user
 
@@ -59,14 +69,16 @@ def pdf(referral_id: int) -> ResponseReturnValue:
 
 
 def _generate(referral_id: int) -> InformationProduct | None:
-    """The product (its generation audited), or None with the reason flashed."""
+    """The product (its generation audited), or None with the refusal flashed as a problem."""
     try:
         with unit_of_work() as db:
             return information_product(
                 db, _actor(), referral_id, current_node().config.borough_name
             )
     except ReferralError as exc:
-        flash(sentence(str(exc)))
+        if exc.code is ErrorCode.NOT_FOUND:
+            abort(404)
+        flash(sentence(str(exc)), PROBLEM)
         return None
 
 

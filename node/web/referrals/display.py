@@ -53,7 +53,13 @@ def paragraphs(text: str) -> Markup:
     )
 
 
+def agency_name(code: str, names: dict[str, str]) -> str:
+    """An agency's name from the page's code-to-name table (its code if the hub has no such)."""
+    return names.get(code, code)
+
+
 FILTERS = {
+    "agency_name": agency_name,
     "hub_time": hub_time,
     "hub_time_short": hub_time_short,
     "hub_date": hub_date,

@@ -15,6 +15,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovDateInput,
     GovRadioInput,
     GovSelect,
@@ -22,6 +23,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     Field,
     FieldList,
     Form,
@@ -272,6 +274,10 @@ class DecisionForm(FlaskForm):
     rationale = area("Rationale", "Why this outcome, against the borough's threshold of need")
     interventions = FieldList(
         FormField(InterventionForm), min_entries=INTERVENTION_ROWS, max_entries=INTERVENTION_ROWS
+    )
+    research_open_confirmed = BooleanField(
+        "I am deciding before these agencies have finished their research",
+        widget=GovCheckboxInput(),
     )
 
 

@@ -197,6 +197,7 @@ def decide(referral_id: int) -> ResponseReturnValue:
                     interventions=[
                         (row.agency.data or "", row.description.data or "") for row in chosen
                     ],
+                    research_open_confirmed=bool(form.research_open_confirmed.data),
                 )
                 breached = decision.breached
         except ReferralError as exc:

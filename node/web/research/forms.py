@@ -20,6 +20,19 @@ class AddItemForm(FlaskForm):
     item_id = IntegerField(widget=HiddenInput(), validators=[InputRequired("Choose an item")])
 
 
+class AddByReferenceForm(FlaskForm):
+    """One of your agency's items that is not linked to this referral's people, with why."""
+
+    item_ref = text(
+        "Your agency's reference for the item", 100, "For example, a CAD or crime number"
+    )
+    unlinked_reason = area(
+        "Why it is relevant to this referral",
+        "It is not about anyone named in the referral, so say why the hub needs it",
+        limit=2_000,
+    )
+
+
 class ContributionForm(FlaskForm):
     title = text("Title", 300, "For example, 'Domestic incident, 1 October 2026'")
     content = area(

@@ -32,6 +32,7 @@ from node.web.referrals.tags import install_tags
 from node.web.refusals import error_summary, show_refusal
 from node.web.research.forms import (
     OTHER_BASIS,
+    AddByReferenceForm,
     AddItemForm,
     CompleteForm,
     ContributionForm,
@@ -84,6 +85,29 @@ def add_item(referral_id: int) -> ResponseReturnValue:
     return _research_page(referral_id, failed=("records", form))
 
 
+@blueprint.post("/research/<int:referral_id>/items/by-reference")
+@roles(access.RESEARCHERS)
+def add_by_reference(referral_id: int) -> ResponseReturnValue:
+    form = AddByReferenceForm()
+    if form.validate():
+        try:
+            with unit_of_work() as db:
+                item = add_contribution(
+                    db,
+                    _actor(),
+                    referral_id,
+                    item_ref=form.item_ref.data or "",
+                    unlinked_reason=form.unlinked_reason.data or "",
+                )
+                added = item.agency_reference or item.title
+        except ReferralError as exc:
+            show_refusal(form, exc)
+        else:
+            flash(f"{added} added to the referral, with your reason. It is held until you decide.")
+            return redirect(url_for(".referral", referral_id=referral_id, _anchor="contributions"))
+    return _research_page(referral_id, failed=("by-reference", form))
+
+
 @blueprint.post("/research/<int:referral_id>/contributions")
 @roles(access.RESEARCHERS)
 def write(referral_id: int) -> ResponseReturnValue:
@@ -115,7 +139,7 @@ def release(referral_id: int, contribution_id: int) -> ResponseReturnValue:
         state = ReleaseState(form.state.data)
         try:
             with unit_of_work() as db:
-                set_release(
+                changed = set_release(
                     db,
                     _actor(),
                     contribution_id,
@@ -130,7 +154,11 @@ def release(referral_id: int, contribution_id: int) -> ResponseReturnValue:
             )
             show_refusal(form, exc, aliases=aliases)
         else:
-            flash(f"The item is {RELEASE_MESSAGES[state]}.")
+            flash(
+                f"The item is {RELEASE_MESSAGES[state]}."
+                if changed
+                else f"Nothing changed: the item was already {state.value}, for the same reason."
+            )
             return redirect(
                 url_for(".referral", referral_id=referral_id, _anchor=f"item-{contribution_id}")
             )
@@ -164,7 +192,10 @@ def _research_page(referral_id: int, failed: tuple[str, FlaskForm] | None = None
         items = own_items_for_referral(db, actor, referral_id)
         own = [c for c in view.contributions if c.agency_code == actor.agency_code]
         release_forms: dict[int, ReleaseForm] = {c.id: release_form(c) for c in own}
-        forms: dict[str, Any] = {"write": ContributionForm(formdata=None)}
+        forms: dict[str, Any] = {
+            "write": ContributionForm(formdata=None),
+            "by-reference": AddByReferenceForm(formdata=None),
+        }
         anchor, failed_form = failed if failed else ("", None)
         if failed_form is not None:
             if isinstance(failed_form, ReleaseForm):
@@ -189,6 +220,7 @@ def _research_page(referral_id: int, failed: tuple[str, FlaskForm] | None = None
         agency_name=_agency_name(actor.agency_code or ""),
         categories=CONCERN_CATEGORIES,
         form=failed_form,
+        failed_anchor=anchor,
         errors=error_summary(failed_form, anchor) if failed_form is not None else [],
     )
 
