@@ -170,10 +170,8 @@ def blind(
     if blinds is None:
         scalars = tuple(rbcl.crypto_core_ristretto255_scalar_random() for _ in inputs)
     else:
-        scalars = tuple(blinds)
-        _same_length(len(inputs), "inputs", len(scalars), "blinds")
-        for index, scalar in enumerate(scalars):
-            _scalar(scalar, f"blind {index}")
+        _same_length(len(inputs), "inputs", len(blinds), "blinds")
+        scalars = tuple(_scalar(scalar, f"blind {index}") for index, scalar in enumerate(blinds))
     elements = []
     for index, (value, scalar) in enumerate(zip(inputs, scalars, strict=True)):
         point = _hash_to_group(value, suite)
@@ -379,8 +377,13 @@ def _finalize_hash(value: bytes, element: bytes) -> bytes:
     ).digest()
 
 
-def _evaluate_all(sk: bytes, suite: _Suite, inputs: Iterable[bytes]) -> list[bytes]:
-    """Evaluate each input with sk, already checked; the hot loop of evaluate_many, kept flat."""
+def _evaluate_all(
+    sk: bytes, suite: _Suite, inputs: Iterable[bytes], first_index: int = 0
+) -> list[bytes]:
+    """Evaluate each input with sk, already checked; the hot loop of evaluate_many, kept flat.
+
+    `first_index` is the first input's place among all, for the messages of a pool's chunks.
+    """
     start = _ZERO_BLOCK_STATE.copy
     sha512 = hashlib.sha512
     from_hash = rbcl.crypto_core_ristretto255_from_hash
@@ -390,13 +393,13 @@ def _evaluate_all(sk: bytes, suite: _Suite, inputs: Iterable[bytes]) -> list[byt
     append = outputs.append
     for value in inputs:
         if len(value) > MAX_INPUT_SIZE:
-            _input(value, f"input {len(outputs)}")
+            _input(value, f"input {first_index + len(outputs)}")
         state = start()
         state.update(value)
         state.update(tail)
         point = from_hash(sha512(state.digest() + dst_prime).digest())
         if point == _IDENTITY:  # pragma: no cover - needs a SHA-512 preimage
-            raise VoprfError(f"input {len(outputs)}: hashes to the identity element")
+            raise VoprfError(f"input {first_index + len(outputs)}: hashes to the identity element")
         issued = multiply(sk, point)
         append(
             sha512(
@@ -406,9 +409,9 @@ def _evaluate_all(sk: bytes, suite: _Suite, inputs: Iterable[bytes]) -> list[byt
     return outputs
 
 
-def _evaluate_chunk(sk: bytes, mode: int, chunk: list[bytes]) -> list[bytes]:
+def _evaluate_chunk(sk: bytes, mode: int, chunk: list[bytes], first_index: int) -> list[bytes]:
     """One worker's share of evaluate_parallel (module level, so a process pool can pickle it)."""
-    return _evaluate_all(sk, _SUITES[Mode(mode)], chunk)
+    return _evaluate_all(sk, _SUITES[Mode(mode)], chunk, first_index)
 
 
 def _evaluate_pooled(
@@ -424,8 +427,10 @@ def _evaluate_pooled(
     pending: deque[Future[list[bytes]]] = deque()
     try:
         iterator = iter(inputs)
+        submitted = 0
         while chunk := list(islice(iterator, chunk_size)):
-            pending.append(pool.submit(_evaluate_chunk, sk, int(mode), chunk))
+            pending.append(pool.submit(_evaluate_chunk, sk, int(mode), chunk, submitted))
+            submitted += len(chunk)
             if len(pending) >= in_flight:
                 yield from pending.popleft().result()
         while pending:
