@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python -m bench.run_all   (or `make bench`)
 
-The benchmarks are import_throughput, search_latency, matching_quality and web_latency; each
+The benchmarks are import_throughput, search_latency, matching_quality, web_latency and voprf; each
 module's `main(argv)` is called with no arguments. The exit status is the first non-zero one.
 """
 
@@ -13,7 +13,7 @@ import importlib.util
 import sys
 import time
 
-BENCHMARKS = ("import_throughput", "search_latency", "matching_quality", "web_latency")
+BENCHMARKS = ("import_throughput", "search_latency", "matching_quality", "web_latency", "voprf")
 
 
 def available() -> list[str]:
