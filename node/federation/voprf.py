@@ -128,6 +128,8 @@ class Evaluation:
     proof: Proof | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.evaluated_elements, bytes | bytearray | memoryview | str):
+            raise VoprfError("evaluated elements: expected a sequence of elements, got one string")
         object.__setattr__(self, "evaluated_elements", tuple(self.evaluated_elements))
 
 
@@ -276,6 +278,9 @@ def evaluate_parallel(
     never sit in memory at once. Without `executor`, a ProcessPoolExecutor of `workers` processes
     (default: one a CPU) is started and shut down when the iterator is exhausted or closed; with
     one, the caller owns it. A bad input raises VoprfError when its chunk's outputs are reached.
+
+    The default pool forks (Linux): from a process that runs threads, such as a gRPC server, pass
+    an executor whose mp_context is "forkserver" or "spawn" instead.
     """
     sk = _scalar(sk, "private key")
     suite = _suite(mode)

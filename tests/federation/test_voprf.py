@@ -419,6 +419,7 @@ def test_a_single_byte_string_is_not_taken_for_a_batch(
     _refused(lambda: voprf.blind(b"abc", Mode.OPRF), "sequence of byte strings")  # type: ignore[arg-type]
     element = _valid_element()
     _refused(lambda: voprf.blind_evaluate(sk, element, Mode.OPRF), "sequence of byte strings")  # type: ignore[arg-type]
+    _refused(lambda: Evaluation(element), "sequence of elements")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
