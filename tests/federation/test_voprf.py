@@ -87,6 +87,7 @@ def test_derive_key_pair_reproduces_the_vectors(suite: dict[str, Any]) -> None:
     )
     assert sk.hex() == suite["skSm"]
     assert pk == voprf.public_key(sk)
+    assert voprf._SUITES[Mode(suite["mode"])].group_dst.hex() == suite["groupDST"]
     if "pkSm" in suite:
         assert pk.hex() == suite["pkSm"]
 
