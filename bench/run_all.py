@@ -2,8 +2,8 @@
 
 Run: .venv/bin/python -m bench.run_all   (or `make bench`)
 
-The benchmarks are import_throughput, search_latency, matching_quality, web_latency and
-index_filter; each
+The benchmarks are import_throughput, search_latency, matching_quality, web_latency,
+index_filter and voprf; each
 module's `main(argv)` is called with no arguments. The exit status is the first non-zero one.
 """
 
@@ -20,6 +20,7 @@ BENCHMARKS = (
     "matching_quality",
     "web_latency",
     "index_filter",
+    "voprf",
 )
 
 
