@@ -10,6 +10,8 @@ from node.access import Actor, require_referral_access
 from node.errors import DomainError, ErrorCode
 from node.store.models import Referral, ReferralEvent, ResearchTask
 
+TEXT_LIMIT = 20_000  # characters of free text in one field (the forms say so before we do)
+
 
 class ReferralError(DomainError):
     """A step on a referral cannot be taken as asked (`field` names the input, if one is wrong)."""
@@ -56,8 +58,11 @@ def record_event(
     )
 
 
-def require_text(value: str, field: str, what: str) -> str:
+def require_text(value: str, field: str, what: str, *, limit: int = TEXT_LIMIT) -> str:
+    """The text, stripped, if it says something and is not longer than `limit` characters."""
     value = value.strip()
     if not value:
         raise ReferralError(what, field=field)
+    if len(value) > limit:
+        raise ReferralError(f"must be {limit:,} characters or fewer", field=field)
     return value

@@ -150,7 +150,9 @@ def _validate(session: Session, contact: NewContact) -> None:
     today = dt.date.today()
     for index, person in enumerate(contact.people):
         where = f"people[{index}]"
-        require_text(person.surname, f"{where}.surname", "enter the surname (or 'Unknown')")
+        require_text(
+            person.surname, f"{where}.surname", "enter the surname (or 'Unknown')", limit=200
+        )
         born = person.date_of_birth
         if born is not None and born > today:
             raise ReferralError("must not be in the future", field=f"{where}.date_of_birth")

@@ -65,7 +65,9 @@ def record_decision(
         )
     rationale = require_text(rationale, "rationale", "explain the decision")
     if outcome is Outcome.REFERRAL_TO_AGENCY:
-        referred_to = require_text(referred_to, "referred_to", "name the agency referred to")
+        referred_to = require_text(
+            referred_to, "referred_to", "name the agency referred to", limit=200
+        )
     now = now or utcnow()
     agencies = set(session.scalars(select(Agency.code)))
     for index, (agency, description) in enumerate(interventions or []):

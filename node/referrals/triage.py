@@ -103,7 +103,7 @@ def record_lawful_basis(
         raise ReferralError("must be 'consent' or 'other'", field="kind")
     if kind == "consent":
         lawful_basis = "Consent"
-    lawful_basis = require_text(lawful_basis, "lawful_basis", "name the lawful basis")
+    lawful_basis = require_text(lawful_basis, "lawful_basis", "name the lawful basis", limit=200)
     if kind == "other":
         reason = require_text(reason, "reason", "say why this basis applies without consent")
     record = LawfulBasisRecord(
