@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import audit
-from node.access import AccessDenied, Actor, require_admin, role_needs_agency
+from node.access import AccessDenied, Actor, require_admin, require_oversight, role_needs_agency
 from node.errors import DomainError, ErrorCode
 from node.store.models import Agency, Role, User
 
@@ -144,7 +144,8 @@ def reset_second_factor(session: Session, actor: Actor, username: str) -> User:
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:
-    require_admin(actor)
+    """Every user, for administrators and auditors (read only)."""
+    require_oversight(actor)
     return list(session.scalars(select(User).order_by(User.username)))
 
 

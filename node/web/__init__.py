@@ -15,6 +15,7 @@ from node.config import NodeConfig, load_config
 from node.runtime import Node
 from node.web import fields
 from node.web.errors import register_error_handlers
+from node.web.formatters import ROLE_NAMES
 from node.web.permissions import check_permission, handle_access_denied, may_open
 from node.web.security import csp_nonce, install_headers
 from node.web.services import current_node, install
@@ -70,7 +71,11 @@ def register_blueprints(app: Flask) -> None:
     - `research`: an agency professional's research: their agency's tasks, its records on a
       referral's people, contributions, and the release decision on each item.
     - `product`: the information product of a decided referral, as a page and a PDF (audited).
+    - `admin`: the users and agencies of the hub, read only, for administrators and auditors.
+    - `audit`: the audit log's state and a verification of the whole log, for the same.
     """
+    from node.web.admin.views import blueprint as admin
+    from node.web.audit.views import blueprint as audit
     from node.web.auth.views import blueprint as auth
     from node.web.home.views import blueprint as home
     from node.web.product.views import blueprint as product
@@ -79,7 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from node.web.search.views import blueprint as search
     from node.web.subjects.views import blueprint as subjects
 
-    for blueprint in (auth, home, search, subjects, referrals, research, product):
+    for blueprint in (auth, home, search, subjects, referrals, research, product, admin, audit):
         app.register_blueprint(blueprint)
 
 
@@ -116,4 +121,5 @@ def _template_context() -> dict[str, Any]:
         "service_name": f"{config.borough_name} MASH",
         "current_user": current_user(),
         "may_open": may_open,
+        "role_names": ROLE_NAMES,
     }

@@ -223,7 +223,13 @@ def test_a_contact_becomes_a_decided_referral_and_its_information_product(
     manager.locator("#decision-interventions-0-agency").select_option(label="Police")
     manager.locator("#decision-interventions-0-description").fill("Joint visit with social care")
     manager.get_by_role("button", name="Record the decision").click()
+    # Some agencies are still researching: the page warns and asks the manager to confirm.
+    expect(manager.locator(".govuk-error-summary")).to_contain_text("Research is still open for")
+    look_at(manager, "28-decision-with-research-open")
+    manager.get_by_label("I am deciding before these agencies have finished their research").check()
+    manager.get_by_role("button", name="Record the decision").click()
     expect(manager.get_by_text("Strategy discussion (section 47)").first).to_be_visible()
+    expect(manager.get_by_text("while research was still open for").first).to_be_visible()
     look_at(manager, "28-referral-decided")
 
     manager.get_by_role("button", name="Open the information product").click()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from flask import Blueprint, Flask
 from sqlalchemy import select
 
@@ -33,7 +34,7 @@ def test_every_route_carries_a_permission_marker(app: Flask) -> None:
 def _app_with_test_pages(node: WebNode) -> Flask:
     """The real app plus a few pages that only tests have (registered before any request)."""
     app = create_app(node.config, testing=True)
-    pages = Blueprint("admin", __name__)
+    pages = Blueprint("test_pages", __name__)
 
     @pages.get("/admin-only")
     @roles(access.ADMINISTRATORS)
@@ -74,8 +75,8 @@ def test_a_page_for_another_role_is_refused_with_403_and_audited(web_node: WebNo
     assert refused.title == "You do not have permission to see this page – Hackney MASH"
     [entry] = _denials(web_node)
     assert entry.actor == "manager"
-    assert entry.object_ref == "endpoint:admin.index"
-    assert json.loads(entry.detail)["endpoint"] == "admin.index"
+    assert entry.object_ref == "endpoint:test_pages.index"
+    assert json.loads(entry.detail)["endpoint"] == "test_pages.index"
     current_node(app).engine.dispose()
 
 
@@ -88,8 +89,11 @@ def test_the_right_role_gets_the_page_and_a_start_page_link_to_it(web_node: WebN
     manager_start = manager.sign_in(web_node.users["manager"])
 
     assert admin.client.get("/admin-only").get_data(as_text=True) == "admin page"
-    assert [a["href"] for a in admin_start.soup.select(".app-area-list a")] == ["/admin-only"]
-    assert "/admin-only" not in [a["href"] for a in manager_start.soup.select(".app-area-list a")]
+    assert [a["href"] for a in admin_start.soup.select(".app-area-list a")] == ["/admin", "/audit"]
+    manager_areas = [a["href"] for a in manager_start.soup.select(".app-area-list a")]
+    assert "/admin" not in manager_areas and "/referrals" in manager_areas
+    assert "hub's records and see which agencies hold" in manager_start.main_text
+    assert "Search your agency's records" not in manager_start.main_text
     assert _denials(web_node) == []
     current_node(app).engine.dispose()
 
@@ -134,11 +138,21 @@ def test_signed_out_visitors_are_sent_to_sign_in_not_refused(web_node: WebNode) 
     current_node(app).engine.dispose()
 
 
-def test_the_start_page_lists_no_areas_that_do_not_exist(web: WebClient, web_node: WebNode) -> None:
-    start = web.sign_in(web_node.users["node.admin"])
+@pytest.mark.parametrize(
+    ("username", "areas"),
+    [
+        ("node.admin", ["/admin", "/audit"]),
+        ("auditor", ["/admin", "/audit"]),
+        ("manager", ["/referrals", "/search", "/subjects/candidates"]),
+        ("police.pro", ["/referrals", "/research", "/search", "/subjects/candidates"]),
+    ],
+)
+def test_the_start_page_lists_what_each_role_can_do_and_every_link_opens(
+    web: WebClient, web_node: WebNode, username: str, areas: list[str]
+) -> None:
+    start = web.sign_in(web_node.users[username])
 
-    assert start.soup.select(".app-area-list") == []
-    assert "No areas of the hub are open to your role in this version yet." in start.main_text
+    assert [a["href"] for a in start.soup.select(".app-area-list a")] == areas
     for link in start.soup.select("a[href]"):
         href = str(link["href"])
         if href.startswith("/") and not href.startswith("/static"):

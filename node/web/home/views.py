@@ -1,34 +1,34 @@
 """The start page, listing only the areas that exist in this app and that the user's role may
-open (their views' permission markers decide), and the favicon."""
+open (their views' permission markers decide), each said as it is for that role, and the favicon."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 from flask.typing import ResponseReturnValue
 
 from node.store.models import Role
+from node.web.formatters import ROLE_NAMES
 from node.web.permissions import may_open, public, signed_in
 from node.web.sessions import current_user
 
 blueprint = Blueprint("home", __name__, template_folder="templates")
 
-ROLE_NAMES = {
-    Role.AGENCY_PROFESSIONAL: "Agency professional",
-    Role.MASH_MANAGER: "MASH manager",
-    Role.NODE_ADMIN: "Node administrator",
-    Role.AUDITOR: "Auditor",
-}
-
 
 @dataclass(frozen=True)
 class Area:
-    """An area of the hub's work, linked from the start page once its blueprint exists."""
+    """An area of the hub's work, linked from the start page once its blueprint exists, with
+    what it offers each role (`default` for the roles not named)."""
 
     endpoint: str
     title: str
-    description: str
+    default: str
+    for_role: Mapping[Role, str] = field(default_factory=dict)
+
+    def description(self, role: Role) -> str:
+        return self.for_role.get(role, self.default)
 
 
 # In the order the start page lists them. An area whose endpoint is not (yet) registered, or
@@ -38,6 +38,10 @@ AREAS: tuple[Area, ...] = (
         "referrals.index",
         "Contacts and referrals",
         "Record contacts, rate them red, amber or green, and decide what happens next.",
+        {
+            Role.AGENCY_PROFESSIONAL: "Record a contact, and see the referrals your agency is "
+            "researching.",
+        },
     ),
     Area(
         "research.index",
@@ -49,9 +53,30 @@ AREAS: tuple[Area, ...] = (
         "Disclosure requests",
         "Ask other boroughs for what they hold, and answer their requests for your agency.",
     ),
-    Area("search.index", "Search records", "Search your agency's records for a person."),
-    Area("admin.index", "Users and agencies", "Add users, disable accounts, manage agencies."),
-    Area("audit.index", "Audit log", "Review and export who did what, when and why."),
+    Area(
+        "search.index",
+        "Search records",
+        "Search your agency's records for a person.",
+        {
+            Role.MASH_MANAGER: "Find a person in the hub's records and see which agencies hold "
+            "something on them (not what they hold).",
+        },
+    ),
+    Area(
+        "subjects.candidates",
+        "Possible matches",
+        "Decide whether records that may be the same person are one person.",
+    ),
+    Area(
+        "admin.index",
+        "Users and agencies",
+        "See who can sign in, their roles and agencies, and the hub's agencies.",
+    ),
+    Area(
+        "audit.index",
+        "Audit log",
+        "See the audit log's state and verify that nothing in it has been changed.",
+    ),
 )
 
 
@@ -59,8 +84,9 @@ AREAS: tuple[Area, ...] = (
 @signed_in
 def start() -> ResponseReturnValue:
     user = current_user()
-    areas = [area for area in AREAS if may_open(area.endpoint, user)]
-    role = ROLE_NAMES.get(user.role, user.role.value) if user else ""
+    assert user is not None  # check_permission lets no one here unsigned
+    areas = [(area, area.description(user.role)) for area in AREAS if may_open(area.endpoint, user)]
+    role = ROLE_NAMES.get(user.role, user.role.value)
     return render_template("home/start.html", user=user, role_name=role, areas=areas)
 
 

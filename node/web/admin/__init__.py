@@ -1,0 +1,1 @@
+"""Users and agencies, as node administrators and auditors see them (read only: changes are made with `mash-node`)."""
