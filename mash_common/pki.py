@@ -11,8 +11,9 @@ SAN URI `urn:mash:borough:<code>` is the identity a receiver reads. Keys are ECD
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -144,17 +145,19 @@ def borough_of_certificate(certificate: x509.Certificate) -> str:
     return borough
 
 
-class _AuthContext(Protocol):
-    def auth_context(self) -> dict[str, list[bytes]]: ...
+class HasAuthContext(Protocol):
+    """What `borough_of_peer` reads: a grpc.ServicerContext is one."""
+
+    def auth_context(self) -> Mapping[str, Sequence[bytes]]: ...
 
 
-def borough_of_peer(context: _AuthContext | Any) -> str:
+def borough_of_peer(context: HasAuthContext) -> str:
     """The borough of the peer of a gRPC call, read from its verified client certificate (a
     `grpc.ServicerContext`'s `auth_context()`); raises PeerUnidentified if the call has no
     verified certificate or the certificate names no borough. The server's credentials
     (mash_common/tls.py) only admit certificates of the federation CA."""
     auth = context.auth_context()
-    if auth.get("transport_security_type") != [b"ssl"]:
+    if list(auth.get("transport_security_type", ())) != [b"ssl"]:
         raise PeerUnidentified("the call did not arrive over TLS")
     pems = auth.get("x509_pem_cert")
     if not pems:

@@ -84,11 +84,25 @@ def run_server(
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    for service in services:
-        service.add(server)
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    names = [service.name for service in services]
-    reflection.enable_server_reflection([*names, HEALTH_SERVICE, reflection.SERVICE_NAME], server)
+    try:
+        for service in services:
+            service.add(server)
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        names = [service.name for service in services]
+        reflection.enable_server_reflection(
+            [*names, HEALTH_SERVICE, reflection.SERVICE_NAME], server
+        )
+        bound = _listen(server, host, port, credentials)
+        server.start()
+        for name in ("", *names):  # "": the server as a whole
+            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        yield bound
+    finally:
+        health_servicer.enter_graceful_shutdown()
+        server.stop(grace_seconds).wait()
+
+
+def _listen(server: grpc.Server, host: str, port: int, credentials: grpc.ServerCredentials) -> int:
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
         bound = server.add_secure_port(address, credentials)
@@ -96,11 +110,4 @@ def run_server(
         raise ServerStartError(f"cannot listen on {address}: {exc}") from None
     if bound == 0:
         raise ServerStartError(f"cannot listen on {address}: the address is taken or invalid")
-    server.start()
-    try:
-        for name in ("", *names):  # "": the server as a whole
-            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-        yield bound
-    finally:
-        health_servicer.enter_graceful_shutdown()
-        server.stop(grace_seconds).wait()
+    return bound

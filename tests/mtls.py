@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import grpc
@@ -48,18 +48,12 @@ def make_federation(directory: Path) -> Federation:
     ca.init_ca(directory / "rogue-ca")
     ca.issue_with_key(directory / "rogue-ca", "hackney", directory / "impostor")
     # The impostor trusts the real CA, so only the server's check of its certificate fails.
-    impostor = directory / "impostor"
-    impostor_identity = TlsIdentity.load(
-        impostor / "tls.key", impostor / "tls.crt", impostor / "federation-ca.crt"
-    )
-    impostor_identity = TlsIdentity(
-        impostor_identity.key,
-        impostor_identity.certificate,
-        identities["hackney"].ca_certificate,
-        "hackney",
+    impostor = replace(
+        TlsIdentity.from_dir(directory / "impostor"),
+        ca_certificate=identities["hackney"].ca_certificate,
     )
     signers = {b: Ed25519Signer(SigningKey.generate()) for b in BOROUGHS}
-    return Federation(directory / "ca", identities, signers, impostor_identity)
+    return Federation(directory / "ca", identities, signers, impostor)
 
 
 @dataclass
