@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mash_common.boroughs import is_borough_code
 from node.agencies import STANDARD_AGENCIES, AgencyDefinition
 from node.errors import DomainError
 
@@ -48,6 +49,14 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class FederationSettings:
+    """Where the node's federation gRPC server listens (mutual TLS; its files in the keys dir)."""
+
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     path: Path
     borough_code: str
@@ -58,6 +67,7 @@ class NodeConfig:
     audit_checkpoint_every: int
     referrals: ReferralPolicy
     web: WebSettings
+    federation: FederationSettings | None = None  # None: no [federation] section
 
     @property
     def keys_dir(self) -> Path:
@@ -85,7 +95,7 @@ def load_config(path: str | Path) -> NodeConfig:
 def parse_config(raw: dict[str, Any], path: Path) -> NodeConfig:
     node = _table(raw, "node", path)
     borough_code = _string(node, "node.borough_code", path)
-    if not _CODE.match(borough_code):
+    if not is_borough_code(borough_code):
         raise ConfigError(
             f"{path}: node.borough_code {borough_code!r} must be lower-case letters, digits "
             "and hyphens, starting with a letter (e.g. 'hackney')"
@@ -114,7 +124,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> NodeConfig:
     agencies = _agencies(hub, path)
     referrals = _referrals(raw.get("referrals", {}), borough_code, path)
     web = _web(raw.get("web", {}), path)
-    unknown = set(raw) - {"node", "hub", "referrals", "web"}
+    federation = _federation(raw["federation"], path) if "federation" in raw else None
+    unknown = set(raw) - {"node", "hub", "referrals", "web", "federation"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
     return NodeConfig(
@@ -127,6 +138,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> NodeConfig:
         audit_checkpoint_every=checkpoint_every,
         referrals=referrals,
         web=web,
+        federation=federation,
     )
 
 
@@ -202,6 +214,26 @@ def _web(table: Any, path: Path) -> WebSettings:
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
         raise ConfigError(f"{path}: web.workers must be 1-64 (about one per core)")
     return WebSettings(host, port, secure, idle, absolute, workers)
+
+
+_FEDERATION_KEYS = ("host", "port")
+
+
+def _federation(table: Any, path: Path) -> FederationSettings:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [federation] must be a table")
+    for key in table:
+        if key not in _FEDERATION_KEYS:
+            raise ConfigError(
+                f"{path}: federation.{key} is not a setting ({', '.join(_FEDERATION_KEYS)})"
+            )
+    host = table.get("host", "127.0.0.1")
+    port = table.get("port", 50051)
+    if not isinstance(host, str) or not host.strip():
+        raise ConfigError(f"{path}: federation.host must be an address such as 0.0.0.0")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(f"{path}: federation.port must be a port number 0-65535")
+    return FederationSettings(host, port)
 
 
 def _agencies(hub: dict[str, Any], path: Path) -> tuple[AgencyDefinition, ...]:

@@ -6,6 +6,10 @@ Three keys live in `<data_dir>/keys/`, each in a file readable by the owner only
 - `oprf-<epoch>.key`: a ristretto255 scalar (rbcl), the OPRF key of one epoch (RFC 9497);
 - `web.key`: 32 random bytes: signs the web session cookie (via a derived key) and seals
   secrets kept in the store, such as users' TOTP secrets (PyNaCl SecretBox).
+
+Beside them, once the federation CA has issued the node's certificate (not made by `init`):
+`tls.key` (ECDSA P-256, 0600, made with the CSR by mash_common.pki.make_csr), `tls.crt` and
+`federation-ca.crt`, loaded by `load_tls`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from nacl.secret import SecretBox
 from nacl.signing import SigningKey, VerifyKey
 from nacl.utils import random
 
+from mash_common.envelope import key_id
+from mash_common.files import PrivateFileError
+from mash_common.pki import CertificateError
+from mash_common.tls import TlsIdentity
 from node.errors import DomainError, ErrorCode
 
 SIGNING_FILE = "signing.key"
@@ -48,6 +56,22 @@ class NodeKeys:
     @property
     def verify_key(self) -> VerifyKey:
         return self.signing.verify_key
+
+    @property
+    def signing_key_id(self) -> str:
+        """The id the node's signed envelopes name its verify key by."""
+        return key_id(bytes(self.signing.verify_key))
+
+    @property
+    def box_public_key(self) -> bytes:
+        """The X25519 public key (32 bytes) that disclosures are sealed to."""
+        return bytes(self.box.public_key)
+
+    @property
+    def oprf_public_key(self) -> bytes:
+        """The OPRF key's public element (32 bytes): the ristretto255 generator times the key
+        scalar, against which askers check the DLEQ proofs of this epoch (RFC 9497, pkS)."""
+        return rbcl.crypto_scalarmult_ristretto255_base(self.oprf)
 
     def sign(self, message: bytes) -> bytes:
         """A detached Ed25519 signature over message."""
@@ -103,6 +127,19 @@ def load_keys(keys_dir: Path) -> NodeKeys:
         oprf=_read_private(keys_dir / _oprf_file(epoch), 32),
         web=_read_private(keys_dir / WEB_FILE, SecretBox.KEY_SIZE),
     )
+
+
+def load_tls(keys_dir: Path) -> TlsIdentity:
+    """The node's TLS identity (`tls.key`, `tls.crt`, `federation-ca.crt` in the keys dir),
+    refusing a key others can read and a certificate that is not the key's or the CA's."""
+    try:
+        return TlsIdentity.from_dir(keys_dir)
+    except (PrivateFileError, CertificateError) as exc:
+        raise KeyFileError(
+            f"{exc.message} (the federation's TLS files: make a request with the node's key, "
+            "have the coordinator issue the certificate, and put tls.crt and "
+            f"federation-ca.crt in {keys_dir})"
+        ) from None
 
 
 def verify_signature(verify_key: bytes, message: bytes, signature: bytes) -> None:

@@ -117,3 +117,34 @@ def test_referral_policy_is_configurable(tmp_path: Path) -> None:
 def test_invalid_referral_and_web_settings(tmp_path: Path, section: str, names: str) -> None:
     with pytest.raises(ConfigError, match=names.replace(".", r"\.")):
         load_config(write(tmp_path, render_config("hackney", "Hackney", ["police"]) + section))
+
+
+def test_federation_section_is_optional_with_defaults(tmp_path: Path) -> None:
+    starter = render_config("hackney", "Hackney", ["police"])
+    assert load_config(write(tmp_path, starter)).federation is None
+    federation = load_config(write(tmp_path, starter + "[federation]\n")).federation
+    assert federation is not None and (federation.host, federation.port) == ("127.0.0.1", 50051)
+    text = starter + '[federation]\nhost = "0.0.0.0"\nport = 7443\n'
+    federation = load_config(write(tmp_path, text)).federation
+    assert federation is not None and (federation.host, federation.port) == ("0.0.0.0", 7443)
+
+
+@pytest.mark.parametrize(
+    ("section", "names"),
+    [
+        ('[federation]\nport = "7443"\n', "federation.port"),
+        ("[federation]\nport = -1\n", "federation.port"),
+        ("[federation]\nport = true\n", "federation.port"),
+        ('[federation]\nhost = ""\n', "federation.host"),
+        ("[federation]\nhost = 1\n", "federation.host"),
+        ('[federation]\npeers = ["camden"]\n', "federation.peers"),
+        ('federation = "on"\n', "[federation]"),
+    ],
+)
+def test_invalid_federation_settings_name_the_key(tmp_path: Path, section: str, names: str) -> None:
+    text = render_config("hackney", "Hackney", ["police"])
+    text = section + text if not section.startswith("[") else text + section
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert names in str(caught.value)
+    assert str(tmp_path / "node.toml") in str(caught.value)

@@ -1,0 +1,1 @@
+"""Wire types of the federation between borough nodes and the coordinator."""
