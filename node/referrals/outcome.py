@@ -50,13 +50,14 @@ def record_decision(
     referred_to: str = "",
     interventions: list[tuple[str, str]] | None = None,
     research_open_confirmed: bool = False,
+    seen_version: int | None = None,
     now: dt.datetime | None = None,
 ) -> Decision:
     """The MASH manager decides; deciding after the deadline is recorded as a breach. Deciding
     while agencies are still researching needs `research_open_confirmed` (the page warns), and
     the decision records which agencies those were."""
     require_manager(actor)
-    referral = open_referral(session, actor, referral_id)
+    referral = open_referral(session, actor, referral_id, seen_version=seen_version)
     if referral.status is ReferralStatus.DECIDED:
         raise ReferralError(f"{referral.reference}: already decided", code=ErrorCode.CONFLICT)
     if referral.rag is None:

@@ -21,7 +21,13 @@ from node.access import (
     require_researcher,
 )
 from node.errors import ErrorCode
-from node.referrals.common import ReferralError, open_referral, record_event, require_text
+from node.referrals.common import (
+    ReferralError,
+    open_referral,
+    record_event,
+    require_text,
+    require_version,
+)
 from node.referrals.triage import basis_in_force
 from node.store.models import (
     Contribution,
@@ -150,13 +156,17 @@ def set_release(
     lawful_basis: str = "",
     *,
     referral_id: int | None = None,
+    seen_version: int | None = None,
 ) -> bool:
     """The owning agency decides whether its item leaves the hub. Audited with its reason.
     Returns whether anything changed: the same decision again writes nothing.
 
-    `referral_id`, when given (a page's URL names it), is the referral the item must be on.
+    `referral_id`, when given (a page's URL names it), is the referral the item must be on;
+    `seen_version` is the item's version the decision was made from (refused if it moved on).
     """
-    contribution = session.get(Contribution, contribution_id)
+    contribution = session.get(
+        Contribution, contribution_id, with_for_update=True, populate_existing=True
+    )
     if contribution is None or referral_id not in (None, contribution.referral_id):
         raise ReferralError(
             f"contribution {contribution_id}: no such item on this referral",
@@ -164,6 +174,13 @@ def set_release(
         )
     referral = open_referral(session, actor, contribution.referral_id)
     require_release_decision(actor, contribution.agency_code)
+    require_version(
+        seen_version,
+        contribution.version,
+        f"The release decision on '{contribution.title}'",
+        contribution.decided_by,
+        contribution.decided_at,
+    )
     if state is not ReleaseState.HELD:
         reason = require_text(reason, "reason", "say why (necessary and proportionate)")
     if state is ReleaseState.RELEASED:
@@ -185,6 +202,7 @@ def set_release(
     contribution.release_state = state
     contribution.release_reason = reason
     contribution.lawful_basis = lawful_basis
+    contribution.version += 1
     contribution.decided_by = actor.username
     contribution.decided_at = utcnow()
     record_event(
@@ -218,16 +236,26 @@ def release_blocked(session: Session, referral: Referral) -> str | None:
     )
 
 
-def complete_task(session: Session, actor: Actor, referral_id: int) -> ResearchTask:
-    """The agency's research on this referral is done."""
+def complete_task(
+    session: Session, actor: Actor, referral_id: int, *, seen_version: int | None = None
+) -> ResearchTask:
+    """The agency's research on this referral is done (`seen_version`: of the agency's task)."""
     referral = open_referral(session, actor, referral_id)
     agency = require_researcher(actor)
     task = session.scalar(
-        select(ResearchTask).where(
-            ResearchTask.referral_id == referral.id, ResearchTask.agency_code == agency
-        )
+        select(ResearchTask)
+        .where(ResearchTask.referral_id == referral.id, ResearchTask.agency_code == agency)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     assert task is not None  # open_referral checked the agency works this referral
+    require_version(
+        seen_version,
+        task.version,
+        f"Your agency's research on {referral.reference}",
+        task.completed_by,
+        task.completed_at,
+    )
     if task.completed_at is not None:
         raise ReferralError(
             f"{referral.reference}: your agency's research is already complete",
@@ -235,6 +263,7 @@ def complete_task(session: Session, actor: Actor, referral_id: int) -> ResearchT
         )
     task.completed_at = utcnow()
     task.completed_by = actor.username
+    task.version += 1
     record_event(session, actor, referral, "research-complete", f"{agency} research complete")
     return task
 

@@ -50,10 +50,12 @@ def set_rag(
     rag: Rag,
     reason: str,
     policy: ReferralPolicy,
+    *,
+    seen_version: int | None = None,
 ) -> Referral:
     """Set or review the RAG rating; the deadline runs from when the contact was received."""
     require_manager(actor)
-    referral = open_referral(session, actor, referral_id)
+    referral = open_referral(session, actor, referral_id, seen_version=seen_version)
     reason = require_text(reason, "reason", "say why this rating")
     if referral.status is ReferralStatus.DECIDED:
         raise ReferralError(
@@ -90,11 +92,18 @@ def set_rag(
 
 
 def record_lawful_basis(
-    session: Session, actor: Actor, referral_id: int, kind: str, lawful_basis: str, reason: str
+    session: Session,
+    actor: Actor,
+    referral_id: int,
+    kind: str,
+    lawful_basis: str,
+    reason: str,
+    *,
+    seen_version: int | None = None,
 ) -> LawfulBasisRecord:
     """For an adult: record consent, or another lawful basis with its reason."""
     require_manager(actor)
-    referral = open_referral(session, actor, referral_id)
+    referral = open_referral(session, actor, referral_id, seen_version=seen_version)
     if referral.pathway is not Pathway.ADULT:
         raise ReferralError(
             "lawful basis: recorded for the adult pathway only", code=ErrorCode.CONFLICT
@@ -127,10 +136,17 @@ def record_lawful_basis(
     return record
 
 
-def withdraw_consent(session: Session, actor: Actor, referral_id: int, reason: str) -> None:
+def withdraw_consent(
+    session: Session,
+    actor: Actor,
+    referral_id: int,
+    reason: str,
+    *,
+    seen_version: int | None = None,
+) -> None:
     """The adult withdraws consent: nothing more of theirs is released."""
     require_hub_member(actor)
-    referral = open_referral(session, actor, referral_id)
+    referral = open_referral(session, actor, referral_id, seen_version=seen_version)
     reason = require_text(reason, "reason", "record how and when consent was withdrawn")
     consent = session.scalar(
         select(LawfulBasisRecord).where(

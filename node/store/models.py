@@ -52,6 +52,8 @@ intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
 created_at = Annotated[dt.datetime, mapped_column(UTCDateTime, default=utcnow)]
 updated_at = Annotated[dt.datetime, mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)]
 bool_false = Annotated[bool, mapped_column(default=False)]
+# The version of a row people change concurrently: a change names the version it was made from.
+version = Annotated[int, mapped_column(Integer, default=1, server_default="1")]
 agency_code = Annotated[str, mapped_column(String(40), ForeignKey("agencies.code"))]
 
 NAMING = {
@@ -395,6 +397,7 @@ class Referral(Base):
     deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[created_at]
+    version: Mapped[version]  # moves with every step on the referral's timeline
 
     people: Mapped[list[ReferralPerson]] = relationship(
         back_populates="referral", order_by="ReferralPerson.id"
@@ -467,6 +470,7 @@ class ResearchTask(Base):
     opened_at: Mapped[created_at]
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(80))
+    version: Mapped[version]
 
 
 class Contribution(Base):
@@ -491,6 +495,7 @@ class Contribution(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[created_at]
+    version: Mapped[version]  # moves with its release decision
 
 
 class Decision(Base):

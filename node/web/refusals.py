@@ -15,6 +15,8 @@ from wtforms import Field, FieldList, FormField, RadioField, SelectMultipleField
 from wtforms.form import BaseForm
 
 from node.errors import DomainError, sentence
+from node.referrals.common import ChangedMeanwhile
+from node.web.referrals.display import hub_time
 
 PATH = re.compile(r"(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<sub>[a-z_]+))?")
 FORM_ERRORS = "_refusals"  # the form attribute holding messages that name no field
@@ -34,6 +36,13 @@ def show_refusal(
     rows were left out (the service's `people[1]` is then the form's row `rows["people"][1]`);
     `aliases` renames a service path to the form's (e.g. "lawful_basis" -> "other_basis").
     """
+    if isinstance(error, ChangedMeanwhile):
+        form_errors(form).append(
+            f"{error.what} was changed by {error.by} on {hub_time(error.at)}, after you opened "
+            "this page. The page now shows it as it is, with your answers kept: check what "
+            "changed, then send them again"
+        )
+        return
     field = None
     if error.field is not None:
         path = (aliases or {}).get(error.field, error.field)

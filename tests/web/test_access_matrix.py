@@ -845,6 +845,24 @@ def form_data(hub: Hub, case: Case, *, harmful: bool) -> dict[str, str | list[st
 
 
 def _plausible(case: Case, *, harmful: bool) -> dict[str, str | list[str]]:
+    """What a page would send (a change also names the version it was made from: any version
+    here, since access is decided before the version is compared)."""
+    fields = _plausible_fields(case, harmful=harmful)
+    versioned = {
+        "referrals.rate": "rating-",
+        "referrals.lawful_basis": "basis-",
+        "referrals.withdraw": "withdraw-",
+        "referrals.decide": "decision-",
+        "research.complete": "",
+    }
+    if case.endpoint in versioned:
+        fields[f"{versioned[case.endpoint]}version"] = "1"
+    elif case.endpoint == "research.release":
+        fields[f"item-{case.things['contribution'].id}-version"] = "1"
+    return fields
+
+
+def _plausible_fields(case: Case, *, harmful: bool) -> dict[str, str | list[str]]:
     things = case.things
     match case.endpoint:
         case "search.index":

@@ -29,6 +29,7 @@ from node.store.models import (
     Outcome,
     Pathway,
     Rag,
+    RagChange,
     Referral,
     ReleaseState,
     Role,
@@ -491,7 +492,12 @@ def test_research_adds_an_item_and_only_its_agency_decides_its_release(
     assert POLICE_SUMMARY in room.main_text
     health.post(
         f"/research/{referral_id}/contributions/{item.id}/release",
-        {"csrf_token": _csrf(room), f"item-{item.id}-state": "held", f"item-{item.id}-reason": ""},
+        {
+            "csrf_token": _csrf(room),
+            f"item-{item.id}-version": "2",
+            f"item-{item.id}-state": "held",
+            f"item-{item.id}-reason": "",
+        },
         status=403,
     )
     with node.sessions() as session:
@@ -652,3 +658,68 @@ def _csrf(page: Page) -> str:
     token = page.soup.select_one("input[name$=csrf_token]")
     assert token is not None
     return str(token["value"])
+
+
+def test_a_change_made_meanwhile_is_never_silently_replaced(app: Flask, node: WebNode) -> None:
+    """Two managers rate one referral from the pages they opened: the second is told who changed
+    it and when, sees the referral as it is now with their answers kept, and sends again."""
+    referral_id = referral_in(node)
+    first, second = client(app, node, "manager"), client(app, node, "manager")
+    first_page = first.get(f"/referrals/{referral_id}")
+    second_page = second.get(f"/referrals/{referral_id}")
+
+    send(
+        first,
+        first_page,
+        {"rating-rag": "amber", "rating-reason": "Mother now safe"},
+        form="#rating-form",
+    )
+    stale = send(
+        second,
+        second_page,
+        {"rating-rag": "green", "rating-reason": "Family moved to a refuge"},
+        form="#rating-form",
+        status=200,
+    )
+    (problem,) = stale.error_messages
+    assert problem.startswith("Referral HAC-2026-00001 was changed by manager on")
+    assert "Rating changed from red to AMBER: Mother now safe" in stale.main_text  # as it is now
+    kept = stale.form("#rating-form")
+    assert kept.select_one("textarea[name=rating-reason]").get_text() == "Family moved to a refuge"
+    assert kept.select_one("input[name=rating-rag][value=green]").has_attr("checked")
+
+    again = send(second, stale, {}, form="#rating-form")  # the kept answers, now from this version
+    assert "rated green" in " ".join(second.follow(again).banners)
+    with node.sessions() as session:
+        changes = [
+            (c.rag.value, c.reason)
+            for c in session.scalars(select(RagChange).where(RagChange.referral_id == referral_id))
+        ]
+    assert changes[1:] == [("amber", "Mother now safe"), ("green", "Family moved to a refuge")]
+
+
+def test_a_release_decision_made_meanwhile_is_never_silently_replaced(
+    app: Flask, node: WebNode
+) -> None:
+    referral_id = referral_in(node)
+    with node.node.unit_of_work() as session:
+        item = add_contribution(session, POLICE, referral_id, title="Call-out", content="Noise")
+    first, second = client(app, node, "police.pro"), client(app, node, "police.pro")
+    first_page, second_page = (c.get(f"/research/{referral_id}") for c in (first, second))
+    prefix = f"item-{item.id}"
+    send(
+        first,
+        first_page,
+        {f"{prefix}-state": "signposted", f"{prefix}-reason": "Ask the MASH police desk"},
+        form=f"#{prefix} form",
+    )
+    stale = send(
+        second,
+        second_page,
+        {f"{prefix}-state": "held", f"{prefix}-reason": ""},
+        form=f"#{prefix} form",
+        status=200,
+    )
+    assert "The release decision on 'Call-out' was changed by police.pro" in stale.error_messages[0]
+    with node.sessions() as session:
+        assert session.get_one(Contribution, item.id).release_state is ReleaseState.SIGNPOSTED

@@ -28,6 +28,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -35,7 +36,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from node.referrals.intake import CONCERN_CATEGORIES, SOURCE_KINDS
 from node.referrals.outcome import OUTCOMES
@@ -201,7 +202,26 @@ class ContactForm(FlaskForm):
             raise ValidationError("Describe the concern")
 
 
-class RatingForm(FlaskForm):
+class VersionedForm(FlaskForm):
+    """A form that changes something two people may change at once: it carries the version the
+    person saw, so a change made meanwhile by someone else is never silently replaced."""
+
+    version = HiddenField(
+        validators=[
+            InputRequired("This page is out of date: open it again"),
+            Regexp(r"^[0-9]{1,9}$", message="This page is out of date: open it again"),
+        ]
+    )
+
+    def seen_version(self) -> int:
+        return int(self.version.data or 0)
+
+    def now_at(self, version: int) -> None:
+        """The version the page now shows (after a refusal, the form is sent back with it)."""
+        self.version.data = str(version)
+
+
+class RatingForm(VersionedForm):
     reuse_blank_fields = True  # its labels, hints and choices come from the code
     rag = RadioField(
         "RAG rating",
@@ -214,7 +234,7 @@ class RatingForm(FlaskForm):
     reason = area("Why this rating?", "What you know now that sets the urgency")
 
 
-class LawfulBasisForm(FlaskForm):
+class LawfulBasisForm(VersionedForm):
     reuse_blank_fields = True  # its labels, hints and choices come from the code
     kind = RadioField(
         "On what basis may the adult's information be shared?",
@@ -243,7 +263,7 @@ class LawfulBasisForm(FlaskForm):
     )
 
 
-class WithdrawConsentForm(FlaskForm):
+class WithdrawConsentForm(VersionedForm):
     reuse_blank_fields = True  # its labels, hints and choices come from the code
     reason = area(
         "How and when was consent withdrawn?",
@@ -260,7 +280,7 @@ class InterventionForm(Form):
         return not self.agency.data and not self.description.data
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(VersionedForm):
     reuse_blank_fields = True  # its labels, hints and choices come from the code
     outcome = RadioField(
         "Outcome",

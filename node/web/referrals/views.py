@@ -123,7 +123,13 @@ def rate(referral_id: int) -> ResponseReturnValue:
         try:
             with unit_of_work() as db:
                 referral = set_rag(
-                    db, _actor(), referral_id, Rag(form.rag.data), form.reason.data or "", _policy()
+                    db,
+                    _actor(),
+                    referral_id,
+                    Rag(form.rag.data),
+                    form.reason.data or "",
+                    _policy(),
+                    seen_version=form.seen_version(),
                 )
                 message = (
                     f"{referral.reference} rated {Rag(form.rag.data).value}: the decision is due "
@@ -151,6 +157,7 @@ def lawful_basis(referral_id: int) -> ResponseReturnValue:
                     form.kind.data or "",
                     form.lawful_basis.data or "",
                     form.reason.data or "",
+                    seen_version=form.seen_version(),
                 )
         except ReferralError as exc:
             show_refusal(form, exc)
@@ -167,7 +174,13 @@ def withdraw(referral_id: int) -> ResponseReturnValue:
     if form.validate():
         try:
             with unit_of_work() as db:
-                withdraw_consent(db, _actor(), referral_id, form.reason.data or "")
+                withdraw_consent(
+                    db,
+                    _actor(),
+                    referral_id,
+                    form.reason.data or "",
+                    seen_version=form.seen_version(),
+                )
         except ReferralError as exc:
             show_refusal(form, exc)
         else:
@@ -198,6 +211,7 @@ def decide(referral_id: int) -> ResponseReturnValue:
                         (row.agency.data or "", row.description.data or "") for row in chosen
                     ],
                     research_open_confirmed=bool(form.research_open_confirmed.data),
+                    seen_version=form.seen_version(),
                 )
                 breached = decision.breached
         except ReferralError as exc:
@@ -233,6 +247,8 @@ def _referral_page(referral_id: int, failed: str | None = None, **forms: FlaskFo
         "decision": decision,
     }
     referral = view.referral
+    for form in shown.values():
+        form.now_at(referral.version)  # the version of what the page shows
     policy = _policy()
     return render_template(
         "referrals/show.html",

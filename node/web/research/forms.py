@@ -11,7 +11,7 @@ from wtforms.widgets import HiddenInput
 
 from node.referrals.triage import LAWFUL_BASES
 from node.store.models import Contribution, ReleaseState
-from node.web.referrals.forms import RadioInput, area, options, text
+from node.web.referrals.forms import RadioInput, VersionedForm, area, options, text
 
 OTHER_BASIS = "other"
 
@@ -44,7 +44,7 @@ class ContributionForm(FlaskForm):
     )
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(VersionedForm):
     state = RadioField(
         "May this item leave the hub?",
         choices=options(
@@ -90,6 +90,7 @@ def release_form(item: Contribution, formdata: object = None) -> ReleaseForm:
         prefix=f"item-{item.id}",
         formdata=formdata,
         data={
+            "version": str(item.version),
             "state": item.release_state.value,
             "reason": item.release_reason,
             "lawful_basis": item.lawful_basis
@@ -100,5 +101,5 @@ def release_form(item: Contribution, formdata: object = None) -> ReleaseForm:
     )
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(VersionedForm):
     pass

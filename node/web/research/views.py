@@ -147,6 +147,7 @@ def release(referral_id: int, contribution_id: int) -> ResponseReturnValue:
                     form.reason.data or "",
                     form.chosen_basis(),
                     referral_id=referral_id,
+                    seen_version=form.seen_version(),
                 )
         except ReferralError as exc:
             aliases = (
@@ -172,7 +173,7 @@ def complete(referral_id: int) -> ResponseReturnValue:
     if form.validate():
         try:
             with unit_of_work() as db:
-                task = complete_task(db, _actor(), referral_id)
+                task = complete_task(db, _actor(), referral_id, seen_version=form.seen_version())
                 agency = task.agency_code
         except ReferralError as exc:
             show_refusal(form, exc)
@@ -199,7 +200,11 @@ def _research_page(referral_id: int, failed: tuple[str, FlaskForm] | None = None
         anchor, failed_form = failed if failed else ("", None)
         if failed_form is not None:
             if isinstance(failed_form, ReleaseForm):
-                release_forms[int(anchor.removeprefix("item-"))] = failed_form
+                item_id = int(anchor.removeprefix("item-"))
+                current = next((c for c in own if c.id == item_id), None)
+                if current is not None:
+                    failed_form.now_at(current.version)
+                release_forms[item_id] = failed_form
             else:
                 forms[anchor] = failed_form
         # view_referral admitted the actor, so their agency has a task on this referral.
