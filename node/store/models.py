@@ -49,6 +49,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+ID_MAX = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL (and so on every store)
 created_at = Annotated[dt.datetime, mapped_column(UTCDateTime, default=utcnow)]
 updated_at = Annotated[dt.datetime, mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)]
 bool_false = Annotated[bool, mapped_column(default=False)]

@@ -14,6 +14,7 @@ from node.access import AccessDenied
 from node.config import NodeConfig, load_config
 from node.runtime import Node
 from node.web import fields
+from node.web.converters import CONVERTERS
 from node.web.errors import register_error_handlers
 from node.web.formatters import ROLE_NAMES
 from node.web.permissions import check_permission, handle_access_denied, may_open
@@ -40,6 +41,7 @@ def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
     )
     install(app, node)
+    app.url_map.converters.update(CONVERTERS)  # before any blueprint adds a route
     configure_cookie(app, config.web)
     _configure_templates(app)
     fields.install(app)

@@ -127,3 +127,33 @@ def test_an_unexpected_error_shows_the_500_page_without_details(web_node: WebNod
         assert "Content-Security-Policy" in response.headers
     finally:
         current_node(app).engine.dispose()
+
+
+def test_every_id_route_answers_404_for_an_id_the_store_cannot_hold(
+    web: WebClient, web_node: WebNode
+) -> None:
+    """2^31 does not fit PostgreSQL's INTEGER, 2^63 not even SQLite's; 0 is no id either."""
+    web.sign_in(web_node.users["manager"])
+    rules = [
+        rule
+        for rule in web.client.application.url_map.iter_rules()
+        if rule.arguments and rule.endpoint != "static"
+    ]
+    assert rules and all(
+        rule._converters[name].__class__.__name__ == "StoreIdConverter"
+        for rule in rules
+        for name in rule.arguments
+    ), "every route argument is a store id"
+    for rule in rules:
+        for too_big in (2**31, 2**63, 10**30, 0):
+            path = rule.rule
+            for name in rule.arguments:
+                path = path.replace(f"<id:{name}>", str(too_big))
+            assert "<" not in path, path
+            method = "GET" if "GET" in (rule.methods or ()) else "POST"
+            response = web.client.open(path, method=method, data={})
+            assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+        fine = rule.rule
+        for name in rule.arguments:
+            fine = fine.replace(f"<id:{name}>", str(2**31 - 1))
+        assert web.client.open(fine, method=method, data={}).status_code != 500, fine

@@ -39,7 +39,7 @@ install_filters(blueprint)
 install_tags(blueprint)
 
 
-@blueprint.get("/referrals/<int:referral_id>/information-product")
+@blueprint.get("/referrals/<id:referral_id>/information-product")
 @roles(access.HUB_MEMBERS)
 def show(referral_id: int) -> ResponseReturnValue:
     product = _generate(referral_id)
@@ -50,7 +50,7 @@ def show(referral_id: int) -> ResponseReturnValue:
     )
 
 
-@blueprint.get("/referrals/<int:referral_id>/information-product.pdf")
+@blueprint.get("/referrals/<id:referral_id>/information-product.pdf")
 @roles(access.HUB_MEMBERS)
 def pdf(referral_id: int) -> ResponseReturnValue:
     product = _generate(referral_id)

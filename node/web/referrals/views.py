@@ -109,13 +109,13 @@ def new() -> ResponseReturnValue:
     )
 
 
-@blueprint.get("/referrals/<int:referral_id>")
+@blueprint.get("/referrals/<id:referral_id>")
 @roles(access.HUB_MEMBERS)
 def show(referral_id: int) -> ResponseReturnValue:
     return _referral_page(referral_id)
 
 
-@blueprint.post("/referrals/<int:referral_id>/rating")
+@blueprint.post("/referrals/<id:referral_id>/rating")
 @roles(access.MANAGERS)
 def rate(referral_id: int) -> ResponseReturnValue:
     form = RatingForm(prefix="rating")
@@ -143,7 +143,7 @@ def rate(referral_id: int) -> ResponseReturnValue:
     return _referral_page(referral_id, failed="rating", rating=form)
 
 
-@blueprint.post("/referrals/<int:referral_id>/lawful-basis")
+@blueprint.post("/referrals/<id:referral_id>/lawful-basis")
 @roles(access.MANAGERS)
 def lawful_basis(referral_id: int) -> ResponseReturnValue:
     form = LawfulBasisForm(prefix="basis")
@@ -167,7 +167,7 @@ def lawful_basis(referral_id: int) -> ResponseReturnValue:
     return _referral_page(referral_id, failed="basis", basis=form)
 
 
-@blueprint.post("/referrals/<int:referral_id>/withdraw-consent")
+@blueprint.post("/referrals/<id:referral_id>/withdraw-consent")
 @roles(access.HUB_MEMBERS)
 def withdraw(referral_id: int) -> ResponseReturnValue:
     form = WithdrawConsentForm(prefix="withdraw")
@@ -189,7 +189,7 @@ def withdraw(referral_id: int) -> ResponseReturnValue:
     return _referral_page(referral_id, failed="withdraw", withdraw=form)
 
 
-@blueprint.post("/referrals/<int:referral_id>/decision")
+@blueprint.post("/referrals/<id:referral_id>/decision")
 @roles(access.MANAGERS)
 def decide(referral_id: int) -> ResponseReturnValue:
     form = DecisionForm(prefix="decision")

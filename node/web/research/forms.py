@@ -6,18 +6,24 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect
 from wtforms import IntegerField, RadioField, SelectField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
 from node.referrals.triage import LAWFUL_BASES
-from node.store.models import Contribution, ReleaseState
+from node.store.models import ID_MAX, Contribution, ReleaseState
 from node.web.referrals.forms import RadioInput, VersionedForm, area, options, text
 
 OTHER_BASIS = "other"
 
 
 class AddItemForm(FlaskForm):
-    item_id = IntegerField(widget=HiddenInput(), validators=[InputRequired("Choose an item")])
+    item_id = IntegerField(
+        widget=HiddenInput(),
+        validators=[
+            InputRequired("Choose an item"),
+            NumberRange(min=1, max=ID_MAX, message="Choose an item from the list"),
+        ],
+    )
 
 
 class AddByReferenceForm(FlaskForm):

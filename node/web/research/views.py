@@ -62,13 +62,13 @@ def index() -> ResponseReturnValue:
     return render_template("research/index.html", entries=entries, categories=CONCERN_CATEGORIES)
 
 
-@blueprint.get("/research/<int:referral_id>")
+@blueprint.get("/research/<id:referral_id>")
 @roles(access.RESEARCHERS)
 def referral(referral_id: int) -> ResponseReturnValue:
     return _research_page(referral_id)
 
 
-@blueprint.post("/research/<int:referral_id>/items")
+@blueprint.post("/research/<id:referral_id>/items")
 @roles(access.RESEARCHERS)
 def add_item(referral_id: int) -> ResponseReturnValue:
     form = AddItemForm()
@@ -85,7 +85,7 @@ def add_item(referral_id: int) -> ResponseReturnValue:
     return _research_page(referral_id, failed=("records", form))
 
 
-@blueprint.post("/research/<int:referral_id>/items/by-reference")
+@blueprint.post("/research/<id:referral_id>/items/by-reference")
 @roles(access.RESEARCHERS)
 def add_by_reference(referral_id: int) -> ResponseReturnValue:
     form = AddByReferenceForm()
@@ -108,7 +108,7 @@ def add_by_reference(referral_id: int) -> ResponseReturnValue:
     return _research_page(referral_id, failed=("by-reference", form))
 
 
-@blueprint.post("/research/<int:referral_id>/contributions")
+@blueprint.post("/research/<id:referral_id>/contributions")
 @roles(access.RESEARCHERS)
 def write(referral_id: int) -> ResponseReturnValue:
     form = ContributionForm()
@@ -131,7 +131,7 @@ def write(referral_id: int) -> ResponseReturnValue:
     return _research_page(referral_id, failed=("write", form))
 
 
-@blueprint.post("/research/<int:referral_id>/contributions/<int:contribution_id>/release")
+@blueprint.post("/research/<id:referral_id>/contributions/<id:contribution_id>/release")
 @roles(access.RESEARCHERS)
 def release(referral_id: int, contribution_id: int) -> ResponseReturnValue:
     form = ReleaseForm(prefix=f"item-{contribution_id}")
@@ -166,7 +166,7 @@ def release(referral_id: int, contribution_id: int) -> ResponseReturnValue:
     return _research_page(referral_id, failed=(f"item-{contribution_id}", form))
 
 
-@blueprint.post("/research/<int:referral_id>/complete")
+@blueprint.post("/research/<id:referral_id>/complete")
 @roles(access.RESEARCHERS)
 def complete(referral_id: int) -> ResponseReturnValue:
     form = CompleteForm()

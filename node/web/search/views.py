@@ -49,7 +49,7 @@ def index() -> ResponseReturnValue:
     )
 
 
-@blueprint.route("/search/subjects/<int:subject_id>", methods=["GET", "POST"])
+@blueprint.route("/search/subjects/<id:subject_id>", methods=["GET", "POST"])
 @roles(access.SEARCHERS)
 def subject(subject_id: int) -> ResponseReturnValue:
     """GET asks why (nothing personal is shown); POST with the purpose shows the subject."""

@@ -33,7 +33,7 @@ def candidates() -> ResponseReturnValue:
     return _review_page()
 
 
-@blueprint.post("/subjects/candidates/<int:candidate_id>")
+@blueprint.post("/subjects/candidates/<id:candidate_id>")
 @roles(access.LINK_DECIDERS)
 def decide(candidate_id: int) -> ResponseReturnValue:
     form = candidate_form(candidate_id, submitted=True)
@@ -61,7 +61,7 @@ def decide(candidate_id: int) -> ResponseReturnValue:
     return _review_page(failed=form, failed_id=f"candidate-{candidate_id}")
 
 
-@blueprint.post("/subjects/merges/<int:merge_id>/undo")
+@blueprint.post("/subjects/merges/<id:merge_id>/undo")
 @roles(access.LINK_DECIDERS)
 def undo(merge_id: int) -> ResponseReturnValue:
     form = undo_form(merge_id, submitted=True)
