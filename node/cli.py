@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from node import audit, match_key_set, search, subjects, users
 from node.access import Actor
 from node.agencies import STANDARD_AGENCIES, sync_agencies
+from node.auth import attempts
 from node.config import load_config
 from node.errors import DomainError
 from node.importing.service import ImportRefused, import_files
@@ -149,6 +150,18 @@ def cmd_user_reset_second_factor(args: argparse.Namespace) -> int:
         users.reset_second_factor(session, actor, args.username)
     print(
         f"{args.username}'s second factor is cleared and their sessions ended; they set up a new one at next sign-in"
+    )
+    return 0
+
+
+def cmd_user_lift_delays(args: argparse.Namespace) -> int:
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    with node.unit_of_work(actor) as session:
+        forgotten = attempts.lift(session, actor, args.username)
+    print(
+        f"{args.username} can sign in again without waiting "
+        f"({forgotten} failed attempt(s) forgotten; each stays in the audit log)"
     )
     return 0
 
@@ -478,6 +491,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("username")
     reset.set_defaults(run=cmd_user_reset_second_factor)
+    lift = user.add_parser(
+        "lift-delays", help="let a user whose sign-in is slowed by failed attempts sign in now"
+    )
+    lift.add_argument("username")
+    lift.set_defaults(run=cmd_user_lift_delays)
 
     agency = commands.add_parser("agency", help="the agencies of this hub").add_subparsers(
         dest="action", required=True

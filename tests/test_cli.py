@@ -310,3 +310,24 @@ def test_keys_of_an_older_key_set_are_refused_until_init_re_derives_them(
     assert cli.as_admin("import", "--agency", "police", str(people))[0] == 0
     code, out, _ = cli("audit", "verify")
     assert code == 0 and "intact" in out
+
+
+def test_an_administrator_lifts_a_users_sign_in_wait(cli: Cli, tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "data" / "node.db") as db:
+        for n in range(6):
+            db.execute(
+                "INSERT INTO sign_in_attempts (username, address, succeeded, at) "
+                "VALUES ('jo.smith', '10.0.0.1', 0, ?)",
+                (f"2026-12-01 10:0{n}:00.000000",),
+            )
+    code, out, err = cli.as_admin("user", "lift-delays", "jo.smith")
+    assert code == 0, err
+    assert "jo.smith can sign in again without waiting (6 failed attempt(s) forgotten" in out
+    with sqlite3.connect(tmp_path / "data" / "node.db") as db:
+        assert db.execute("SELECT count(*) FROM sign_in_attempts").fetchone() == (0,)
+        (action,) = db.execute(
+            "SELECT action FROM audit_entries WHERE object_ref = 'user:jo.smith'"
+        ).fetchone()
+    assert action == "sign-in.delays-lifted"
+    code, _, err = cli("user", "lift-delays", "jo.smith", user="aud", password="nobody")
+    assert code == 1

@@ -131,7 +131,7 @@ def _check_allowed(db: Session, username: str, address: str, now: dt.datetime) -
             Actor.system("sign-in"),
             "sign-in.rate-limited",
             object_ref=f"user:{username[: attempts.USERNAME_LENGTH]}",
-            detail={"address": address, "by": exc.by, "retry_minutes": exc.minutes},
+            detail={"address": address, "by": exc.by, "retry_seconds": exc.seconds},
         )
         raise
 

@@ -41,7 +41,6 @@ def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
     )
     install(app, node)
-    app.url_map.converters.update(CONVERTERS)  # before any blueprint adds a route
     configure_cookie(app, config.web)
     _configure_templates(app)
     fields.install(app)
@@ -86,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from node.web.search.views import blueprint as search
     from node.web.subjects.views import blueprint as subjects
 
+    app.url_map.converters.update(CONVERTERS)  # `<id:...>` in routes: before any route is added
     for blueprint in (auth, home, search, subjects, referrals, research, product, admin, audit):
         app.register_blueprint(blueprint)
 

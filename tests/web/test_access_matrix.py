@@ -175,6 +175,7 @@ POLICY: dict[str, Access] = {
     # Oversight: administrators and auditors see the users and the audit log's state, nothing
     # about children or adults.
     "admin.index": Access(OVERSIGHT),
+    "admin.lift_delays": Access(frozenset({"node-admin"})),
     "audit.index": Access(OVERSIGHT),
     "audit.verify": Access(OVERSIGHT),
 }
@@ -818,6 +819,8 @@ def served(case: Case) -> Expected:
     subject = case.things.get("subject")
     if case.method == "POST" and subject is not None and subject.label == MISSING:
         return Expected(Kind.NOT_FOUND, frozenset({404}))  # viewing a subject that is not there
+    if endpoint == "admin.lift_delays":  # done, or what is missing said, on the admin page
+        return Expected(Kind.SERVED, frozenset({302}), "/admin")
     if endpoint == "research.complete":  # done now, or already done by an earlier request
         return Expected(Kind.SERVED, frozenset({200, 302}))
     return Expected(Kind.SERVED, frozenset({200}))
@@ -898,6 +901,8 @@ def _plausible_fields(case: Case, *, harmful: bool) -> dict[str, str | list[str]
             return {"item_id": str(things["item"].id)}
         case "research.write":
             return {"title": PROBE, "content": PROBE}
+        case "admin.lift_delays":
+            return {"username": "manager"}
         case "research.release":
             contribution = things["contribution"]
             prefix = f"item-{contribution.id}"
