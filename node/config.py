@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +37,15 @@ class ReferralPolicy:
     day_ends: dt.time
     timezone: str
     near_breach_minutes: int
+    # Which agencies research a referral of each rating unless the manager chooses at triage
+    # (least exposure): rag -> agency codes, or None for every agency of the hub.
+    research_by_rag: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+
+    def default_researchers(self, rag: str, hub_agencies: Iterable[str]) -> list[str]:
+        """The agencies that research a referral rated `rag` unless the manager chooses."""
+        chosen = self.research_by_rag.get(rag)
+        hub = list(hub_agencies)
+        return hub if chosen is None else [code for code in hub if code in chosen]
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> NodeConfig:
 
     hub = _table(raw, "hub", path)
     agencies = _agencies(hub, path)
-    referrals = _referrals(raw.get("referrals", {}), borough_code, path)
+    referrals = _referrals(raw.get("referrals", {}), borough_code, {a.code for a in agencies}, path)
     web = _web(raw.get("web", {}), path)
     federation = _federation(raw["federation"], path) if "federation" in raw else None
     unknown = set(raw) - {"node", "hub", "referrals", "web", "federation"}
@@ -145,7 +155,16 @@ def parse_config(raw: dict[str, Any], path: Path) -> NodeConfig:
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _referrals(table: Any, borough_code: str, path: Path) -> ReferralPolicy:
+# Least exposure by default: red and amber referrals are researched by every agency; a green one
+# by the core four (of those the hub has), unless the manager chooses otherwise at triage.
+DEFAULT_RESEARCH_BY_RAG: dict[str, tuple[str, ...] | None] = {
+    "red": None,
+    "amber": None,
+    "green": ("police", "childrens-social-care", "health", "education"),
+}
+
+
+def _referrals(table: Any, borough_code: str, agencies: set[str], path: Path) -> ReferralPolicy:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [referrals] must be a table")
     prefix = table.get("reference_prefix", borough_code[:3].upper())
@@ -181,6 +200,7 @@ def _referrals(table: Any, borough_code: str, path: Path) -> ReferralPolicy:
     near = table.get("near_breach_minutes", 60)
     if isinstance(near, bool) or not isinstance(near, int) or not 0 < near <= 24 * 60:
         raise ConfigError(f"{path}: referrals.near_breach_minutes must be 1-1440")
+    research = _research_by_rag(table.get("research_agencies", {}), agencies, path)
     return ReferralPolicy(
         reference_prefix=prefix,
         hours=hours,
@@ -189,7 +209,36 @@ def _referrals(table: Any, borough_code: str, path: Path) -> ReferralPolicy:
         day_ends=ends,
         timezone=zone,
         near_breach_minutes=near,
+        research_by_rag=research,
     )
+
+
+def _research_by_rag(
+    table: Any, agencies: set[str], path: Path
+) -> dict[str, tuple[str, ...] | None]:
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"{path}: [referrals.research_agencies] must be a table of rating = agencies"
+        )
+    unknown = set(table) - set(DEFAULT_RESEARCH_BY_RAG)
+    if unknown:
+        raise ConfigError(
+            f"{path}: referrals.research_agencies.{sorted(unknown)[0]}: the ratings are red, "
+            "amber and green"
+        )
+    research = dict(DEFAULT_RESEARCH_BY_RAG)
+    for rag, value in table.items():
+        key = f"referrals.research_agencies.{rag}"
+        if value == "all":
+            research[rag] = None
+            continue
+        if not isinstance(value, list) or not value or not all(isinstance(c, str) for c in value):
+            raise ConfigError(f'{path}: {key} must be "all" or a non-empty list of agency codes')
+        strangers = [code for code in value if code not in agencies]
+        if strangers:
+            raise ConfigError(f"{path}: {key} names {strangers[0]!r}, which is not in hub.agencies")
+        research[rag] = tuple(value)
+    return research
 
 
 def _web(table: Any, path: Path) -> WebSettings:

@@ -372,3 +372,39 @@ def test_another_agency_item_is_refused_even_when_research_is_closed(hub: Sessio
         add_contribution(hub, HEALTH, referral.id, source_item_id=police_own.item_id)
     with pytest.raises(ReferralError, match="research is not open"):
         add_contribution(hub, POLICE, referral.id, source_item_id=police_own.item_id)
+
+
+def test_only_the_agencies_chosen_at_triage_research_and_see_the_referral(
+    hub: Session, policy
+) -> None:
+    referral = contact(hub, policy)
+    set_rag(hub, MANAGER, referral.id, Rag.AMBER, "Injury", policy, agencies=["police", "health"])
+    assert sorted(t.agency_code for t in view_referral(hub, MANAGER, referral.id).tasks) == [
+        "health",
+        "police",
+    ]
+    view_referral(hub, HEALTH, referral.id)
+    with pytest.raises(AccessDenied):
+        view_referral(hub, EDUCATION, referral.id)
+    assert [e.referral.id for e in queue(hub, EDUCATION, policy)] == []
+
+    set_rag(
+        hub, MANAGER, referral.id, Rag.AMBER, "School raised more", policy, agencies=["education"]
+    )
+    view_referral(hub, EDUCATION, referral.id)  # brought in at the review
+    assert [e.referral.id for e in queue(hub, EDUCATION, policy)] == [referral.id]
+    with pytest.raises(ReferralError, match="not an agency of this hub"):
+        set_rag(hub, MANAGER, referral.id, Rag.RED, "More", policy, agencies=["fire-brigade"])
+
+
+def test_without_a_choice_the_rating_decides_who_researches(hub: Session, policy) -> None:
+    green = contact(hub, policy)
+    set_rag(hub, MANAGER, green.id, Rag.GREEN, "Low level", policy)
+    red = contact(hub, policy)
+    set_rag(hub, MANAGER, red.id, Rag.RED, "Serious", policy)
+    researching = {
+        r.id: sorted(t.agency_code for t in view_referral(hub, MANAGER, r.id).tasks)
+        for r in (green, red)
+    }
+    assert researching[green.id] == ["childrens-social-care", "education", "health", "police"]
+    assert len(researching[red.id]) == len(agency_names(hub, active_only=True)) == 9

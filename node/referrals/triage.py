@@ -1,13 +1,16 @@
 """Triage: the MASH manager's RAG rating, its deadline, the adult pathway's lawful basis, the queue.
 
-The first rating opens a research task for every agency in the hub. For a vulnerable adult the
-research opens only once consent, or another lawful basis with its reason, is recorded; if
-consent is withdrawn, nothing more can be released.
+The first rating opens a research task for the agencies the manager chooses (by default those the
+hub's policy names for the rating); only their professionals see the referral, and a later rating
+may bring more agencies in. For a vulnerable adult the research opens only once consent, or
+another lawful basis with its reason, is recorded; if consent is withdrawn, nothing more can be
+released.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -51,20 +54,29 @@ def set_rag(
     reason: str,
     policy: ReferralPolicy,
     *,
+    agencies: Sequence[str] | None = None,
     seen_version: int | None = None,
 ) -> Referral:
-    """Set or review the RAG rating; the deadline runs from when the contact was received."""
+    """Set or review the RAG rating; the deadline runs from when the contact was received.
+
+    `agencies` are those that research it (default at the first rating: the policy's for the
+    rating); at a review, any not yet researching are brought in, none is taken out."""
     require_manager(actor)
     referral = open_referral(session, actor, referral_id, seen_version=seen_version)
+    hub = list(session.scalars(select(Agency.code).where(Agency.active).order_by(Agency.code)))
+    if agencies is not None:
+        strangers = [code for code in agencies if code not in hub]
+        if strangers:
+            raise ReferralError(f"{strangers[0]!r} is not an agency of this hub", field="agencies")
     reason = require_text(reason, "reason", "say why this rating")
     if referral.status is ReferralStatus.DECIDED:
         raise ReferralError(
             f"{referral.reference}: already decided; the rating can no longer change",
             code=ErrorCode.CONFLICT,
         )
-    if referral.rag is rag:
-        raise ReferralError(f"the referral is already rated {rag.value}", field="rag")
     first = referral.rag is None
+    if referral.rag is rag and not _newcomers(referral, agencies):
+        raise ReferralError(f"the referral is already rated {rag.value}", field="rag")
     previous = referral.rag
     referral.rag = rag
     referral.deadline_at = decision_deadline(referral.received_at, rag, policy)
@@ -87,8 +99,20 @@ def set_rag(
         audit_detail={"rag": rag.value, "previous": previous.value if previous else None},
     )
     if first:
+        referral.research_agencies = sorted(
+            agencies if agencies else policy.default_researchers(rag.value, hub)
+        )
         _after_triage(session, actor, referral)
+    elif agencies:
+        newcomers = _newcomers(referral, agencies)
+        referral.research_agencies = sorted({*referral.research_agencies, *newcomers})
+        if newcomers and referral.status is ReferralStatus.IN_RESEARCH:
+            _open_research(session, actor, referral, newcomers)
     return referral
+
+
+def _newcomers(referral: Referral, agencies: Sequence[str] | None) -> list[str]:
+    return sorted(set(agencies or ()) - set(referral.research_agencies))
 
 
 def record_lawful_basis(
@@ -132,7 +156,7 @@ def record_lawful_basis(
         audit_detail={"kind": kind, "basis": lawful_basis},
     )
     if referral.status is ReferralStatus.AWAITING_LAWFUL_BASIS:
-        _open_research(session, actor, referral)
+        _open_research(session, actor, referral, referral.research_agencies)
     return record
 
 
@@ -182,22 +206,26 @@ def _after_triage(session: Session, actor: Actor, referral: Referral) -> None:
     if referral.pathway is Pathway.ADULT and basis_in_force(session, referral) is None:
         referral.status = ReferralStatus.AWAITING_LAWFUL_BASIS
         return
-    _open_research(session, actor, referral)
+    _open_research(session, actor, referral, referral.research_agencies)
 
 
-def _open_research(session: Session, actor: Actor, referral: Referral) -> None:
-    agencies = list(session.scalars(select(Agency.code).where(Agency.active).order_by(Agency.code)))
+def _open_research(
+    session: Session, actor: Actor, referral: Referral, agencies: Sequence[str]
+) -> None:
+    """Open a research task for each of `agencies` (their professionals now see the referral)."""
+    names = {code: name for code, name in session.execute(select(Agency.code, Agency.name))}
     for code in agencies:
         session.add(ResearchTask(referral_id=referral.id, agency_code=code))
     referral.status = ReferralStatus.IN_RESEARCH
     session.flush()
+    listed = ", ".join(sorted(names.get(code, code) for code in agencies))
     record_event(
         session,
         actor,
         referral,
         "research-opened",
-        f"Research opened for {len(agencies)} agencies",
-        audit_detail={"agencies": agencies},
+        f"Research opened for {listed}",
+        audit_detail={"agencies": list(agencies)},
     )
 
 

@@ -398,7 +398,9 @@ class Referral(Base):
     deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[created_at]
-    version: Mapped[version]  # moves with every step on the referral's timeline
+    version: Mapped[version]  # moves with every step of the referral's own state
+    # The agencies the MASH manager chose at triage to research it (only they see it).
+    research_agencies: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     people: Mapped[list[ReferralPerson]] = relationship(
         back_populates="referral", order_by="ReferralPerson.id"

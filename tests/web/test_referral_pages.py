@@ -723,3 +723,24 @@ def test_a_release_decision_made_meanwhile_is_never_silently_replaced(
     assert "The release decision on 'Call-out' was changed by police.pro" in stale.error_messages[0]
     with node.sessions() as session:
         assert session.get_one(Contribution, item.id).release_state is ReleaseState.SIGNPOSTED
+
+
+def test_the_manager_chooses_who_researches_and_only_they_see_the_referral(
+    app: Flask, node: WebNode
+) -> None:
+    referral_id = referral_in(node, rag=None)
+    manager = client(app, node, "manager")
+    page = manager.get(f"/referrals/{referral_id}")
+    offered = [box["value"] for box in page.soup.select("input[name=rating-agencies]")]
+    assert sorted(offered) == ["childrens-social-care", "education", "health", "police"]
+    assert "Only the agencies you choose see this referral" in page.main_text
+
+    rated = send(
+        manager,
+        page,
+        {"rating-rag": "amber", "rating-reason": "Bruising seen", "rating-agencies": ["police"]},
+        form="#rating-form",
+    )
+    assert "Research opened for Police" in manager.follow(rated).main_text
+    client(app, node, "police.pro").get(f"/referrals/{referral_id}")
+    client(app, node, "health.pro").get(f"/referrals/{referral_id}", status=403)

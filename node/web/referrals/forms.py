@@ -232,6 +232,14 @@ class RatingForm(VersionedForm):
         validators=[InputRequired("Choose red, amber or green")],
     )
     reason = area("Why this rating?", "What you know now that sets the urgency")
+    agencies = SelectMultipleField(
+        "Which agencies research it?",
+        choices=[],  # the hub's agencies not yet researching it: set by the view
+        widget=GovCheckboxesInput(),
+    )
+
+    def offer_agencies(self, names: dict[str, str]) -> None:
+        self.agencies.choices = options(names.items())
 
 
 class LawfulBasisForm(VersionedForm):

@@ -119,6 +119,8 @@ def show(referral_id: int) -> ResponseReturnValue:
 @roles(access.MANAGERS)
 def rate(referral_id: int) -> ResponseReturnValue:
     form = RatingForm(prefix="rating")
+    with unit_of_work() as db:
+        form.offer_agencies(agency_names(db, active_only=True))
     if form.validate():
         try:
             with unit_of_work() as db:
@@ -129,6 +131,7 @@ def rate(referral_id: int) -> ResponseReturnValue:
                     Rag(form.rag.data),
                     form.reason.data or "",
                     _policy(),
+                    agencies=form.agencies.data or None,
                     seen_version=form.seen_version(),
                 )
                 message = (
@@ -249,6 +252,8 @@ def _referral_page(referral_id: int, failed: str | None = None, **forms: FlaskFo
     referral = view.referral
     for form in shown.values():
         form.now_at(referral.version)  # the version of what the page shows
+    researching = {task.agency_code for task in view.tasks} | set(referral.research_agencies)
+    shown["rating"].offer_agencies({c: n for c, n in active.items() if c not in researching})
     policy = _policy()
     return render_template(
         "referrals/show.html",
@@ -264,6 +269,11 @@ def _referral_page(referral_id: int, failed: str | None = None, **forms: FlaskFo
         source_kinds=SOURCE_KINDS,
         outcomes={outcome.value: label for outcome, label in OUTCOMES.items()},
         hours=policy.hours,
+        agencies_active=active,
+        usual_researchers={
+            rag: [active[code] for code in policy.default_researchers(rag, active)]
+            for rag in ("red", "amber", "green")
+        },
         subject_url=_subject_url,
     )
 
