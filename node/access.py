@@ -116,6 +116,12 @@ def require_manager(actor: Actor) -> None:
     require_role(actor, MANAGERS)
 
 
+def require_borough_check(actor: Actor) -> None:
+    """Asking other boroughs whether they hold anything on a person is the MASH manager's step
+    (each check is audited here and at every borough asked)."""
+    require_role(actor, MANAGERS)
+
+
 def role_needs_agency(role: Role) -> bool:
     """Agency professionals belong to exactly one agency; every other role to none."""
     return role in RESEARCHERS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import getpass
 import os
@@ -16,7 +17,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from node import audit, match_key_set, search, subjects, users
+from node import access, audit, match_key_set, search, subjects, users
 from node.access import Actor
 from node.agencies import STANDARD_AGENCIES, sync_agencies
 from node.auth import attempts
@@ -24,6 +25,8 @@ from node.config import load_config
 from node.errors import DomainError
 from node.importing.service import ImportRefused, import_files
 from node.keys import missing_keys
+from node.matching.keys import Identity
+from node.matching.normalise import DateError
 from node.runtime import Node
 from node.store.models import Agency, Role
 
@@ -93,6 +96,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"  keys created: {', '.join(created) if created else 'none (existing keys kept)'}")
     print(f"  agencies added: {', '.join(added) if added else 'none (already present)'}")
     print(f"  first administrator: {admin.username if admin else 'already exists (unchanged)'}")
+    with Node.open(config) as opened:
+        _refresh_index(opened)
     return 0
 
 
@@ -251,7 +256,231 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"Subjects: {stats.subjects_created} new, {stats.records_linked} record(s) linked to another, "
         f"{stats.candidates_raised} new candidate link(s) to review"
     )
+    _refresh_index(node)
     return 0
+
+
+def _federation(node: Node):  # type: ignore[no-untyped-def]
+    from node.federation.runtime import Federation
+
+    return Federation.open(node)
+
+
+def _refresh_index(node: Node) -> None:
+    """Bring the node's published index up to its match keys (imports and init call this when
+    the node takes part in the federation), with a progress bar on a terminal."""
+    if node.config.federation is None:
+        return
+    from node.federation import index
+
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" keys", desc="indexing for other boroughs", leave=True)
+    try:
+        refreshed = index.refresh(node, progress=bar.update if bar else None)
+    except index.IndexBusy:
+        print("  the index is being refreshed by the server: it will include this", file=sys.stderr)
+        return
+    finally:
+        if bar:
+            bar.close()
+    print(
+        f"Index for other boroughs (epoch {refreshed.epoch}): {refreshed.evaluated:,} key(s) added, "
+        f"{refreshed.forgotten:,} removed"
+        + (
+            f"; snapshot of {refreshed.snapshot.size:,} keys published"
+            if refreshed.rebuilt and refreshed.snapshot
+            else ""
+        )
+    )
+
+
+def cmd_index_refresh(args: argparse.Namespace) -> int:
+    node = _open(args)
+    if node.config.federation is None:
+        raise CommandError("this node has no [federation] section: it publishes no index")
+    _refresh_index(node)
+    return 0
+
+
+def cmd_peers_list(args: argparse.Namespace) -> int:
+    node = _open(args)
+    federation = _federation(node)
+    try:
+        statuses = federation.asker.statuses()
+    finally:
+        federation.close()
+    rows = [
+        (
+            s.borough,
+            s.name,
+            s.address,
+            "yes" if s.reachable else f"no ({s.problem})",
+            str(s.key_set_version) if s.key_set_version is not None else "",
+            str(s.filter_epoch) if s.filter_epoch is not None else "none yet",
+            f"{s.filter_keys:,}" if s.filter_keys is not None else "",
+            _age(s.filter_age),
+        )
+        for s in statuses
+    ]
+    _table(
+        ("borough", "name", "address", "reachable", "key set", "filter epoch", "keys", "fetched"),
+        rows,
+    )
+    return 0
+
+
+def cmd_peers_refresh(args: argparse.Namespace) -> int:
+    node = _open(args)
+    federation = _federation(node)
+    try:
+        for borough, result in federation.asker.refresh_filters().items():
+            print(f"{borough}: {result}")
+    finally:
+        federation.close()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from node.federation.asking import Why
+    from node.matching.key_classes import label
+    from node.referrals.borough_checks import identity_keys, in_words, record_enquiry
+
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    people = _people_to_check(args)
+    federation = _federation(node)
+    try:
+        access.require_borough_check(actor)
+        why = Why(args.reference or "", args.purpose, node.keys.pseudonym(actor.username))
+        answers = [
+            federation.asker.check(identity_keys([identity]), why) for _, identity, _ in people
+        ]
+    except access.AccessDenied as refused:
+        node.record_refusal(actor, refused)
+        raise
+    finally:
+        federation.close()
+    with node.unit_of_work(actor) as session:
+        record_enquiry(session, actor, args.purpose, [c for _, _, c in people], answers)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(
+                ["line", "record_id", "borough", "outcome", "strength", "matched_on", "detail"]
+            )
+            for (line, _identity, criteria), person_answers in zip(people, answers, strict=True):
+                for answer in person_answers:
+                    writer.writerow(
+                        [
+                            line,
+                            criteria.get("record_id", ""),
+                            answer.borough,
+                            answer.outcome,
+                            answer.strength,
+                            label(answer.key_class) if answer.key_class else "",
+                            answer.detail,
+                        ]
+                    )
+        print(
+            f"Wrote {sum(len(a) for a in answers)} answer(s) for {len(people)} person(s) to {args.output}"
+        )
+    else:
+        for (_line, _identity, criteria), person_answers in zip(people, answers, strict=True):
+            who = " ".join(v for k, v in criteria.items() if k in ("forenames", "surname"))
+            print(f"{who or 'The person'}:")
+            for answer in person_answers:
+                print(f"  {in_words(answer)}")
+            if not person_answers:
+                print("  no peers to ask: list them in the peers file")
+    return 0
+
+
+def _people_to_check(args: argparse.Namespace) -> list[tuple[int, Identity, dict[str, str]]]:
+    """(line, identity, criteria) of each person to check: from the options, or a persons file
+    with the import's columns (every bad row named by its line and field)."""
+    if args.file:
+        return _people_from_file(Path(args.file))
+    if not args.surname and not args.nhs_number:
+        raise CommandError("give at least --surname or --nhs-number (or --file people.csv)")
+    criteria = {
+        name: value
+        for name, value in (
+            ("forenames", args.forenames),
+            ("surname", args.surname),
+            ("date_of_birth", args.date_of_birth),
+            ("postcode", args.postcode),
+            ("nhs_number", args.nhs_number),
+        )
+        if value
+    }
+    try:
+        identity = Identity.from_fields(
+            args.forenames or "",
+            args.surname or "",
+            args.date_of_birth or None,
+            args.postcode,
+            args.nhs_number,
+        )
+    except DateError as exc:
+        raise CommandError(f"--date-of-birth: {exc}") from None
+    return [(0, identity, criteria)]
+
+
+def _people_from_file(path: Path) -> list[tuple[int, Identity, dict[str, str]]]:
+    columns = (
+        "record_id",
+        "forenames",
+        "surname",
+        "date_of_birth",
+        "postcode",
+        "nhs_number",
+        "aliases",
+    )
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or not {"surname", "nhs_number"} & set(reader.fieldnames):
+                raise CommandError(
+                    f"{path}: needs a header row with a surname or nhs_number column"
+                )
+            people, problems = [], []
+            for row in reader:
+                line = reader.line_num
+                values = {
+                    c: (row.get(c) or "").strip() for c in columns if (row.get(c) or "").strip()
+                }
+                try:
+                    identity = Identity.from_fields(
+                        values.get("forenames", ""),
+                        values.get("surname", ""),
+                        values.get("date_of_birth") or None,
+                        values.get("postcode"),
+                        values.get("nhs_number"),
+                        [a.strip() for a in values.get("aliases", "").split(";")],
+                    )
+                except DateError as exc:
+                    problems.append(f"{path}:{line}:date_of_birth: {exc}")
+                    continue
+                people.append((line, identity, values))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{path}: cannot be read: {exc}") from None
+    if problems:
+        raise CommandError("nothing was checked:\n  " + "\n  ".join(problems[:50]))
+    return people
+
+
+def _age(age: dt.timedelta | None) -> str:
+    if age is None:
+        return ""
+    seconds = int(age.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -391,7 +620,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CommandError("--workers: at least 1")
     with _open(args) as node:  # refuse missing keys or a store behind this release, before binding
         config = node.config
-    run(config, host=args.host, port=args.port, workers=args.workers)
+    alongside = None
+    if config.federation is not None:
+        from node.federation.serving import serving_federation
+
+        def alongside() -> AbstractContextManager[object]:
+            return serving_federation(config)
+
+    run(config, host=args.host, port=args.port, workers=args.workers, alongside=alongside)
     return 0
 
 
@@ -585,7 +821,42 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, help="serve the web UI on this port (default: 8080)")
     demo.set_defaults(run=cmd_demo)
 
-    serve = commands.add_parser("serve", help="serve the web UI (waitress)")
+    check = commands.add_parser(
+        "check", help="ask the other boroughs whether they hold anything on a person"
+    )
+    check.add_argument("--forenames")
+    check.add_argument("--surname")
+    check.add_argument("--date-of-birth", help="e.g. 2015-03-14 or 14/03/2015")
+    check.add_argument("--postcode")
+    check.add_argument("--nhs-number")
+    check.add_argument("--file", help="a persons file (the import's columns): one check a row")
+    check.add_argument("--output", help="with --file: write the answers here as CSV")
+    check.add_argument("--reference", help="the referral reference the check is for")
+    check.add_argument(
+        "--purpose", required=True, help="why (shown to every borough asked, and audited)"
+    )
+    check.set_defaults(run=cmd_check)
+
+    peers = commands.add_parser("peers", help="the boroughs this node checks with").add_subparsers(
+        dest="action", required=True
+    )
+    peers.add_parser(
+        "list", help="each peer: reachable, its filter's epoch and age, its key set"
+    ).set_defaults(run=cmd_peers_list)
+    peers.add_parser("refresh", help="fetch every peer's latest index filter now").set_defaults(
+        run=cmd_peers_refresh
+    )
+
+    idx = commands.add_parser(
+        "index", help="this node's published index for other boroughs' checks"
+    ).add_subparsers(dest="action", required=True)
+    idx.add_parser("refresh", help="bring the index up to the store's match keys now").set_defaults(
+        run=cmd_index_refresh
+    )
+
+    serve = commands.add_parser(
+        "serve", help="serve the web UI (waitress), and the federation's gRPC when configured"
+    )
     serve.add_argument("--host", help="address to listen on (default: web.host)")
     serve.add_argument("--port", type=int, help="port (default: web.port; 0 picks a free one)")
     serve.add_argument(

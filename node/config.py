@@ -60,10 +60,15 @@ class WebSettings:
 
 @dataclass(frozen=True)
 class FederationSettings:
-    """Where the node's federation gRPC server listens (mutual TLS; its files in the keys dir)."""
+    """The node in the federation: where its gRPC server listens (mutual TLS; its files in the
+    keys dir), who its peers are, and how it answers and asks existence checks."""
 
     host: str
     port: int
+    peers_file: Path | None = None  # the static peers file (until the coordinator's directory)
+    evaluations_per_peer_per_day: int = 20_000  # each evaluation is one guess at a person
+    check_deadline_ms: int = 2_000  # how long a check waits for the slowest peer
+    refresh_seconds: int = 300  # how often the index is refreshed and peers' filters fetched
 
 
 @dataclass(frozen=True)
@@ -265,7 +270,14 @@ def _web(table: Any, path: Path) -> WebSettings:
     return WebSettings(host, port, secure, idle, absolute, workers)
 
 
-_FEDERATION_KEYS = ("host", "port")
+_FEDERATION_KEYS = (
+    "host",
+    "port",
+    "peers_file",
+    "evaluations_per_peer_per_day",
+    "check_deadline_ms",
+    "refresh_seconds",
+)
 
 
 def _federation(table: Any, path: Path) -> FederationSettings:
@@ -282,7 +294,21 @@ def _federation(table: Any, path: Path) -> FederationSettings:
         raise ConfigError(f"{path}: federation.host must be an address such as 0.0.0.0")
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(f"{path}: federation.port must be a port number 0-65535")
-    return FederationSettings(host, port)
+    peers = table.get("peers_file")
+    if peers is not None and (not isinstance(peers, str) or not peers.strip()):
+        raise ConfigError(f"{path}: federation.peers_file must be a file name, e.g. peers.toml")
+    peers_file = (path.parent / peers).resolve() if peers else None
+    limits = {}
+    for key, low, high in (
+        ("evaluations_per_peer_per_day", 1, 10_000_000),
+        ("check_deadline_ms", 100, 60_000),
+        ("refresh_seconds", 5, 86_400),
+    ):
+        value = table.get(key, getattr(FederationSettings, key))
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(f"{path}: federation.{key} must be a whole number {low}-{high}")
+        limits[key] = value
+    return FederationSettings(host, port, peers_file, **limits)
 
 
 def _agencies(hub: dict[str, Any], path: Path) -> tuple[AgencyDefinition, ...]:

@@ -73,6 +73,18 @@ class NodeKeys:
         scalar, against which askers check the DLEQ proofs of this epoch (RFC 9497, pkS)."""
         return rbcl.crypto_scalarmult_ristretto255_base(self.oprf)
 
+    def pseudonym(self, username: str) -> str:
+        """How this node names one of its users to other boroughs: stable, and meaningless
+        without this node's key (so a holder's audit log can tell users apart, not name them)."""
+        digest = blake2b(
+            username.encode("utf-8"),
+            key=self.web,
+            person=b"mash-pseudonym",
+            digest_size=10,
+            encoder=RawEncoder,
+        )
+        return "user-" + digest.hex()
+
     def sign(self, message: bytes) -> bytes:
         """A detached Ed25519 signature over message."""
         return self.signing.sign(message, encoder=RawEncoder).signature

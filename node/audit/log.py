@@ -40,6 +40,7 @@ HEAD_ID = 1
 REFUSED = "access.denied"
 _APPENDED = "mash_audit_appended"  # session.info key: this session appended an entry
 SYSTEM_ROLE = "system"
+PEER_ROLE = "peer-node"
 CHUNK_SIZE = 2000
 _ENTRY_COLUMNS = (
     AuditEntry.seq,
@@ -91,7 +92,7 @@ def record(
     fields = {
         "at": format_time(at if at is not None else utcnow()),
         "actor": actor.username,
-        "actor_role": actor.role.value if actor.role is not None else SYSTEM_ROLE,
+        "actor_role": actor.role.value if actor.role is not None else _non_role(actor),
         "actor_agency": actor.agency_code or "",
         "action": action,
         "object_ref": object_ref,
@@ -105,6 +106,11 @@ def record(
     session.execute(_MOVE_HEAD, {"new_size": entry.seq, "new_hash": entry.chain_hash})
     session.info[_APPENDED] = True
     return entry
+
+
+def _non_role(actor: Actor) -> str:
+    """How an actor without a hub role is recorded: a peer borough's node, or this node itself."""
+    return PEER_ROLE if actor.borough else SYSTEM_ROLE
 
 
 def record_refusal(

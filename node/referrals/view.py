@@ -8,12 +8,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import audit
-from node.access import Actor, permits, require_hub_member, require_manager, works_referral
+from node.access import (
+    Actor,
+    permits,
+    require_borough_check,
+    require_hub_member,
+    require_manager,
+    works_referral,
+)
+from node.referrals.borough_checks import latest_checks
 from node.referrals.common import open_referral
 from node.referrals.research import release_blocked
 from node.referrals.triage import basis_in_force
 from node.store.models import (
     Agency,
+    BoroughCheck,
     Contribution,
     Decision,
     Intervention,
@@ -39,6 +48,7 @@ class ReferralView:
     basis_in_force: LawfulBasisRecord | None
     release_blocked: str | None
     events: tuple[ReferralEvent, ...]
+    borough_checks: tuple[BoroughCheck, ...]  # the latest answer of each borough on each subject
 
 
 def view_referral(session: Session, actor: Actor, referral_id: int) -> ReferralView:
@@ -61,6 +71,7 @@ def view_referral(session: Session, actor: Actor, referral_id: int) -> ReferralV
         basis_in_force=basis_in_force(session, referral),
         release_blocked=release_blocked(session, referral),
         events=rows(ReferralEvent, ReferralEvent.id),
+        borough_checks=tuple(latest_checks(session, referral.id)),
     )
     audit.record(
         session,
@@ -83,6 +94,7 @@ class Actions:
     research: bool  # the actor's agency works the referral: research, contribute, release
     decide: bool
     product: bool  # the information product can be issued
+    check_boroughs: bool  # ask the other boroughs about its subjects
 
 
 def actions(actor: Actor, view: ReferralView) -> Actions:
@@ -98,6 +110,7 @@ def actions(actor: Actor, view: ReferralView) -> Actions:
         research=works_referral(actor, {task.agency_code for task in view.tasks}),
         decide=manager and open_ and referral.rag is not None,
         product=view.decision is not None,
+        check_boroughs=permits(require_borough_check, actor),
     )
 
 

@@ -575,3 +575,91 @@ class SignInAttempt(Base):
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool_false]
     at: Mapped[created_at]
+
+
+# --- the federation: this node's published index, and what it hears from and asks of peers --
+
+
+class OprfIndexEntry(Base):
+    """A match key held here, with its PRF under one epoch's OPRF key (RFC 9497): the published
+    index filter is built from these. `prf` is the first 8 bytes of the 64-byte PRF output, all
+    the filter keeps; it never leaves the node except inside the filter."""
+
+    __tablename__ = "oprf_index"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key_value: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    prf: Mapped[bytes] = mapped_column(LargeBinary(8))
+
+
+class OprfIndexChange(Base):
+    """A PRF added to or removed from an epoch's index since its published snapshot: peers fetch
+    these as deltas (the id is the delta's sequence number)."""
+
+    __tablename__ = "oprf_index_changes"
+    # AUTOINCREMENT on SQLite: ids never go back, even when the changes a snapshot includes
+    # are deleted, since they are the sequence numbers peers follow.
+    __table_args__ = (Index(None, "epoch", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[intpk]
+    epoch: Mapped[int]
+    prf: Mapped[bytes] = mapped_column(LargeBinary(8))
+    added: Mapped[bool]
+
+
+class OprfSnapshot(Base):
+    """The index filter published for an epoch: its file in the data directory, the last change
+    it includes, how many keys it holds and its digest (all signed when it is sent)."""
+
+    __tablename__ = "oprf_snapshots"
+
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sequence: Mapped[int]
+    size: Mapped[int]
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    file_name: Mapped[str] = mapped_column(String(200))
+    built_at: Mapped[created_at]
+
+
+class SeenNonce(Base):
+    """A nonce a peer borough has signed a request with, kept until its window has passed, so a
+    replayed request is refused even after a restart."""
+
+    __tablename__ = "seen_nonces"
+    __table_args__ = (Index(None, "expires_at_ms"),)
+
+    borough: Mapped[str] = mapped_column(String(40), primary_key=True)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(64), primary_key=True)
+    expires_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PeerEvaluations(Base):
+    """How many PRF evaluations a peer borough has asked for on one day (each is one guess)."""
+
+    __tablename__ = "peer_evaluations"
+
+    borough: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    evaluations: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BoroughCheck(Base):
+    """What one borough answered when this hub checked one person of a referral with it."""
+
+    __tablename__ = "borough_checks"
+    __table_args__ = (Index(None, "referral_id", "checked_at"),)
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+    referral_person_id: Mapped[int | None] = mapped_column(ForeignKey("referral_people.id"))
+    borough: Mapped[str] = mapped_column(String(40))
+    borough_name: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(
+        String(20)
+    )  # holds | holds-nothing | not-answered | refused
+    key_class: Mapped[str] = mapped_column(String(60), default="")
+    strength: Mapped[str] = mapped_column(String(20), default="")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    checked_by: Mapped[str] = mapped_column(String(80))
+    checked_at: Mapped[created_at]

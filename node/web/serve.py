@@ -20,6 +20,8 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from types import FrameType
 
 from waitress import create_server
@@ -38,10 +40,17 @@ _stopping = threading.Event()  # a stop signal arrived (its exception may have b
 
 
 def run(
-    config: NodeConfig, host: str | None = None, port: int | None = None, workers: int | None = None
+    config: NodeConfig,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+    *,
+    alongside: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> None:
     """Serve the web UI for `config` on host:port (default: its [web] settings) until stopped,
-    in `workers` processes (default: web.workers)."""
+    in `workers` processes (default: web.workers). `alongside` is entered in this process once
+    the workers are forked and left when serving stops: the federation's gRPC server, whose
+    threads must not be forked."""
     workers = config.web.workers if workers is None else workers
     if workers < 1:
         raise ValueError("workers: at least 1")
@@ -53,8 +62,9 @@ def run(
         children = [_fork_worker(config, listener) for _ in range(workers - 1)]
         bound_host, bound_port = listener.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        print(f"Listening on http://{shown}:{bound_port}", flush=True)
-        _serve(config, listener)
+        with alongside() if alongside is not None else nullcontext():
+            print(f"Listening on http://{shown}:{bound_port}", flush=True)
+            _serve(config, listener)
     finally:
         _stop_children(children)
         for sig, handler in previous.items():

@@ -3,15 +3,22 @@ of work through the node's runtime, on behalf of the signed-in user."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from node.runtime import Node
 
+if TYPE_CHECKING:
+    from node.federation.runtime import Federation
+
 EXTENSION = "mash"
+FEDERATION = "mash.federation"
+_federation_lock = threading.Lock()
 
 
 def install(app: Flask, node: Node) -> None:
@@ -23,6 +30,23 @@ def current_node(app: Flask | None = None) -> Node:
     target = app if app is not None else current_app
     node: Node = target.extensions[EXTENSION]
     return node
+
+
+def current_federation() -> Federation | None:
+    """This worker's view of the federation (opened at first use, after the server forked its
+    workers: gRPC channels must not cross a fork), or None if the node takes no part in it."""
+    app = current_app
+    with _federation_lock:
+        if FEDERATION not in app.extensions:
+            node = current_node()
+            if node.config.federation is None:
+                app.extensions[FEDERATION] = None
+            else:
+                from node.federation.runtime import Federation
+
+                app.extensions[FEDERATION] = Federation.open(node)
+        federation: Federation | None = app.extensions[FEDERATION]
+        return federation
 
 
 @contextmanager

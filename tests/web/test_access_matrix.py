@@ -160,6 +160,8 @@ POLICY: dict[str, Access] = {
     "referrals.lawful_basis": Access(MANAGER_ONLY, Reach.ROOM, personal=BOTH),
     "referrals.withdraw": Access(STAFF, Reach.ROOM, personal=BOTH),
     "referrals.decide": Access(MANAGER_ONLY, Reach.ROOM, personal=BOTH),
+    # Asking other boroughs: the manager's; this hub takes no part in a federation (404).
+    "referrals.check_boroughs": Access(MANAGER_ONLY, Reach.ROOM),
     # Research is the agency professionals' own, on referrals their agency works; only the
     # owning agency decides the release of its items.
     "research.index": Access(PROFESSIONALS),
@@ -819,6 +821,8 @@ def served(case: Case) -> Expected:
     subject = case.things.get("subject")
     if case.method == "POST" and subject is not None and subject.label == MISSING:
         return Expected(Kind.NOT_FOUND, frozenset({404}))  # viewing a subject that is not there
+    if endpoint == "referrals.check_boroughs":  # no [federation] here: no such step
+        return Expected(Kind.NOT_FOUND, frozenset({404}))
     if endpoint == "admin.lift_delays":  # done, or what is missing said, on the admin page
         return Expected(Kind.SERVED, frozenset({302}), "/admin")
     if endpoint == "research.complete":  # done now, or already done by an earlier request

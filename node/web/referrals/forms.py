@@ -202,6 +202,10 @@ class ContactForm(FlaskForm):
             raise ValidationError("Describe the concern")
 
 
+class CheckBoroughsForm(FlaskForm):
+    """Asking the other boroughs: nothing to fill in (the subjects' details are the referral's)."""
+
+
 class VersionedForm(FlaskForm):
     """A form that changes something two people may change at once: it carries the version the
     person saw, so a change made meanwhile by someone else is never silently replaced."""

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping
 from flask import Blueprint
 from markupsafe import Markup, escape
 
+from node.matching.key_classes import label as key_label
 from node.referrals.deadlines import Clock, describe_remaining
-from node.store.models import Rag, ReferralStatus, ReleaseState
+from node.store.models import BoroughCheck, Rag, ReferralStatus, ReleaseState
 
 _RAG_CLASSES = {
     Rag.RED: "govuk-tag--red",
@@ -68,7 +69,33 @@ def category_list(codes: Iterable[str], categories: Mapping[str, str]) -> Markup
     return Markup(", ").join(escape(categories.get(code, code)) for code in codes)
 
 
+_ANSWER_TAGS = {
+    "holds": ("govuk-tag--red", "Holds information"),
+    "holds-nothing": ("govuk-tag--grey", "Holds nothing"),
+    "not-answered": ("govuk-tag--yellow", "Did not answer"),
+    "refused": ("govuk-tag--orange", "Refused"),
+}
+
+
+def borough_answer_tag(check: BoroughCheck) -> Markup:
+    """A borough's answer as a tag; a weak match says "May hold information"."""
+    classes, text = _ANSWER_TAGS.get(check.outcome, ("govuk-tag--grey", check.outcome))
+    if check.outcome == "holds" and check.strength == "probable":
+        classes, text = "govuk-tag--orange", "May hold information"
+    return Markup('<strong class="govuk-tag {}">{}</strong>').format(classes, text)
+
+
+def borough_answer_words(check: BoroughCheck) -> str:
+    """What the tag does not say: the key class that matched, or why there was no answer."""
+    if check.outcome == "holds":
+        how = "only a weaker" if check.strength == "probable" else f"a {check.strength}"
+        return f"matched on {how} key: {key_label(check.key_class)}"
+    return check.detail
+
+
 GLOBALS = {
+    "borough_answer_tag": borough_answer_tag,
+    "borough_answer_words": borough_answer_words,
     "rag_tag": rag_tag,
     "status_tag": status_tag,
     "release_tag": release_tag,

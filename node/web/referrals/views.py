@@ -17,27 +17,32 @@ from werkzeug.routing import BuildError
 from node import access
 from node.access import Actor
 from node.config import ReferralPolicy
+from node.errors import ErrorCode
+from node.federation.asking import HOLDS, Why
+from node.referrals.borough_checks import people_to_check, record_answers
 from node.referrals.common import ReferralError
 from node.referrals.deadlines import clock
 from node.referrals.intake import CONCERN_CATEGORIES, SOURCE_KINDS, record_contact
 from node.referrals.outcome import OUTCOMES, record_decision
 from node.referrals.triage import queue, record_lawful_basis, set_rag, withdraw_consent
 from node.referrals.view import actions, agency_names, view_referral
-from node.store.models import Outcome, Rag, utcnow
+from node.store.models import Outcome, Rag, Referral, utcnow
 from node.web.permissions import may_open, roles
 from node.web.referrals import contact
 from node.web.referrals.display import hub_time, install_filters
 from node.web.referrals.forms import (
+    CheckBoroughsForm,
     ContactForm,
     DecisionForm,
     LawfulBasisForm,
     RatingForm,
+    VersionedForm,
     WithdrawConsentForm,
     agency_choices,
 )
 from node.web.referrals.tags import install_tags
-from node.web.refusals import error_summary, show_refusal
-from node.web.services import current_node, unit_of_work
+from node.web.refusals import PROBLEM, error_summary, show_refusal
+from node.web.services import current_federation, current_node, unit_of_work
 from node.web.sessions import current_user
 
 blueprint = Blueprint("referrals", __name__, template_folder="templates")
@@ -229,6 +234,42 @@ def decide(referral_id: int) -> ResponseReturnValue:
     return _referral_page(referral_id, failed="decision", decision=form)
 
 
+@blueprint.post("/referrals/<id:referral_id>/borough-check")
+@roles(access.MANAGERS)
+def check_boroughs(referral_id: int) -> ResponseReturnValue:
+    """Ask every other borough whether it holds anything on the referral's subjects."""
+    federation = current_federation()
+    if federation is None:
+        abort(404)
+    form = CheckBoroughsForm()
+    if not form.validate():
+        flash("The page had expired: press the button again.", PROBLEM)
+        return redirect(url_for(".show", referral_id=referral_id))
+    actor = _actor()
+    try:
+        with unit_of_work() as db:
+            people = people_to_check(db, actor, referral_id)
+            referral = db.get_one(Referral, referral_id)
+            why = Why(
+                referral.reference,
+                f"MASH {referral.pathway.value} referral {referral.reference}",
+                current_node().keys.pseudonym(actor.username),
+            )
+    except ReferralError as exc:
+        if exc.code is ErrorCode.NOT_FOUND:
+            abort(404)
+        raise
+    answers = [(person, federation.asker.check(person.keys, why)) for person in people]
+    with unit_of_work() as db:
+        record_answers(db, actor, referral_id, answers)
+    holding = sorted({a.name for _, found in answers for a in found if a.outcome == HOLDS})
+    flash(
+        f"Checked {len(federation.peers)} other borough(s): "
+        + (f"{', '.join(holding)} may hold information." if holding else "none holds anything.")
+    )
+    return redirect(url_for(".show", referral_id=referral_id, _anchor="other-boroughs"))
+
+
 def _referral_page(referral_id: int, failed: str | None = None, **forms: FlaskForm) -> str:
     """The referral page, with a form that failed (and its errors) in place of the fresh one."""
     actor = _actor()
@@ -248,10 +289,12 @@ def _referral_page(referral_id: int, failed: str | None = None, **forms: FlaskFo
         "basis": forms.get("basis") or LawfulBasisForm(prefix="basis", formdata=None),
         "withdraw": forms.get("withdraw") or WithdrawConsentForm(prefix="withdraw", formdata=None),
         "decision": decision,
+        "check": CheckBoroughsForm(formdata=None),
     }
     referral = view.referral
     for form in shown.values():
-        form.now_at(referral.version)  # the version of what the page shows
+        if isinstance(form, VersionedForm):
+            form.now_at(referral.version)  # the version of what the page shows
     researching = {task.agency_code for task in view.tasks} | set(referral.research_agencies)
     shown["rating"].offer_agencies({c: n for c, n in active.items() if c not in researching})
     policy = _policy()
@@ -275,6 +318,7 @@ def _referral_page(referral_id: int, failed: str | None = None, **forms: FlaskFo
             for rag in ("red", "amber", "green")
         },
         subject_url=_subject_url,
+        federation=current_federation() is not None,
     )
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from protos.mash.federation.v1 import envelope_pb2 as protos_dot_mash_dot_federation_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%protos/mash/federation/v1/check.proto\x12\x12mash.federation.v1\x1a(protos/mash/federation/v1/envelope.proto\"[\n\x0c\x43heckPayload\x12\x31\n\x06header\x18\x01 \x01(\x0b\x32!.mash.federation.v1.RequestHeader\x12\x18\n\x10\x62linded_elements\x18\x02 \x03(\x0c\"D\n\x0c\x43heckRequest\x12\x34\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\".mash.federation.v1.SignedEnvelope\"I\n\rCheckResponse\x12\r\n\x05\x65poch\x18\x01 \x01(\r\x12\x1a\n\x12\x65valuated_elements\x18\x02 \x03(\x0c\x12\r\n\x05proof\x18\x03 \x01(\x0c\"\x1e\n\rFilterRequest\x12\r\n\x05\x65poch\x18\x01 \x01(\r\";\n\x12\x46ilterDeltaRequest\x12\r\n\x05\x65poch\x18\x01 \x01(\r\x12\x16\n\x0esince_sequence\x18\x02 \x01(\x04\"[\n\x0b\x46ilterChunk\x12\x0e\n\x04\x64\x61ta\x18\x01 \x01(\x0cH\x00\x12\x34\n\x07trailer\x18\x02 \x01(\x0b\x32!.mash.federation.v1.FilterTrailerH\x00\x42\x06\n\x04part\"q\n\rFilterTrailer\x12\r\n\x05\x65poch\x18\x01 \x01(\r\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x0c\n\x04size\x18\x03 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x04 \x01(\x0c\x12\x11\n\tsignature\x18\x05 \x01(\x0c\x12\x0e\n\x06key_id\x18\x06 \x01(\t2\x90\x02\n\x0e\x45xistenceCheck\x12L\n\x05\x43heck\x12 .mash.federation.v1.CheckRequest\x1a!.mash.federation.v1.CheckResponse\x12V\n\x0e\x46ilterSnapshot\x12!.mash.federation.v1.FilterRequest\x1a\x1f.mash.federation.v1.FilterChunk0\x01\x12X\n\x0b\x46ilterDelta\x12&.mash.federation.v1.FilterDeltaRequest\x1a\x1f.mash.federation.v1.FilterChunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%protos/mash/federation/v1/check.proto\x12\x12mash.federation.v1\x1a(protos/mash/federation/v1/envelope.proto\"j\n\x0c\x43heckPayload\x12\x31\n\x06header\x18\x01 \x01(\x0b\x32!.mash.federation.v1.RequestHeader\x12\x18\n\x10\x62linded_elements\x18\x02 \x03(\x0c\x12\r\n\x05\x65poch\x18\x03 \x01(\r\"D\n\x0c\x43heckRequest\x12\x34\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\".mash.federation.v1.SignedEnvelope\"I\n\rCheckResponse\x12\r\n\x05\x65poch\x18\x01 \x01(\r\x12\x1a\n\x12\x65valuated_elements\x18\x02 \x03(\x0c\x12\r\n\x05proof\x18\x03 \x01(\x0c\"\x1e\n\rFilterRequest\x12\r\n\x05\x65poch\x18\x01 \x01(\r\";\n\x12\x46ilterDeltaRequest\x12\r\n\x05\x65poch\x18\x01 \x01(\r\x12\x16\n\x0esince_sequence\x18\x02 \x01(\x04\"[\n\x0b\x46ilterChunk\x12\x0e\n\x04\x64\x61ta\x18\x01 \x01(\x0cH\x00\x12\x34\n\x07trailer\x18\x02 \x01(\x0b\x32!.mash.federation.v1.FilterTrailerH\x00\x42\x06\n\x04part\"\xc1\x01\n\rFilterTrailer\x12\r\n\x05\x65poch\x18\x01 \x01(\r\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x0c\n\x04size\x18\x03 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x04 \x01(\x0c\x12\x11\n\tsignature\x18\x05 \x01(\x0c\x12\x0e\n\x06key_id\x18\x06 \x01(\t\x12\x17\n\x0foprf_public_key\x18\x07 \x01(\x0c\x12\x0c\n\x04kind\x18\x08 \x01(\t\x12\x0f\n\x07\x62orough\x18\t \x01(\t\x12\x16\n\x0esince_sequence\x18\n \x01(\x04\x32\x90\x02\n\x0e\x45xistenceCheck\x12L\n\x05\x43heck\x12 .mash.federation.v1.CheckRequest\x1a!.mash.federation.v1.CheckResponse\x12V\n\x0e\x46ilterSnapshot\x12!.mash.federation.v1.FilterRequest\x1a\x1f.mash.federation.v1.FilterChunk0\x01\x12X\n\x0b\x46ilterDelta\x12&.mash.federation.v1.FilterDeltaRequest\x1a\x1f.mash.federation.v1.FilterChunk0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,19 +33,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.mash.federation.v1.c
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CHECKPAYLOAD']._serialized_start=103
-  _globals['_CHECKPAYLOAD']._serialized_end=194
-  _globals['_CHECKREQUEST']._serialized_start=196
-  _globals['_CHECKREQUEST']._serialized_end=264
-  _globals['_CHECKRESPONSE']._serialized_start=266
-  _globals['_CHECKRESPONSE']._serialized_end=339
-  _globals['_FILTERREQUEST']._serialized_start=341
-  _globals['_FILTERREQUEST']._serialized_end=371
-  _globals['_FILTERDELTAREQUEST']._serialized_start=373
-  _globals['_FILTERDELTAREQUEST']._serialized_end=432
-  _globals['_FILTERCHUNK']._serialized_start=434
-  _globals['_FILTERCHUNK']._serialized_end=525
-  _globals['_FILTERTRAILER']._serialized_start=527
-  _globals['_FILTERTRAILER']._serialized_end=640
-  _globals['_EXISTENCECHECK']._serialized_start=643
-  _globals['_EXISTENCECHECK']._serialized_end=915
+  _globals['_CHECKPAYLOAD']._serialized_end=209
+  _globals['_CHECKREQUEST']._serialized_start=211
+  _globals['_CHECKREQUEST']._serialized_end=279
+  _globals['_CHECKRESPONSE']._serialized_start=281
+  _globals['_CHECKRESPONSE']._serialized_end=354
+  _globals['_FILTERREQUEST']._serialized_start=356
+  _globals['_FILTERREQUEST']._serialized_end=386
+  _globals['_FILTERDELTAREQUEST']._serialized_start=388
+  _globals['_FILTERDELTAREQUEST']._serialized_end=447
+  _globals['_FILTERCHUNK']._serialized_start=449
+  _globals['_FILTERCHUNK']._serialized_end=540
+  _globals['_FILTERTRAILER']._serialized_start=543
+  _globals['_FILTERTRAILER']._serialized_end=736
+  _globals['_EXISTENCECHECK']._serialized_start=739
+  _globals['_EXISTENCECHECK']._serialized_end=1011
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,186 @@
+"""The holder's side of an existence check (DESIGN section 6, step 3): a peer's signed request
+checked, evaluated with this node's OPRF key, counted against the peer's daily limit, audited,
+and answered with the evaluated elements and one proof that they were made with the key behind
+the published filter.
+
+The holder learns who asked (the borough, its user's pseudonym), when, under which referral
+reference and purpose, and how many keys: never who was asked about. The blinded elements are
+uniformly random to it, and it keeps none of them; the audit entry records their count only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from mash_common.envelope import Acceptance, Keyring, open_envelope
+from mash_common.errors import Refused
+from node import audit
+from node.access import Actor
+from node.errors import DomainError, ErrorCode
+from node.federation import voprf
+from node.federation.peers import Peer
+from node.matching.keys import KEY_SET_VERSION
+from node.runtime import Node
+from node.store.models import PeerEvaluations, SeenNonce, utcnow
+from protos.mash.federation.v1 import check_pb2
+
+MAX_ELEMENTS = 64  # keys one check may ask about (a person has at most a dozen)
+CHECK_TYPE = check_pb2.CheckPayload.DESCRIPTOR.full_name
+
+
+class CheckRefused(DomainError):
+    """The holder will not evaluate this request (over the limit, a retired epoch, too many
+    keys); `code` says which status the caller gets."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    epoch: int
+    evaluated: tuple[bytes, ...]
+    proof: bytes
+
+
+class StoreNonces:
+    """The NonceStore of mash_common.envelope, in the node's store: a peer's nonce is refused a
+    second time until its window has passed, across restarts."""
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    def remember(self, borough: str, nonce: bytes, expires_at_ms: int) -> bool:
+        now_ms = int(utcnow().timestamp() * 1000)
+        with self._node.unit_of_work() as session:
+            session.execute(delete(SeenNonce).where(SeenNonce.expires_at_ms < now_ms))
+            values = {"borough": borough, "nonce": nonce, "expires_at_ms": expires_at_ms}
+            inserted = session.execute(_insert_new(session, values)).first()
+        return inserted is not None
+
+
+def _insert_new(session: Session, values: dict[str, object]):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    table = SeenNonce.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(values).on_conflict_do_nothing().returning(table.c.borough)
+
+
+class Answering:
+    """Answers peers' checks for one node: who may ask (the peers and their pinned keys), the
+    nonces they have used, and how many evaluations each may ask for a day."""
+
+    def __init__(
+        self,
+        node: Node,
+        peers: tuple[Peer, ...],
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._node = node
+        self._peers = {peer.borough: peer for peer in peers}
+        keyring = Keyring.of((peer.borough, peer.verify_key) for peer in peers)
+        extra = {"clock": clock} if clock is not None else {}
+        self._accept = Acceptance(
+            verify_key_for=keyring,
+            nonces=StoreNonces(node),
+            key_set_versions=frozenset({KEY_SET_VERSION}),
+            **extra,  # type: ignore[arg-type]
+        )
+        settings = node.config.federation
+        self._daily_limit = settings.evaluations_per_peer_per_day if settings else 20_000
+
+    def answer(self, peer_borough: str, request: check_pb2.CheckRequest) -> Answer:
+        """Evaluate a peer's check, or raise (Refused or CheckRefused); either way audited."""
+        actor = Actor.peer(peer_borough, "unknown")
+        try:
+            payload = open_envelope(
+                request.envelope,
+                CHECK_TYPE,
+                check_pb2.CheckPayload.FromString,
+                peer_borough=peer_borough,
+                accept=self._accept,
+            )
+            header = payload.header
+            actor = Actor.peer(peer_borough, header.user_pseudonym[:40] or "unnamed")
+            return self._evaluate(actor, header, payload)
+        except (Refused, DomainError) as refusal:
+            self._audit_refusal(actor, refusal)
+            raise
+
+    def _evaluate(self, actor: Actor, header: object, payload: check_pb2.CheckPayload) -> Answer:
+        elements = list(payload.blinded_elements)
+        if not elements:
+            raise CheckRefused("the check names no keys", field="blinded_elements")
+        if len(elements) > MAX_ELEMENTS:
+            raise CheckRefused(
+                f"a check asks about at most {MAX_ELEMENTS} keys, not {len(elements)}",
+                field="blinded_elements",
+            )
+        keys = self._node.keys
+        if payload.epoch != keys.oprf_epoch:
+            raise CheckRefused(
+                f"epoch {payload.epoch} is not this node's current OPRF epoch "
+                f"({keys.oprf_epoch}): fetch its filter again",
+                code=ErrorCode.CONFLICT,
+            )
+        try:
+            evaluation = voprf.blind_evaluate(
+                keys.oprf, elements, voprf.Mode.VOPRF, pk=keys.oprf_public_key
+            )
+        except voprf.VoprfError as exc:  # not group elements: nothing was evaluated
+            raise CheckRefused(str(exc), field="blinded_elements") from None
+        with self._node.unit_of_work() as session:
+            used = self._count(session, actor.borough or "", len(elements))
+            audit.record(
+                session,
+                actor,
+                "federation.check-answered",
+                object_ref=f"borough:{actor.borough}",
+                purpose=header.purpose[:500],  # type: ignore[attr-defined]
+                detail={
+                    "referral": header.referral_reference[:100],  # type: ignore[attr-defined]
+                    "keys": len(elements),
+                    "evaluations_today": used,
+                },
+            )
+        assert evaluation.proof is not None  # mode 0x01 always proves
+        return Answer(keys.oprf_epoch, evaluation.evaluated_elements, evaluation.proof.to_bytes())
+
+    def _count(self, session: Session, borough: str, asked: int) -> int:
+        """Count `asked` evaluations against the peer's limit for today, or refuse them all."""
+        today = utcnow().date()
+        row = session.get(PeerEvaluations, (borough, today), with_for_update=True)
+        used = row.evaluations if row is not None else 0
+        if used + asked > self._daily_limit:
+            raise CheckRefused(
+                f"{borough} has used {used:,} of its {self._daily_limit:,} evaluations today; "
+                "each is one guess at a person, so the rest wait until tomorrow (UTC)",
+                code=ErrorCode.LIMITED,
+            )
+        if row is None:
+            session.add(PeerEvaluations(borough=borough, day=today, evaluations=asked))
+        else:
+            row.evaluations = used + asked
+        return used + asked
+
+    def _audit_refusal(self, actor: Actor, refusal: Exception) -> None:
+        code = str(getattr(refusal, "code", "invalid"))
+        message = getattr(refusal, "message", str(refusal))
+        with self._node.unit_of_work() as session:
+            audit.record(
+                session,
+                actor,
+                "federation.check-refused",
+                object_ref=f"borough:{actor.borough}",
+                detail={"code": code, "refused": str(message)[:300]},
+            )
+
+
+def evaluations_today(node: Node, borough: str) -> int:
+    """How many evaluations `borough` has asked of this node today (UTC)."""
+    with node.reading() as session:
+        row = session.get(PeerEvaluations, (borough, utcnow().date()))
+        return row.evaluations if row is not None else 0

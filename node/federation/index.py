@@ -1,0 +1,362 @@
+"""This node's published index (DESIGN section 6, step 1): the PRF of every match key it holds
+under its OPRF key, the index filter built from them, and the signed snapshots and deltas peers
+fetch.
+
+`refresh` brings the index up to the store's match keys: it evaluates the keys not yet in it
+(RFC 9497 `Evaluate`, on every core for a large batch), forgets those no longer held, and records
+each change after the epoch's snapshot, so peers can follow by deltas; once the changes are more
+than a twentieth of the snapshot it builds a new snapshot. Imports, key re-derivation and
+deletions therefore reach the index at the next refresh: after every `mash-node import` and
+`init`, and every `federation.refresh_seconds` while the node serves. The PRFs never leave the
+node except inside the filter; the match keys themselves never leave it at all.
+
+What a peer is sent is signed (`trailer_message`): the borough, whether it is a snapshot or a
+delta, the epoch, the changes it covers, its size and SHA-256, and the epoch's OPRF public key,
+so the asker verifies each answer against the key behind the filter it looks the answer up in.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from node.federation import index_filter, voprf
+from node.runtime import Node
+from node.store.models import MatchKey, OprfIndexChange, OprfIndexEntry, OprfSnapshot
+
+TRAILER_CONTEXT = b"mash-index-filter/v1\n"
+SNAPSHOT, DELTA = "snapshot", "delta"
+BATCH = 20_000  # keys written a transaction (the write lock is held for one batch at a time)
+POOL_FROM = 20_000  # keys to evaluate before it pays to start worker processes
+REBUILD_FRACTION = 0.05  # changes, as a share of the snapshot, that make a new snapshot worth it
+PRF_BYTES = 8  # what the index keeps of a PRF output: the filter's value hash
+
+Progress = Callable[[int], None]
+
+
+class IndexBusy(RuntimeError):
+    """Another process is refreshing this node's index right now."""
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What a refresh did: keys evaluated and forgotten, and the snapshot now published."""
+
+    epoch: int
+    evaluated: int
+    forgotten: int
+    snapshot: Published | None
+    rebuilt: bool
+
+
+@dataclass(frozen=True)
+class Published:
+    """An epoch's published snapshot: its file, the last change it includes, keys and digest."""
+
+    epoch: int
+    sequence: int
+    size: int
+    digest: bytes
+    path: Path
+
+
+def index_dir(node: Node) -> Path:
+    return node.config.data_dir / "index"
+
+
+def refresh(
+    node: Node, *, progress: Progress | None = None, workers: int | None = None
+) -> Refreshed:
+    """Bring the current epoch's index up to the store's match keys, and publish a snapshot when
+    there is none or the changes since it have grown; one refresh at a time per node."""
+    epoch = node.keys.oprf_epoch
+    directory = index_dir(node)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _refreshing(directory):
+        published = current_snapshot(node, epoch)
+        record_changes = published is not None
+        evaluated = _evaluate_missing(node, epoch, record_changes, progress, workers)
+        forgotten = _forget_gone(node, epoch, record_changes)
+        rebuilt = False
+        if published is None or _changes_since(node, epoch, published.sequence) > max(
+            1_000, REBUILD_FRACTION * published.size
+        ):
+            published = _build_snapshot(node, epoch, directory)
+            rebuilt = True
+    return Refreshed(epoch, evaluated, forgotten, published, rebuilt)
+
+
+def current_snapshot(node: Node, epoch: int) -> Published | None:
+    with node.reading() as session:
+        row = session.get(OprfSnapshot, epoch)
+        if row is None:
+            return None
+        return Published(
+            row.epoch,
+            row.sequence,
+            row.size,
+            bytes(row.digest),
+            index_dir(node) / row.file_name,
+        )
+
+
+def latest_sequence(node: Node, epoch: int) -> int:
+    """The last change recorded for the epoch (a snapshot's sequence if there is none since)."""
+    with node.reading() as session:
+        last = session.scalar(
+            select(func.max(OprfIndexChange.id)).where(OprfIndexChange.epoch == epoch)
+        )
+        snapshot = session.get(OprfSnapshot, epoch)
+    return max(last or 0, snapshot.sequence if snapshot else 0)
+
+
+def delta_since(node: Node, epoch: int, since: int) -> tuple[index_filter.FilterDelta, int]:
+    """The changes of `epoch` after change `since`, as one delta, and the last change in it.
+    Raises LookupError if `since` is before the epoch's snapshot (the asker needs the snapshot)."""
+    with node.reading() as session:
+        snapshot = session.get(OprfSnapshot, epoch)
+        if snapshot is None or since < snapshot.sequence:
+            raise LookupError(
+                f"changes before {snapshot.sequence if snapshot else 0} are only in the snapshot"
+            )
+        rows = session.execute(
+            select(OprfIndexChange.id, OprfIndexChange.prf, OprfIndexChange.added)
+            .where(OprfIndexChange.epoch == epoch, OprfIndexChange.id > since)
+            .order_by(OprfIndexChange.id)
+        ).all()
+    last_state: dict[bytes, bool] = {}
+    for _id, prf, added in rows:
+        last_state[bytes(prf)] = added  # the last change of a value is the one that stands
+    added_hashes = _hashes(prf for prf, added in last_state.items() if added)
+    removed_hashes = _hashes(prf for prf, added in last_state.items() if not added)
+    last = rows[-1][0] if rows else since
+    return index_filter.FilterDelta(added_hashes, removed_hashes), last
+
+
+def trailer_message(
+    borough: str,
+    kind: str,
+    epoch: int,
+    since: int,
+    sequence: int,
+    size: int,
+    digest: bytes,
+    oprf_public_key: bytes,
+) -> bytes:
+    """What the holder signs about a snapshot or delta it sends (fixed-width after the names)."""
+    if kind not in (SNAPSHOT, DELTA):
+        raise ValueError(f"a filter is sent as a snapshot or a delta, not {kind!r}")
+    if len(digest) != 32 or len(oprf_public_key) != voprf.ELEMENT_SIZE:
+        raise ValueError("a filter trailer names a 32-byte digest and a 32-byte public key")
+    return (
+        TRAILER_CONTEXT
+        + borough.encode("ascii")
+        + b"\x00"
+        + kind.encode("ascii")
+        + b"\x00"
+        + epoch.to_bytes(4, "big")
+        + since.to_bytes(8, "big")
+        + sequence.to_bytes(8, "big")
+        + size.to_bytes(8, "big")
+        + digest
+        + oprf_public_key
+    )
+
+
+# --- refreshing ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _refreshing(directory: Path) -> Iterator[None]:
+    handle = os.open(directory / ".refresh.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusy("the index is being refreshed by another process") from None
+        yield
+    finally:
+        os.close(handle)
+
+
+def _missing_keys(session: Session, epoch: int) -> Iterator[bytes]:
+    """The store's distinct match-key values that the epoch's index does not hold, in order."""
+    statement = (
+        select(MatchKey.key_value)
+        .where(~_held(epoch).exists())
+        .distinct()
+        .order_by(MatchKey.key_value)
+        .execution_options(yield_per=BATCH)
+    )
+    for (value,) in session.execute(statement):
+        yield bytes(value)
+
+
+def _held(epoch: int):  # type: ignore[no-untyped-def]
+    return select(OprfIndexEntry.key_value).where(
+        OprfIndexEntry.epoch == epoch, OprfIndexEntry.key_value == MatchKey.key_value
+    )
+
+
+def _evaluate_missing(
+    node: Node, epoch: int, record_changes: bool, progress: Progress | None, workers: int | None
+) -> int:
+    with node.reading() as session:
+        count = session.scalar(
+            select(func.count()).select_from(
+                select(MatchKey.key_value).where(~_held(epoch).exists()).distinct().subquery()
+            )
+        )
+    if not count:
+        return 0
+    fed: deque[bytes] = deque()  # the keys handed to the evaluation, whose outputs come in order
+
+    def feed(values: Iterator[bytes]) -> Iterator[bytes]:
+        for value in values:
+            fed.append(value)
+            yield value
+
+    written = 0
+    with node.reading() as reader, _pool(count, workers) as pool:
+        inputs = feed(_missing_keys(reader, epoch))
+        outputs: Iterable[bytes] = (
+            voprf.evaluate_many(node.keys.oprf, inputs, voprf.Mode.VOPRF)
+            if pool is None
+            else voprf.evaluate_parallel(
+                node.keys.oprf, inputs, voprf.Mode.VOPRF, executor=pool, chunk_size=2_048
+            )
+        )
+        batch: list[tuple[bytes, bytes]] = []
+        for output in outputs:
+            batch.append((fed.popleft(), output[:PRF_BYTES]))
+            if len(batch) >= BATCH:
+                written += _add(node, epoch, batch, record_changes)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            written += _add(node, epoch, batch, record_changes)
+            if progress:
+                progress(len(batch))
+    return written
+
+
+@contextmanager
+def _pool(count: int, workers: int | None) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for a large batch (forkserver: safe from a process with threads)."""
+    if count < POOL_FROM:
+        yield None
+        return
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=context) as pool:
+        yield pool
+
+
+def _add(node: Node, epoch: int, batch: list[tuple[bytes, bytes]], record_changes: bool) -> int:
+    with node.unit_of_work() as session:
+        session.execute(
+            insert(OprfIndexEntry),
+            [{"epoch": epoch, "key_value": key, "prf": prf} for key, prf in batch],
+        )
+        if record_changes:
+            session.execute(
+                insert(OprfIndexChange),
+                [{"epoch": epoch, "prf": prf, "added": True} for _key, prf in batch],
+            )
+    return len(batch)
+
+
+def _forget_gone(node: Node, epoch: int, record_changes: bool) -> int:
+    """Forget the index entries of keys the store no longer holds (records deleted, re-keyed)."""
+    still_held = select(MatchKey.key_value).where(MatchKey.key_value == OprfIndexEntry.key_value)
+    with node.reading() as session:
+        gone = [
+            (bytes(key), bytes(prf))
+            for key, prf in session.execute(
+                select(OprfIndexEntry.key_value, OprfIndexEntry.prf).where(
+                    OprfIndexEntry.epoch == epoch, ~still_held.exists()
+                )
+            )
+        ]
+    for start in range(0, len(gone), BATCH):
+        batch = gone[start : start + BATCH]
+        with node.unit_of_work() as session:
+            session.execute(
+                delete(OprfIndexEntry).where(
+                    OprfIndexEntry.epoch == epoch,
+                    OprfIndexEntry.key_value.in_([key for key, _prf in batch]),
+                )
+            )
+            if record_changes:
+                session.execute(
+                    insert(OprfIndexChange),
+                    [{"epoch": epoch, "prf": prf, "added": False} for _key, prf in batch],
+                )
+    return len(gone)
+
+
+def _changes_since(node: Node, epoch: int, sequence: int) -> int:
+    with node.reading() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(OprfIndexChange)
+                .where(OprfIndexChange.epoch == epoch, OprfIndexChange.id > sequence)
+            )
+            or 0
+        )
+
+
+def _build_snapshot(node: Node, epoch: int, directory: Path) -> Published:
+    """Build the epoch's filter from every PRF in its index, write it (atomically) and publish
+    it; the changes it now includes are dropped (a peer behind them fetches the snapshot)."""
+    sequence = latest_sequence(node, epoch)
+    with node.reading() as session:
+        raw = b"".join(
+            bytes(prf)
+            for (prf,) in session.execute(
+                select(OprfIndexEntry.prf)
+                .where(OprfIndexEntry.epoch == epoch)
+                .execution_options(yield_per=100_000)
+            )
+        )
+    hashes = np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+    built = index_filter.build(hashes)
+    name = f"filter-e{epoch}-s{sequence}.bin"
+    built.write(directory / name)
+    digest = built.digest()
+    with node.unit_of_work() as session:
+        row = session.get(OprfSnapshot, epoch, with_for_update=True)
+        previous = row.file_name if row is not None else None
+        if row is None:
+            session.add(
+                OprfSnapshot(
+                    epoch=epoch, sequence=sequence, size=built.size, digest=digest, file_name=name
+                )
+            )
+        else:
+            row.sequence, row.size, row.digest, row.file_name = sequence, built.size, digest, name
+        session.execute(
+            delete(OprfIndexChange).where(
+                OprfIndexChange.epoch == epoch, OprfIndexChange.id <= sequence
+            )
+        )
+    if previous and previous != name:
+        (directory / previous).unlink(missing_ok=True)  # peers mapping it keep their mapping
+    return Published(epoch, sequence, built.size, digest, directory / name)
+
+
+def _hashes(prfs: Iterable[bytes]) -> np.ndarray:
+    raw = b"".join(prfs)
+    return np.frombuffer(raw, dtype="<u8").astype(np.uint64)

@@ -1,0 +1,90 @@
+"""A federation on one machine: a CA, one node directory per borough with its certificate made
+from the node's own request, and peers files naming each other. The demo and the tests build
+theirs with this; a real federation enrols through the coordinator instead.
+
+Running it again keeps what is there (the CA, each node's keys, store and certificate) and
+writes the configuration and peers files again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mash_common import ca
+from mash_common.pki import make_csr
+from mash_common.tls import CA_FILE, CERT_FILE, KEY_FILE
+from node.config import render_config
+from node.federation.peers import Peer, render_peers
+from node.keys import ensure_keys, load_keys
+
+PEERS_FILE = "peers.toml"
+
+
+@dataclass(frozen=True)
+class LocalNode:
+    """One borough's node of a local federation: where it lives and listens."""
+
+    borough: str
+    name: str
+    directory: Path
+    web_port: int
+    federation_port: int
+    host: str = "127.0.0.1"
+
+    @property
+    def config_path(self) -> Path:
+        return self.directory / "node.toml"
+
+    @property
+    def federation_address(self) -> str:
+        return f"{self.host}:{self.federation_port}"
+
+
+def make_local_federation(
+    root: Path,
+    boroughs: Sequence[tuple[str, str]],
+    *,
+    agencies: Sequence[str],
+    web_ports: Sequence[int],
+    federation_ports: Sequence[int],
+    extra_config: str = "",
+) -> list[LocalNode]:
+    """Set up (or keep) a CA in `root/ca` and one node per (code, name) in `root/<code>`, each
+    certified by that CA and naming the others as peers. The nodes' stores are not initialised
+    here: run `Node.initialise` (or `mash-node init`) on each."""
+    root.mkdir(parents=True, exist_ok=True)
+    ca_dir = root / "ca"
+    ca.init_ca(ca_dir)
+    nodes = [
+        LocalNode(code, name, root / code, web, grpc)
+        for (code, name), web, grpc in zip(boroughs, web_ports, federation_ports, strict=True)
+    ]
+    for node in nodes:
+        node.directory.mkdir(parents=True, exist_ok=True)
+        text = render_config(node.borough, node.name, list(agencies))
+        text += (
+            f'\n[web]\nhost = "{node.host}"\nport = {node.web_port}\nsecure_cookies = false\n'
+            f'\n[federation]\nhost = "{node.host}"\nport = {node.federation_port}\n'
+            f'peers_file = "{PEERS_FILE}"\n{extra_config}'
+        )
+        node.config_path.write_text(text, encoding="utf-8")
+        keys_dir = node.directory / "data" / "keys"
+        ensure_keys(keys_dir)
+        if not (keys_dir / CERT_FILE).exists():
+            request = make_csr(node.borough, keys_dir / KEY_FILE)  # the key stays with the node
+            (keys_dir / CERT_FILE).write_bytes(ca.issue(ca_dir, node.borough, request))
+        (keys_dir / CA_FILE).write_bytes(ca.ca_certificate(ca_dir))
+    verify_keys = {
+        node.borough: bytes(load_keys(node.directory / "data" / "keys").verify_key)
+        for node in nodes
+    }
+    for node in nodes:
+        peers = [
+            Peer(other.borough, other.name, other.federation_address, verify_keys[other.borough])
+            for other in nodes
+            if other.borough != node.borough
+        ]
+        (node.directory / PEERS_FILE).write_text(render_peers(peers), encoding="utf-8")
+    return nodes

@@ -1,0 +1,109 @@
+"""The node's federation, opened: its peers, the copies of their filters, the asker and the
+answerer, the gRPC services, and the upkeep that keeps the published index and peers' filters
+current (`Upkeep`, every `federation.refresh_seconds` while the node serves)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from mash_common.server import Service
+from node.config import ConfigError
+from node.federation import index
+from node.federation.answering import Answering
+from node.federation.asking import Asker
+from node.federation.peers import Peer, PeerFilters, load_peers
+from node.federation.servicers import ExistenceCheckServicer
+from node.keys import load_tls
+from node.runtime import Node
+from protos.mash.federation.v1 import check_pb2, check_pb2_grpc
+
+log = logging.getLogger(__name__)
+EXISTENCE_CHECK = check_pb2.DESCRIPTOR.services_by_name["ExistenceCheck"]
+
+
+@dataclass
+class Federation:
+    """One node's federation: built by `open`, closed by `close`."""
+
+    node: Node
+    peers: tuple[Peer, ...]
+    filters: PeerFilters
+    asker: Asker
+    answering: Answering
+
+    @classmethod
+    def open(cls, node: Node) -> Federation:
+        """The federation of a node with a [federation] section; its peers from the peers
+        file (none if it names none), its TLS identity from the keys directory."""
+        settings = node.config.federation
+        if settings is None:
+            raise ConfigError(
+                f"{node.config.path}: no [federation] section: this node takes no part in "
+                "existence checks"
+            )
+        peers = load_peers(settings.peers_file) if settings.peers_file else ()
+        filters = PeerFilters(node.config.data_dir / "peers")
+        tls = load_tls(node.config.keys_dir)
+        return cls(node, peers, filters, Asker(node, peers, filters, tls), Answering(node, peers))
+
+    def services(self) -> list[Service]:
+        return [
+            Service.of(
+                EXISTENCE_CHECK,
+                ExistenceCheckServicer(self.node, self.answering),
+                check_pb2_grpc.add_ExistenceCheckServicer_to_server,
+            )
+        ]
+
+    def close(self) -> None:
+        self.asker.close()
+
+
+class Upkeep:
+    """A thread that refreshes the node's index and fetches its peers' filters, at once and then
+    every `federation.refresh_seconds`, until stopped."""
+
+    def __init__(self, federation: Federation) -> None:
+        self._federation = federation
+        settings = federation.node.config.federation
+        self._every = settings.refresh_seconds if settings else 300
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="mash-federation-upkeep", daemon=True
+        )
+        self.rounds = 0
+
+    def start(self) -> Upkeep:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def run_once(self) -> None:
+        federation = self._federation
+        try:
+            refreshed = index.refresh(federation.node)
+            if refreshed.evaluated or refreshed.forgotten or refreshed.rebuilt:
+                log.info(
+                    "index epoch %d: %d keys added, %d removed%s",
+                    refreshed.epoch,
+                    refreshed.evaluated,
+                    refreshed.forgotten,
+                    ", snapshot rebuilt" if refreshed.rebuilt else "",
+                )
+        except index.IndexBusy:
+            pass  # another process (an import's refresh) is at it
+        except Exception:  # the upkeep must outlive any one failure; it is logged
+            log.exception("refreshing the index failed")
+        for borough, result in federation.asker.refresh_filters().items():
+            log.info("peer %s: %s", borough, result)
+        self.rounds += 1
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.run_once()
+            self._stop.wait(self._every)
