@@ -302,7 +302,7 @@ def _federation(table: Any, path: Path) -> FederationSettings:
     for key, low, high in (
         ("evaluations_per_peer_per_day", 1, 10_000_000),
         ("check_deadline_ms", 100, 60_000),
-        ("refresh_seconds", 5, 86_400),
+        ("refresh_seconds", 1, 86_400),
     ):
         value = table.get(key, getattr(FederationSettings, key))
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
