@@ -1,34 +1,56 @@
-"""The demo: a Hackney hub node with demo accounts and synthetic agency data, ready to try.
+"""The demo: three borough hub nodes (Hackney, Lambeth, Southwark) that check each other, with
+demo accounts and synthetic agency data whose populations overlap (families who moved between
+the boroughs, recorded by each borough's agencies in their own way), ready to try.
 
-Running it again keeps what is there: the node, its keys, its accounts and its audit log;
-the extracts are re-imported, which updates records in place.
+Each node has its own directory, store, keys, certificate (from a demo CA, made from the node's
+own request), web UI and federation port; the three share the demo accounts. Lambeth has a
+contact about a child who moved from Hackney, so "Check other boroughs" finds something.
+Running it again keeps what is there: the nodes, their keys, accounts and audit logs; the
+extracts are imported again, which updates records in place.
 """
 
 from __future__ import annotations
 
+import ctypes
+import datetime as dt
+import random
 import secrets
 import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from node import users
+from node.access import Actor
 from node.agencies import STANDARD_AGENCIES, sync_agencies
-from node.config import load_config, render_config
-from node.demo_referrals import seed_referrals
+from node.auth.totp import enrol_totp_for_demo
+from node.demo_referrals import seed_moved_child_referral, seed_referrals, subject_of
+from node.federation import index
+from node.federation.local import LocalNode, make_local_federation
 from node.importing.service import import_files
-from node.keys import NodeKeys
+from node.referrals.intake import PersonDetails
 from node.runtime import Node
-from node.store.models import MatchCandidate, PersonRecord, Role, Subject, User
+from node.store.models import MatchCandidate, PersonRecord, Role, User
+from node.synthetic.population import CHILD, Household, iter_households, moved_to
 from node.web.serve import require_free_port
 
-BOROUGH = ("hackney", "Hackney")
+BOROUGHS = (("hackney", "Hackney"), ("lambeth", "Lambeth"), ("southwark", "Southwark"))
+MOVES = (("hackney", "lambeth", 30), ("lambeth", "southwark", 20), ("southwark", "hackney", 15))
+FEDERATION_PORT = 50051
 ACCOUNTS_FILE = "demo-accounts.txt"
+SEED = 1
+PR_SET_PDEATHSIG = 1
 
 
 def demo_accounts() -> list[tuple[str, str, Role, str | None]]:
-    """(username, name, role, agency) of every demo account."""
+    """(username, name, role, agency) of every demo account (the same in every borough)."""
     accounts: list[tuple[str, str, Role, str | None]] = [
         ("admin", "Demo node administrator", Role.NODE_ADMIN, None),
         ("manager", "Demo MASH manager", Role.MASH_MANAGER, None),
@@ -41,44 +63,130 @@ def demo_accounts() -> list[tuple[str, str, Role, str | None]]:
     return accounts
 
 
+@dataclass(frozen=True)
+class DemoBorough:
+    local: LocalNode
+    records: int
+    subjects: int
+    candidates: int
+    moved_referral: str | None
+
+
 def run_demo(
     directory: Path, households: int = 400, *, serve: bool = False, port: int | None = None
 ) -> int:
+    """Set up (or keep) the three boroughs in `directory`; with `serve`, serve them until
+    Ctrl-C. `port` is the first web port (8080): the others follow it."""
     directory = directory.resolve()
-    directory.mkdir(parents=True, exist_ok=True)
-    config_path = directory / "node.toml"
-    if not config_path.exists():
-        text = render_config(*BOROUGH, list(STANDARD_AGENCIES))
-        # The demo serves plain HTTP on 127.0.0.1; a real node sits behind TLS (secure cookies).
-        text += '\n[web]\nhost = "127.0.0.1"\nport = 8080\nsecure_cookies = false\n'
-        config_path.write_text(text, encoding="utf-8")
-    config = load_config(config_path)
-    port = config.web.port if port is None else port
+    web = [(port or 8080) + n for n in range(len(BOROUGHS))]
+    grpc = [FEDERATION_PORT + n for n in range(len(BOROUGHS))]
     if serve:
-        require_free_port(config.web.host, port)  # before the set-up, not after it
-    with Node.initialise(config) as node:
-        _set_up(node, directory, households, config_path)
+        for number in (*web, *grpc):  # before the set-up, not after it
+            require_free_port("127.0.0.1", number)
+    nodes = make_local_federation(
+        directory,
+        BOROUGHS,
+        agencies=list(STANDARD_AGENCIES),
+        web_ports=web,
+        federation_ports=grpc,
+    )
+    accounts = _accounts(directory / ACCOUNTS_FILE)
+    arrived = _moves(households)
+    boroughs = [_set_up(local, households, accounts, arrived[local.borough]) for local in nodes]
+    _print_welcome(directory, boroughs, accounts)
     if serve:
-        from node.web.serve import run
-
-        print(f"Web UI: http://{config.web.host}:{port}/  (Ctrl-C to stop)")
-        run(config, port=port)
+        return _serve(boroughs)
     return 0
 
 
-def _set_up(node: Node, directory: Path, households: int, config_path: Path) -> None:
-    secrets_file = directory / ACCOUNTS_FILE
-    passwords = _passwords(secrets_file)
+def _moves(households: int) -> dict[str, list[Household]]:
+    """The families that moved between the demo's boroughs, by where they arrived."""
+    rng = random.Random(f"demo-moves:{SEED}")
+    arrived: dict[str, list[Household]] = {code: [] for code, _ in BOROUGHS}
+    for origin, destination, count in MOVES:
+        seed = SEED + [code for code, _ in BOROUGHS].index(origin)
+        population = list(iter_households(origin, households, random.Random(seed)))
+        with_children = [h for h in population if h.children]
+        chosen = with_children[: min(count, len(with_children))]
+        arrived[destination] += [moved_to(h, destination, rng) for h in chosen]
+    return arrived
+
+
+def _set_up(
+    local: LocalNode,
+    households: int,
+    accounts: dict[str, tuple[str, str]],
+    newcomers: Sequence[Household],
+) -> DemoBorough:
+    from node.synthetic.extracts import write_extracts
+
+    seed = SEED + [code for code, _ in BOROUGHS].index(local.borough)
+    with Node.initialise(local.config_path) as node:
+        admin = _users(node, accounts)
+        files = write_extracts(
+            local.borough,
+            list(STANDARD_AGENCIES),
+            local.directory / "extracts",
+            households=households,
+            seed=seed,
+            newcomers=newcomers,
+        )
+        by_agency: dict[str, list[Path]] = {}
+        for file in files:
+            by_agency.setdefault(file.agency, []).append(Path(file.path))
+        for agency, paths in by_agency.items():
+            with node.unit_of_work(admin) as session:
+                import_files(session, admin, agency, paths)
+        with node.unit_of_work() as session:
+            seed_referrals(session, node.config.referrals)
+            moved_referral = _moved_child_referral(session, node, local.borough, newcomers)
+        index.refresh(node)
+        with node.reading() as session:
+            records = session.scalar(select(func.count()).select_from(PersonRecord)) or 0
+            subjects = (
+                session.scalar(select(func.count(func.distinct(PersonRecord.subject_id)))) or 0
+            )
+            candidates = session.scalar(select(func.count()).select_from(MatchCandidate)) or 0
+    print(f"{local.name}: {records:,} agency records imported, linked into {subjects:,} subjects")
+    return DemoBorough(local, records, subjects, candidates, moved_referral)
+
+
+def _moved_child_referral(
+    session: Session, node: Node, borough: str, newcomers: Sequence[Household]
+) -> str | None:
+    """In Lambeth, a contact about a child whose family came from Hackney."""
+    if borough != "lambeth":
+        return None
+    today = dt.date.today()
+    for household in newcomers:
+        for person in household.people:
+            if person.role != CHILD or person.age_on(today) >= 16:
+                continue
+            child = PersonDetails(
+                surname=person.surname,
+                forenames=person.forenames,
+                date_of_birth=person.date_of_birth,
+                address=person.address,
+                postcode=person.postcode,
+            )
+            subject = subject_of(session, child, person.nhs_number)
+            child = PersonDetails(**{**child.__dict__, "subject_id": subject})
+            return seed_moved_child_referral(session, node.config.referrals, child, "Hackney")
+    return None
+
+
+def _users(node: Node, accounts: dict[str, tuple[str, str]]) -> Actor:
+    """The demo accounts in this borough (each with its TOTP secret), kept if already there."""
     with node.unit_of_work() as session:
         sync_agencies(session, node.config.agencies)
         users.create_first_admin(
             session,
             username="admin",
             display_name="Demo node administrator",
-            password=passwords["admin"],
+            password=accounts["admin"][0],
         )
         admin = users.actor_for(session.scalars(select(User).where(User.username == "admin")).one())
-        existing = set(session.scalars(select(User.username)))
+        existing = {u.username: u for u in session.scalars(select(User))}
         for username, name, role, agency in demo_accounts():
             if username not in existing:
                 users.add_user(
@@ -88,126 +196,132 @@ def _set_up(node: Node, directory: Path, households: int, config_path: Path) -> 
                     display_name=name,
                     role=role,
                     agency_code=agency,
-                    password=passwords[username],
+                    password=accounts[username][0],
                 )
-        totp = _totp_secrets(session, node.keys, secrets_file)
-
-    from node.synthetic.extracts import write_extracts
-
-    extracts = directory / "extracts"
-    files = write_extracts(
-        BOROUGH[0], list(STANDARD_AGENCIES), extracts, households=households, seed=1
-    )
-    by_agency: dict[str, list[Path]] = {}
-    for file in files:
-        by_agency.setdefault(file.agency, []).append(Path(file.path))
-    for agency, paths in by_agency.items():
-        with node.unit_of_work(admin) as session:
-            result = import_files(session, admin, agency, paths)
-        rows = ", ".join(f"{f.rows} {f.kind}" for f in result.files)
-        print(f"Imported {STANDARD_AGENCIES[agency].name}: {rows}")
-
-    with node.unit_of_work() as session:
-        seeded = seed_referrals(session, node.config.referrals)
-    if seeded:
-        print(f"Recorded {seeded} demo referrals in different states")
-
-    with node.reading() as session:
-        records = session.scalar(select(func.count()).select_from(PersonRecord))
-        subjects = session.scalar(
-            select(func.count(func.distinct(PersonRecord.subject_id))).select_from(PersonRecord)
-        )
-        candidates = session.scalar(select(func.count()).select_from(MatchCandidate))
-        shared = session.execute(
-            select(
-                PersonRecord.surname, func.count(func.distinct(PersonRecord.agency_code)).label("n")
-            )
-            .join(Subject, Subject.id == PersonRecord.subject_id)
-            .group_by(PersonRecord.subject_id, PersonRecord.surname)
-            .order_by(func.count(func.distinct(PersonRecord.agency_code)).desc())
-            .limit(1)
-        ).first()
-    _print_welcome(
-        config_path, records or 0, subjects or 0, candidates or 0, passwords, totp, shared
-    )
+            user = existing.get(username)
+            if user is None or user.totp_secret is None:
+                enrol_totp_for_demo(session, node.keys, username, accounts[username][1])
+    return admin
 
 
-def _read_accounts(path: Path) -> dict[str, list[str]]:
-    if not path.exists():
-        return {}
-    text = path.read_text(encoding="utf-8")
-    rows = (line.split("\t") for line in text.splitlines() if "\t" in line)
-    return {row[0]: row[1:] for row in rows}
+def _accounts(path: Path) -> dict[str, tuple[str, str]]:
+    """Each demo account's password and TOTP secret: made once, kept (readable by the owner
+    only) for later runs, the same in every borough."""
+    from node.auth.totp import new_secret
 
-
-def _write_accounts(path: Path, accounts: dict[str, list[str]]) -> None:
+    held: dict[str, tuple[str, str]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) == 3:
+                held[parts[0]] = (parts[1], parts[2])
+    for username, *_ in demo_accounts():
+        held.setdefault(username, (secrets.token_urlsafe(12), new_secret()))
     path.touch(mode=0o600)
-    text = "".join("\t".join([user, *values]) + "\n" for user, values in accounts.items())
-    path.write_text(text, encoding="utf-8")
+    path.write_text(
+        "".join(f"{user}\t{password}\t{secret}\n" for user, (password, secret) in held.items()),
+        encoding="utf-8",
+    )
+    return held
 
 
-def _passwords(path: Path) -> dict[str, str]:
-    """The demo accounts' passwords: made once, kept (readable by the owner only) for later runs."""
-    accounts = _read_accounts(path)
-    if not accounts:
-        accounts = {username: [secrets.token_urlsafe(12)] for username, *_ in demo_accounts()}
-        _write_accounts(path, accounts)
-    return {user: values[0] for user, values in accounts.items()}
+def _serve(boroughs: Sequence[DemoBorough]) -> int:
+    """Serve every borough (web UI and federation) until Ctrl-C or SIGTERM, then stop them all
+    (and they stop by themselves if this process dies)."""
+    processes: list[subprocess.Popen[str]] = []
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        for borough in boroughs:
+            processes.append(
+                subprocess.Popen(  # noqa: S603 - this interpreter, the demo's own config
+                    [
+                        sys.executable,
+                        "-m",
+                        "node.cli",
+                        "--config",
+                        str(borough.local.config_path),
+                        "serve",
+                    ],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    preexec_fn=_die_with_parent,
+                )
+            )
+        for borough, process in zip(boroughs, processes, strict=True):
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if not line.startswith("Listening on"):
+                print(f"{borough.local.name} did not start: see the lines above", file=sys.stderr)
+                return 1
+            print(f"{borough.local.name}: {line.strip()}", flush=True)
+        print("All three boroughs are serving. Ctrl-C stops them.", flush=True)
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        return 1  # one stopped on its own: its error is above
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
-def _totp_secrets(session: Session, keys: NodeKeys, path: Path) -> dict[str, str]:
-    """Every demo account is enrolled for TOTP once; the secrets are kept beside the passwords."""
-    from node.auth.totp import enrol_totp_for_demo
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
-    accounts = _read_accounts(path)
-    for username, values in accounts.items():
-        if len(values) < 2:
-            values[1:] = [enrol_totp_for_demo(session, keys, username)]
-    _write_accounts(path, accounts)
-    return {user: values[1] for user, values in accounts.items()}
+
+def _die_with_parent() -> None:
+    """In a served borough's process: end if the demo's process dies (Linux prctl)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: Ctrl-C and SIGTERM still stop the boroughs
 
 
 def _print_welcome(
-    config_path: Path,
-    records: int,
-    subjects: int,
-    candidates: int,
-    passwords: dict[str, str],
-    totp: dict[str, str],
-    shared: tuple[str, int] | None,
+    directory: Path, boroughs: Sequence[DemoBorough], accounts: dict[str, tuple[str, str]]
 ) -> None:
-    config = shlex.quote(str(config_path))
     print()
-    print(
-        f"Demo hub node for {BOROUGH[1]} is ready: {records} agency records, {subjects} subjects, "
-    )
-    print(f"{candidates} candidate links for a professional to review. All data is synthetic.")
-    print()
-    print(
-        "Demo accounts (username, password, TOTP secret), also in",
-        config_path.parent / ACCOUNTS_FILE,
-    )
-    for username, name, role, _agency in demo_accounts():
+    print("Demo federation of three hub nodes is ready. All data is synthetic.")
+    for borough in boroughs:
+        local = borough.local
         print(
-            f"  {username:<22} {passwords[username]:<18} {totp[username]:<34} {role.value}: {name}"
+            f"  {local.name:<10} http://{local.host}:{local.web_port}/   "
+            f"({borough.records:,} records, {borough.subjects:,} subjects, "
+            f"{borough.candidates:,} candidate links)   config {local.config_path}"
         )
-    print("Add a TOTP secret to an authenticator app, or get the current code with:")
+    print()
+    print(f"Demo accounts (the same in every borough; also in {directory / ACCOUNTS_FILE}):")
+    for username, name, role, _agency in demo_accounts():
+        password, secret = accounts[username]
+        print(f"  {username:<22} {password:<18} {secret:<34} {role.value}: {name}")
+    print("Sign in with the password, then a code from an authenticator app holding the secret,")
+    print("or print the current code with:")
     print("  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
     print()
-    surname = shared[0] if shared else "Smith"
+    lambeth = next(b for b in boroughs if b.local.borough == "lambeth")
+    if lambeth.moved_referral:
+        print(
+            f"Try: sign in to Lambeth as manager, open referral {lambeth.moved_referral} (a child "
+            "who moved from Hackney)"
+        )
+        print("and press 'Check other boroughs'. Or from the command line:")
+    config = shlex.quote(str(lambeth.local.config_path))
+    password = accounts["manager"][0]
+    print(f"  export MASH_NODE_CONFIG={config} MASH_USER=manager MASH_PASSWORD={password}")
+    print("  .venv/bin/mash-node peers list")
     print(
-        "Try, as the police professional (sees police records in full, other agencies as counts):"
+        "  .venv/bin/mash-node check --surname SURNAME --forenames FORENAME --date-of-birth "
+        "YYYY-MM-DD --purpose 'demo check'"
     )
     print(
-        f"  export MASH_NODE_CONFIG={config} MASH_USER=police MASH_PASSWORD={passwords['police']}"
-    )
-    print(f"  .venv/bin/mash-node search --surname {shlex.quote(surname)} --purpose 'demo search'")
-    print("  .venv/bin/mash-node subject candidates")
-    print("As the auditor:")
-    print(
-        f"  MASH_USER=auditor MASH_PASSWORD={passwords['auditor']} .venv/bin/mash-node audit verify"
-    )
-    print(
-        f"  MASH_USER=auditor MASH_PASSWORD={passwords['auditor']} .venv/bin/mash-node audit export "
-        "--from 2020-01-01 --to 2099-12-31 --purpose 'demo audit review'"
+        f"  MASH_USER=auditor MASH_PASSWORD={accounts['auditor'][0]} .venv/bin/mash-node audit verify"
     )

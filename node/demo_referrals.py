@@ -221,3 +221,41 @@ def _known_adult(session: Session) -> PersonDetails | None:
         .limit(1)
     ).first()
     return _person(record) if record else None
+
+
+def seed_moved_child_referral(
+    session: Session, policy: ReferralPolicy, child: PersonDetails, from_borough: str
+) -> str | None:
+    """A school's contact about a child who moved here from `from_borough` (the demo's way into
+    "Check other boroughs"); None if the hub already has one. Returns its reference."""
+    account = (
+        f"New pupil who joined this term from {from_borough}: arrives hungry, flinches when "
+        "approached, and says the family left because of 'trouble at home'."
+    )
+    if session.scalar(select(Referral.id).where(Referral.account == account)) is not None:
+        return None
+    referral = record_contact(
+        session,
+        MANAGER,
+        NewContact(
+            pathway=Pathway.CHILD,
+            source_kind="agency",
+            source_agency="education",
+            categories=("neglect", "domestic-abuse"),
+            account=account,
+            people=(child,),
+            received_at=utcnow() - dt.timedelta(minutes=25),
+        ),
+        policy,
+    )
+    set_rag(session, MANAGER, referral.id, Rag.RED, "New to the borough, signs of harm", policy)
+    return referral.reference
+
+
+def subject_of(session: Session, child: PersonDetails, nhs_number: str) -> int | None:
+    """The hub subject of this child's records here, found by NHS number, if any."""
+    return session.scalar(
+        select(PersonRecord.subject_id)
+        .where(PersonRecord.nhs_number_norm == nhs_number.replace(" ", ""))
+        .limit(1)
+    )

@@ -1,4 +1,5 @@
-"""The demo: one command gives a working node with accounts, data and referrals; run again, it keeps them."""
+"""The demo: one command gives three hub nodes that check each other, with shared accounts,
+overlapping synthetic data and referrals; run again, it keeps them."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from node.demo import ACCOUNTS_FILE, demo_accounts, run_demo
+from node.demo import ACCOUNTS_FILE, BOROUGHS, demo_accounts, run_demo
 
 
-def test_demo_builds_a_node_and_a_second_run_keeps_it(
+def test_demo_builds_three_boroughs_and_a_second_run_keeps_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_demo(tmp_path / "demo", households=150) == 0
@@ -20,17 +21,30 @@ def test_demo_builds_a_node_and_a_second_run_keeps_it(
     assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
     for username, *_ in demo_accounts():
         assert username in out
-    db = tmp_path / "demo" / "data" / "node.db"
-    with sqlite3.connect(db) as conn:
+    for code, name in BOROUGHS:
+        assert f"{name}: " in out
+        assert (tmp_path / "demo" / code / "data" / "index").is_dir()  # its index, published
+        assert (tmp_path / "demo" / code / "peers.toml").read_text().count("[[peer]]") == 2
+    hackney = tmp_path / "demo" / "hackney" / "data" / "node.db"
+    lambeth = tmp_path / "demo" / "lambeth" / "data" / "node.db"
+    with sqlite3.connect(hackney) as conn:
         statuses = sorted(s for (s,) in conn.execute("SELECT status FROM referrals"))
         records = conn.execute("SELECT count(*) FROM person_records").fetchone()[0]
         audit_size = conn.execute("SELECT count(*) FROM audit_entries").fetchone()[0]
     assert statuses == ["awaiting-triage", "decided", "in-research", "in-research", "in-research"]
     assert records > 300
+    with sqlite3.connect(lambeth) as conn:
+        (moved,) = conn.execute(
+            "SELECT reference FROM referrals WHERE account LIKE '%joined this term from Hackney%'"
+        ).fetchone()
+    assert f"open referral {moved}" in out
+
     before = accounts.read_text()
     assert run_demo(tmp_path / "demo", households=150) == 0
     assert accounts.read_text() == before
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(hackney) as conn:
         assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 5
         assert conn.execute("SELECT count(*) FROM person_records").fetchone()[0] == records
         assert conn.execute("SELECT count(*) FROM audit_entries").fetchone()[0] > audit_size
+    with sqlite3.connect(lambeth) as conn:
+        assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 6

@@ -125,10 +125,13 @@ def store_secret(session: Session, keys: NodeKeys, user: User, secret: str) -> N
     session.flush()
 
 
-def enrol_totp_for_demo(session: Session, keys: NodeKeys, username: str) -> str:
-    """Give a user a fresh TOTP secret (stored sealed) and return it, for the demo to print."""
+def enrol_totp_for_demo(
+    session: Session, keys: NodeKeys, username: str, secret: str | None = None
+) -> str:
+    """Give a user a TOTP secret (stored sealed; a fresh one unless given, as when the demo's
+    boroughs share their accounts) and return it, for the demo to print."""
     user = session.scalars(select(User).where(User.username == username)).one()
-    secret = new_secret()
+    secret = secret or new_secret()
     store_secret(session, keys, user, secret)
     audit.record(session, Actor.system("demo"), ENROLLED, object_ref=f"user:{username}")
     return secret

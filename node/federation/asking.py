@@ -287,12 +287,18 @@ class Asker:
                 reachable,
                 key_set,
                 state.epoch if state else None,
-                held[1].size if held else None,
+                _keys_in(held[1]) if held else None,
                 state.age(now) if state else None,
                 problem,
             )
 
         return list(self._pool.map(one, self._peers))
+
+
+def _keys_in(published: index_filter.OverlaidFilter) -> int:
+    """About how many keys a peer's filter holds: its snapshot's, with its delta's net change."""
+    delta = published.delta
+    return published.snapshot.size + int(delta.added.size) - int(delta.removed.size)
 
 
 def _receive(stream: Iterable[check_pb2.FilterChunk]) -> tuple[bytes, check_pb2.FilterTrailer]:

@@ -21,6 +21,7 @@ from protos.mash.federation.v1 import check_pb2, check_pb2_grpc
 
 log = logging.getLogger(__name__)
 EXISTENCE_CHECK = check_pb2.DESCRIPTOR.services_by_name["ExistenceCheck"]
+RETRY_FIRST_S = 2.0  # after a round that missed a peer, the next comes this soon, then doubles
 
 
 @dataclass
@@ -83,7 +84,8 @@ class Upkeep:
         self._stop.set()
         self._thread.join(timeout=30)
 
-    def run_once(self) -> None:
+    def run_once(self) -> bool:
+        """One round; returns whether every peer's filter was brought up to date."""
         federation = self._federation
         try:
             refreshed = index.refresh(federation.node)
@@ -99,11 +101,19 @@ class Upkeep:
             pass  # another process (an import's refresh) is at it
         except Exception:  # the upkeep must outlive any one failure; it is logged
             log.exception("refreshing the index failed")
+        all_current = True
         for borough, result in federation.asker.refresh_filters().items():
             log.info("peer %s: %s", borough, result)
+            all_current = all_current and not result.startswith("not refreshed")
         self.rounds += 1
+        return all_current
 
     def _run(self) -> None:
+        retry = RETRY_FIRST_S
         while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(self._every)
+            if self.run_once():
+                retry = RETRY_FIRST_S
+                self._stop.wait(self._every)
+            else:  # a peer was down or starting: try again soon, then less and less often
+                self._stop.wait(min(retry, self._every))
+                retry *= 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import random
 import re
@@ -1070,8 +1071,12 @@ def write_extracts(
     *,
     as_of: dt.date | None = None,
     truth: bool = False,
+    newcomers: Sequence[Household] = (),
 ) -> list[ExtractFile]:
     """Write a persons file and an items file per agency for a synthetic borough; return them.
+
+    `newcomers` are households that moved in from other boroughs (`population.moved_to`): the
+    borough's agencies record them too, after its own households.
 
     Files are named "<agency>-persons.<csv|jsonl>" and "<agency>-items.<csv|jsonl>"; the format is
     the agency's default (JSON Lines for health and mental health, CSV otherwise) unless
@@ -1102,7 +1107,8 @@ def write_extracts(
             writers.append(_AgencyWriter(profile, borough, seed, as_of, persons, items, truth_sink))
             sinks.append((persons, items))
             paths += [(agency, PERSONS, person_path), (agency, ITEMS, item_path)]
-        for household in iter_households(borough, households, random.Random(seed), as_of=as_of):
+        own = iter_households(borough, households, random.Random(seed), as_of=as_of)
+        for household in itertools.chain(own, newcomers):
             for writer in writers:
                 writer.add(household)
     counts = [sink.rows for pair in sinks for sink in pair]

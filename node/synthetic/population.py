@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 
 from node.matching.nhs import nhs_check_digit
@@ -97,6 +97,31 @@ def iter_households(
     builder = _Builder(get_borough(borough), rng, as_of or dt.date.today())
     for index in range(households):
         yield builder.household(index)
+
+
+def moved_to(household: Household, borough: str, rng: random.Random) -> Household:
+    """The household after a move to `borough`: a new address there, the old one kept as each
+    person's previous address (the agencies of both boroughs then know them, each in its way)."""
+    builder = _Builder(get_borough(borough), rng, dt.date.today())
+    address = builder._address(builder.borough)
+    postcode = postcode_in(borough, rng)
+    people = tuple(
+        replace(
+            person,
+            address=address,
+            postcode=postcode,
+            previous_address=household.address,
+            previous_postcode=household.postcode,
+        )
+        for person in household.people
+    )
+    return replace(
+        household,
+        household_id=f"{household.household_id}-moved-{borough}",
+        people=people,
+        address=address,
+        postcode=postcode,
+    )
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
