@@ -297,6 +297,56 @@ def _refresh_index(node: Node) -> None:
     )
 
 
+def cmd_tls_request(args: argparse.Namespace) -> int:
+    """The node's TLS key (made here if it has none; it never leaves) and its certificate
+    request, for the federation's CA to sign."""
+    from mash_common.pki import make_csr
+    from mash_common.tls import KEY_FILE
+
+    config = load_config(args.config)
+    config.keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    out = Path(args.out or f"{config.borough_code}.csr")
+    out.write_bytes(make_csr(config.borough_code, config.keys_dir / KEY_FILE))
+    print(
+        f"Certificate request for {config.borough_code} written to {out}; the key stays in "
+        f"{config.keys_dir}. Have the federation's CA sign it, then `mash-node tls install`."
+    )
+    return 0
+
+
+def cmd_tls_install(args: argparse.Namespace) -> int:
+    """Install the certificate the CA issued (checked against the node's key and the CA)."""
+    from mash_common.files import PrivateFileError
+    from mash_common.pki import CertificateError
+    from mash_common.tls import CA_FILE, CERT_FILE, KEY_FILE, TlsIdentity
+
+    config = load_config(args.config)
+    try:
+        certificate = Path(args.certificate).read_bytes()
+        ca_certificate = Path(args.ca).read_bytes()
+        identity = TlsIdentity.of(
+            (config.keys_dir / KEY_FILE).read_bytes(),
+            certificate,
+            ca_certificate,
+            sources=(str(config.keys_dir / KEY_FILE), args.certificate, args.ca),
+        )
+    except OSError as exc:
+        raise CommandError(f"{exc.filename}: cannot be read ({exc.strerror})") from None
+    except (CertificateError, PrivateFileError) as exc:
+        raise CommandError(exc.message) from None
+    if identity.borough != config.borough_code:
+        raise CommandError(
+            f"{args.certificate}: the certificate is {identity.borough!r}'s, not "
+            f"{config.borough_code!r}'s"
+        )
+    (config.keys_dir / CERT_FILE).write_bytes(certificate)
+    (config.keys_dir / CA_FILE).write_bytes(ca_certificate)
+    print(
+        f"Installed {config.borough_code}'s certificate and the federation CA in {config.keys_dir}"
+    )
+    return 0
+
+
 def cmd_index_refresh(args: argparse.Namespace) -> int:
     node = _open(args)
     if node.config.federation is None:
@@ -846,6 +896,17 @@ def build_parser() -> argparse.ArgumentParser:
     peers.add_parser("refresh", help="fetch every peer's latest index filter now").set_defaults(
         run=cmd_peers_refresh
     )
+
+    tls = commands.add_parser(
+        "tls", help="the node's TLS certificate for the federation"
+    ).add_subparsers(dest="action", required=True)
+    request = tls.add_parser("request", help="make the node's key and certificate request")
+    request.add_argument("--out", help="where to write the request (default: BOROUGH.csr)")
+    request.set_defaults(run=cmd_tls_request)
+    install = tls.add_parser("install", help="install the certificate the CA issued")
+    install.add_argument("--certificate", required=True, help="the issued certificate (PEM)")
+    install.add_argument("--ca", required=True, help="the federation CA's certificate (PEM)")
+    install.set_defaults(run=cmd_tls_install)
 
     idx = commands.add_parser(
         "index", help="this node's published index for other boroughs' checks"
