@@ -11,7 +11,7 @@ uniformly random to it, and it keeps none of them; the audit entry records their
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,19 +46,29 @@ class Answer:
 
 
 class StoreNonces:
-    """The NonceStore of mash_common.envelope, in the node's store: a peer's nonce is refused a
-    second time until its window has passed, across restarts."""
+    """The NonceStore of mash_common.envelope, in the node's store, within the transaction that
+    answers the request: a peer's nonce is refused a second time until its window has passed,
+    across restarts, and is kept only if the answer commits."""
 
-    def __init__(self, node: Node) -> None:
-        self._node = node
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
     def remember(self, borough: str, nonce: bytes, expires_at_ms: int) -> bool:
         now_ms = int(utcnow().timestamp() * 1000)
-        with self._node.unit_of_work() as session:
-            session.execute(delete(SeenNonce).where(SeenNonce.expires_at_ms < now_ms))
-            values = {"borough": borough, "nonce": nonce, "expires_at_ms": expires_at_ms}
-            inserted = session.execute(_insert_new(session, values)).first()
-        return inserted is not None
+        session = self._session
+        session.execute(delete(SeenNonce).where(SeenNonce.expires_at_ms < now_ms))
+        values = {"borough": borough, "nonce": nonce, "expires_at_ms": expires_at_ms}
+        return session.execute(_insert_new(session, values)).first() is not None
+
+
+class _NoNonces:
+    """A placeholder: every request brings its own StoreNonces."""
+
+    def remember(self, borough: str, nonce: bytes, expires_at_ms: int) -> bool:
+        raise RuntimeError("the nonces of a request are its transaction's")
+
+
+_NO_NONCES = _NoNonces()
 
 
 def _insert_new(session: Session, values: dict[str, object]):  # type: ignore[no-untyped-def]
@@ -85,7 +95,7 @@ class Answering:
         extra = {"clock": clock} if clock is not None else {}
         self._accept = Acceptance(
             verify_key_for=keyring,
-            nonces=StoreNonces(node),
+            nonces=_NO_NONCES,  # each request's own: StoreNonces in its transaction
             key_set_versions=frozenset({KEY_SET_VERSION}),
             **extra,  # type: ignore[arg-type]
         )
@@ -93,24 +103,28 @@ class Answering:
         self._daily_limit = settings.evaluations_per_peer_per_day if settings else 20_000
 
     def answer(self, peer_borough: str, request: check_pb2.CheckRequest) -> Answer:
-        """Evaluate a peer's check, or raise (Refused or CheckRefused); either way audited."""
+        """Evaluate a peer's check, or raise (Refused or CheckRefused); either way audited.
+        The nonce, the day's count and the audit entry are one transaction."""
         actor = Actor.peer(peer_borough, "unknown")
         try:
-            payload = open_envelope(
-                request.envelope,
-                CHECK_TYPE,
-                check_pb2.CheckPayload.FromString,
-                peer_borough=peer_borough,
-                accept=self._accept,
-            )
-            header = payload.header
-            actor = Actor.peer(peer_borough, header.user_pseudonym[:40] or "unnamed")
-            return self._evaluate(actor, header, payload)
+            with self._node.unit_of_work() as session:
+                payload = open_envelope(
+                    request.envelope,
+                    CHECK_TYPE,
+                    check_pb2.CheckPayload.FromString,
+                    peer_borough=peer_borough,
+                    accept=replace(self._accept, nonces=StoreNonces(session)),
+                )
+                header = payload.header
+                actor = Actor.peer(peer_borough, header.user_pseudonym[:40] or "unnamed")
+                return self._evaluate(session, actor, header, payload)
         except (Refused, DomainError) as refusal:
             self._audit_refusal(actor, refusal)
             raise
 
-    def _evaluate(self, actor: Actor, header: object, payload: check_pb2.CheckPayload) -> Answer:
+    def _evaluate(
+        self, session: Session, actor: Actor, header: object, payload: check_pb2.CheckPayload
+    ) -> Answer:
         elements = list(payload.blinded_elements)
         if not elements:
             raise CheckRefused("the check names no keys", field="blinded_elements")
@@ -132,20 +146,19 @@ class Answering:
             )
         except voprf.VoprfError as exc:  # not group elements: nothing was evaluated
             raise CheckRefused(str(exc), field="blinded_elements") from None
-        with self._node.unit_of_work() as session:
-            used = self._count(session, actor.borough or "", len(elements))
-            audit.record(
-                session,
-                actor,
-                "federation.check-answered",
-                object_ref=f"borough:{actor.borough}",
-                purpose=header.purpose[:500],  # type: ignore[attr-defined]
-                detail={
-                    "referral": header.referral_reference[:100],  # type: ignore[attr-defined]
-                    "keys": len(elements),
-                    "evaluations_today": used,
-                },
-            )
+        used = self._count(session, actor.borough or "", len(elements))
+        audit.record(
+            session,
+            actor,
+            "federation.check-answered",
+            object_ref=f"borough:{actor.borough}",
+            purpose=header.purpose[:500],  # type: ignore[attr-defined]
+            detail={
+                "referral": header.referral_reference[:100],  # type: ignore[attr-defined]
+                "keys": len(elements),
+                "evaluations_today": used,
+            },
+        )
         assert evaluation.proof is not None  # mode 0x01 always proves
         return Answer(keys.oprf_epoch, evaluation.evaluated_elements, evaluation.proof.to_bytes())
 

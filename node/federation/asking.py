@@ -1,8 +1,9 @@
 """The asker's side of an existence check (DESIGN section 6, steps 2 and 4), and keeping peers'
 filters up to date.
 
-To check a person, the node derives their match keys, blinds each with a fresh blind for each
-peer, and asks every peer at once with one deadline. Each answer is verified against the OPRF
+To check a person, the node derives their match keys, blinds each with a fresh blind (one
+blinding a check: a blinded element is uniformly random, so the peers learn nothing more from
+receiving the same ones), and asks every peer at once with one deadline. Each answer is verified against the OPRF
 public key in the peer's signed filter trailer (a holder cannot answer with another key than the
 one behind its filter), unblinded, and looked up in that filter. A peer reports "holds
 information" with the strongest key class that hit, "holds nothing", "did not answer" (down,
@@ -115,8 +116,9 @@ class Asker:
         if deadline_s is None:
             settings = self._node.config.federation
             deadline_s = (settings.check_deadline_ms if settings else 2_000) / 1000
+        blinded = voprf.blind([key.value for key in distinct], voprf.Mode.VOPRF)
         futures = {
-            self._pool.submit(self._ask, peer, distinct, why, deadline_s): peer
+            self._pool.submit(self._ask, peer, distinct, blinded, why, deadline_s): peer
             for peer in self._peers
         }
         done, late = concurrent.futures.wait(futures, timeout=deadline_s + 0.5)
@@ -129,12 +131,18 @@ class Asker:
                 answers.append(future.result())
         return sorted(answers, key=lambda a: a.name)
 
-    def _ask(self, peer: Peer, keys: list[MatchKey], why: Why, deadline_s: float) -> BoroughAnswer:
+    def _ask(
+        self,
+        peer: Peer,
+        keys: list[MatchKey],
+        blinded: voprf.Blinded,
+        why: Why,
+        deadline_s: float,
+    ) -> BoroughAnswer:
         held = self._filters.filter(peer.borough)
         if held is None:
             return _not_answered(peer, "its index filter has not been fetched yet")
         state, published = held
-        blinded = voprf.blind([key.value for key in keys], voprf.Mode.VOPRF)
         header = new_header(
             self._node.config.borough_code,
             key_set_version=KEY_SET_VERSION,
