@@ -20,6 +20,8 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
+import sys
+import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from node.federation import index_filter, voprf
 from node.runtime import Node
+from node.store.bulk import write_rows
 from node.store.models import MatchKey, OprfIndexChange, OprfIndexEntry, OprfSnapshot
 
 TRAILER_CONTEXT = b"mash-index-filter/v1\n"
@@ -259,20 +262,43 @@ def _pool(count: int, workers: int | None) -> Iterator[ProcessPoolExecutor | Non
         yield None
         return
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=context) as pool:
+    # Workers start as the pool needs them, each from the main module of the moment: for the
+    # pool's whole life that is a bare one.
+    with (
+        _without_main_module(),
+        ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=context) as pool,
+    ):
         yield pool
+
+
+@contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Workers started from here alone: a forkserver worker would otherwise run the parent's
+    main module again (the CLI's script, a benchmark), loading the whole node into a process
+    that only evaluates (the import's worker does the same, node.importing.prepare)."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _add(node: Node, epoch: int, batch: list[tuple[bytes, bytes]], record_changes: bool) -> int:
     with node.unit_of_work() as session:
-        session.execute(
-            insert(OprfIndexEntry),
-            [{"epoch": epoch, "key_value": key, "prf": prf} for key, prf in batch],
+        connection = session.connection()
+        write_rows(
+            connection,
+            OprfIndexEntry.__tablename__,
+            ("epoch", "key_value", "prf"),
+            [(epoch, key, prf) for key, prf in batch],
         )
         if record_changes:
-            session.execute(
-                insert(OprfIndexChange),
-                [{"epoch": epoch, "prf": prf, "added": True} for _key, prf in batch],
+            write_rows(
+                connection,
+                OprfIndexChange.__tablename__,
+                ("epoch", "prf", "added"),
+                [(epoch, prf, True) for _key, prf in batch],
             )
     return len(batch)
 
