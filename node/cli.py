@@ -347,6 +347,28 @@ def cmd_tls_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate_oprf(args: argparse.Namespace) -> int:
+    """Start a new OPRF epoch (a node administrator's step, audited); the index of the new
+    epoch is built now, and the old epoch is answered until its grace period has passed."""
+    from node.keys import rotate_oprf
+
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    with node.unit_of_work(actor) as session:
+        access.require_admin(actor)
+        epoch = rotate_oprf(node.config.keys_dir)
+        audit.record(session, actor, "keys.oprf-rotated", object_ref=f"oprf-epoch:{epoch}")
+    print(f"OPRF epoch {epoch} started.")
+    with Node.open(args.config) as rotated:
+        _refresh_index(rotated)
+    grace = node.config.federation.epoch_grace_hours if node.config.federation else 72
+    print(
+        f"Restart `mash-node serve` to answer with it; epoch {epoch - 1} is still answered for "
+        f"{grace} hours, then retired."
+    )
+    return 0
+
+
 def cmd_index_refresh(args: argparse.Namespace) -> int:
     node = _open(args)
     if node.config.federation is None:
@@ -907,6 +929,13 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--certificate", required=True, help="the issued certificate (PEM)")
     install.add_argument("--ca", required=True, help="the federation CA's certificate (PEM)")
     install.set_defaults(run=cmd_tls_install)
+
+    keys = commands.add_parser("keys", help="the node's keys").add_subparsers(
+        dest="action", required=True
+    )
+    keys.add_parser(
+        "rotate-oprf", help="start a new OPRF epoch (its index is built; the old one retires)"
+    ).set_defaults(run=cmd_keys_rotate_oprf)
 
     idx = commands.add_parser(
         "index", help="this node's published index for other boroughs' checks"

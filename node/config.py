@@ -69,6 +69,7 @@ class FederationSettings:
     evaluations_per_peer_per_day: int = 20_000  # each evaluation is one guess at a person
     check_deadline_ms: int = 2_000  # how long a check waits for the slowest peer
     refresh_seconds: int = 300  # how often the index is refreshed and peers' filters fetched
+    epoch_grace_hours: int = 72  # an old OPRF epoch is still answered this long after a rotation
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ _FEDERATION_KEYS = (
     "evaluations_per_peer_per_day",
     "check_deadline_ms",
     "refresh_seconds",
+    "epoch_grace_hours",
 )
 
 
@@ -303,6 +305,7 @@ def _federation(table: Any, path: Path) -> FederationSettings:
         ("evaluations_per_peer_per_day", 1, 10_000_000),
         ("check_deadline_ms", 100, 60_000),
         ("refresh_seconds", 1, 86_400),
+        ("epoch_grace_hours", 1, 24 * 90),
     ):
         value = table.get(key, getattr(FederationSettings, key))
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

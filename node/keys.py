@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import rbcl
 from nacl.encoding import RawEncoder
@@ -52,6 +54,21 @@ class NodeKeys:
     oprf_epoch: int
     oprf: bytes
     web: bytes = field(repr=False, default=b"")
+    # Every OPRF epoch whose key is still kept (the current one, and older ones in their grace
+    # period after a rotation): epoch -> scalar.
+    oprf_epochs: Mapping[int, bytes] = field(repr=False, default_factory=dict)
+
+    def oprf_key(self, epoch: int) -> bytes | None:
+        """The OPRF key of `epoch`, if this node still keeps it."""
+        if epoch == self.oprf_epoch:
+            return self.oprf
+        return self.oprf_epochs.get(epoch)
+
+    def oprf_public_key_of(self, epoch: int) -> bytes:
+        key = self.oprf_key(epoch)
+        if key is None:
+            raise KeyError(epoch)
+        return bytes(rbcl.crypto_scalarmult_ristretto255_base(key))
 
     @property
     def verify_key(self) -> VerifyKey:
@@ -131,14 +148,33 @@ def ensure_keys(keys_dir: Path) -> list[str]:
 
 def load_keys(keys_dir: Path) -> NodeKeys:
     """Load the node's keys, refusing files that others can read."""
-    epoch = _latest_oprf_epoch(keys_dir)
+    epochs = {
+        epoch: _read_private(keys_dir / _oprf_file(epoch), 32) for epoch in _oprf_epochs(keys_dir)
+    }
+    epoch = max(epochs)
     return NodeKeys(
         signing=SigningKey(_read_private(keys_dir / SIGNING_FILE, 32)),
         box=PrivateKey(_read_private(keys_dir / BOX_FILE, 32)),
         oprf_epoch=epoch,
-        oprf=_read_private(keys_dir / _oprf_file(epoch), 32),
+        oprf=epochs[epoch],
         web=_read_private(keys_dir / WEB_FILE, SecretBox.KEY_SIZE),
+        oprf_epochs=MappingProxyType(epochs),
     )
+
+
+def rotate_oprf(keys_dir: Path) -> int:
+    """Start a new OPRF epoch with a fresh key; returns it. The old epoch's key is kept until
+    its grace period has passed (`retire_oprf`), so peers holding its filter are still answered."""
+    epoch = max(_oprf_epochs(keys_dir)) + 1
+    _write_private(keys_dir / _oprf_file(epoch), rbcl.crypto_core_ristretto255_scalar_random())
+    return epoch
+
+
+def retire_oprf(keys_dir: Path, epoch: int) -> None:
+    """Delete an old epoch's OPRF key (never the current one)."""
+    if epoch >= max(_oprf_epochs(keys_dir)):
+        raise ValueError(f"epoch {epoch} is the current OPRF epoch: it cannot be retired")
+    (keys_dir / _oprf_file(epoch)).unlink(missing_ok=True)
 
 
 def load_tls(keys_dir: Path) -> TlsIdentity:
@@ -163,7 +199,7 @@ def _oprf_file(epoch: int) -> str:
     return f"oprf-{epoch}.key"
 
 
-def _latest_oprf_epoch(keys_dir: Path) -> int:
+def _oprf_epochs(keys_dir: Path) -> list[int]:
     epochs = []
     for path in keys_dir.glob("oprf-*.key"):
         number = path.stem.removeprefix("oprf-")
@@ -171,7 +207,7 @@ def _latest_oprf_epoch(keys_dir: Path) -> int:
             epochs.append(int(number))
     if not epochs:
         raise KeyFileError(f"{keys_dir}: no OPRF key (oprf-<epoch>.key); run `mash-node init`")
-    return max(epochs)
+    return sorted(epochs)
 
 
 def _write_private(path: Path, data: bytes) -> None:

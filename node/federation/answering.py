@@ -22,7 +22,7 @@ from mash_common.errors import Refused
 from node import audit
 from node.access import Actor
 from node.errors import DomainError, ErrorCode
-from node.federation import voprf
+from node.federation import index, voprf
 from node.federation.peers import Peer
 from node.matching.keys import KEY_SET_VERSION
 from node.runtime import Node
@@ -134,15 +134,16 @@ class Answering:
                 field="blinded_elements",
             )
         keys = self._node.keys
-        if payload.epoch != keys.oprf_epoch:
+        key = keys.oprf_key(payload.epoch)
+        if key is None or not index.honoured(self._node, payload.epoch):
             raise CheckRefused(
-                f"epoch {payload.epoch} is not this node's current OPRF epoch "
-                f"({keys.oprf_epoch}): fetch its filter again",
+                f"epoch {payload.epoch} is not answered here any more (the current one is "
+                f"{keys.oprf_epoch}): fetch this borough's filter again",
                 code=ErrorCode.CONFLICT,
             )
         try:
             evaluation = voprf.blind_evaluate(
-                keys.oprf, elements, voprf.Mode.VOPRF, pk=keys.oprf_public_key
+                key, elements, voprf.Mode.VOPRF, pk=keys.oprf_public_key_of(payload.epoch)
             )
         except voprf.VoprfError as exc:  # not group elements: nothing was evaluated
             raise CheckRefused(str(exc), field="blinded_elements") from None
@@ -160,7 +161,7 @@ class Answering:
             },
         )
         assert evaluation.proof is not None  # mode 0x01 always proves
-        return Answer(keys.oprf_epoch, evaluation.evaluated_elements, evaluation.proof.to_bytes())
+        return Answer(payload.epoch, evaluation.evaluated_elements, evaluation.proof.to_bytes())
 
     def _count(self, session: Session, borough: str, asked: int) -> int:
         """Count `asked` evaluations against the peer's limit for today, or refuse them all."""

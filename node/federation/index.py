@@ -17,6 +17,7 @@ so the asker verifies each answer against the key behind the filter it looks the
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import multiprocessing
 import os
@@ -34,9 +35,16 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from node.federation import index_filter, voprf
+from node.keys import retire_oprf
 from node.runtime import Node
 from node.store.bulk import write_rows
-from node.store.models import MatchKey, OprfIndexChange, OprfIndexEntry, OprfSnapshot
+from node.store.models import (
+    MatchKey,
+    OprfIndexChange,
+    OprfIndexEntry,
+    OprfSnapshot,
+    utcnow,
+)
 
 TRAILER_CONTEXT = b"mash-index-filter/v1\n"
 SNAPSHOT, DELTA = "snapshot", "delta"
@@ -112,6 +120,55 @@ def current_snapshot(node: Node, epoch: int) -> Published | None:
             bytes(row.digest),
             index_dir(node) / row.file_name,
         )
+
+
+def published_epoch(node: Node) -> int | None:
+    """The newest epoch with a published snapshot (after a rotation, the new epoch once its
+    index is built; until then the old one): what a peer fetching "the latest" is sent."""
+    with node.reading() as session:
+        epochs = [
+            epoch
+            for epoch in session.scalars(select(OprfSnapshot.epoch))
+            if node.keys.oprf_key(epoch) is not None
+        ]
+    return max(epochs, default=None)
+
+
+def honoured(node: Node, epoch: int) -> bool:
+    """Whether checks of `epoch` are answered: the current epoch, or an older one whose key is
+    still kept and whose successor was published less than `epoch_grace_hours` ago (or not yet)."""
+    if node.keys.oprf_key(epoch) is None:
+        return False
+    if epoch == node.keys.oprf_epoch:
+        return True
+    with node.reading() as session:
+        successor = session.scalar(
+            select(func.min(OprfSnapshot.built_at)).where(OprfSnapshot.epoch > epoch)
+        )
+    return successor is None or utcnow() - successor < _grace(node)
+
+
+def retire_old_epochs(node: Node) -> list[int]:
+    """Forget the epochs whose grace has passed: their index, changes, snapshot and key."""
+    retired = []
+    for epoch in sorted(node.keys.oprf_epochs):
+        if epoch == node.keys.oprf_epoch or honoured(node, epoch):
+            continue
+        published = current_snapshot(node, epoch)
+        with node.unit_of_work() as session:
+            session.execute(delete(OprfIndexEntry).where(OprfIndexEntry.epoch == epoch))
+            session.execute(delete(OprfIndexChange).where(OprfIndexChange.epoch == epoch))
+            session.execute(delete(OprfSnapshot).where(OprfSnapshot.epoch == epoch))
+        if published is not None:
+            published.path.unlink(missing_ok=True)
+        retire_oprf(node.config.keys_dir, epoch)
+        retired.append(epoch)
+    return retired
+
+
+def _grace(node: Node) -> dt.timedelta:
+    settings = node.config.federation
+    return dt.timedelta(hours=settings.epoch_grace_hours if settings else 72)
 
 
 def latest_sequence(node: Node, epoch: int) -> int:

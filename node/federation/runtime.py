@@ -97,6 +97,8 @@ class Upkeep:
                     refreshed.forgotten,
                     ", snapshot rebuilt" if refreshed.rebuilt else "",
                 )
+            for epoch in index.retire_old_epochs(federation.node):
+                log.info("OPRF epoch %d retired: its grace period has passed", epoch)
         except index.IndexBusy:
             pass  # another process (an import's refresh) is at it
         except Exception:  # the upkeep must outlive any one failure; it is logged

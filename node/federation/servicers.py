@@ -35,17 +35,20 @@ class ExistenceCheckServicer(check_pb2_grpc.ExistenceCheckServicer):
     def FilterSnapshot(
         self, request: check_pb2.FilterRequest, context: grpc.ServicerContext
     ) -> Iterator[check_pb2.FilterChunk]:
-        epoch = request.epoch or self._node.keys.oprf_epoch
-        published = index.current_snapshot(self._node, epoch)
-        if published is None or epoch != self._node.keys.oprf_epoch:
+        epoch = request.epoch or index.published_epoch(self._node)
+        if epoch is None:
             context.abort(
-                grpc.StatusCode.UNAVAILABLE
-                if published is None
-                else grpc.StatusCode.FAILED_PRECONDITION,
-                f"no published filter of epoch {epoch} here"
-                + (" yet: the index is being built" if published is None else ""),
+                grpc.StatusCode.UNAVAILABLE, "no filter published yet: the index is being built"
             )
-        data = published.path.read_bytes()
+        published = index.current_snapshot(self._node, epoch)
+        if published is None or not index.honoured(self._node, epoch):
+            context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION, f"no filter of epoch {epoch} is published here"
+            )
+        try:
+            data = published.path.read_bytes()
+        except FileNotFoundError:  # replaced by a newer snapshot just now
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the filter is being rebuilt: ask again")
         for start in range(0, len(data), CHUNK_BYTES):
             yield check_pb2.FilterChunk(data=data[start : start + CHUNK_BYTES])
         yield check_pb2.FilterChunk(
@@ -57,10 +60,10 @@ class ExistenceCheckServicer(check_pb2_grpc.ExistenceCheckServicer):
     def FilterDelta(
         self, request: check_pb2.FilterDeltaRequest, context: grpc.ServicerContext
     ) -> Iterator[check_pb2.FilterChunk]:
-        if request.epoch != self._node.keys.oprf_epoch:
+        if request.epoch != index.published_epoch(self._node):
             context.abort(
                 grpc.StatusCode.FAILED_PRECONDITION,
-                f"epoch {request.epoch} is not the current one: fetch the snapshot",
+                f"epoch {request.epoch} is not the one published now: fetch the snapshot",
             )
         try:
             delta, sequence = index.delta_since(self._node, request.epoch, request.since_sequence)
@@ -80,8 +83,9 @@ class ExistenceCheckServicer(check_pb2_grpc.ExistenceCheckServicer):
         keys = self._node.keys
         digest = digest or hashlib.sha256(data).digest()
         borough = self._node.config.borough_code
+        public_key = keys.oprf_public_key_of(epoch)
         message = index.trailer_message(
-            borough, kind, epoch, since, sequence, len(data), digest, keys.oprf_public_key
+            borough, kind, epoch, since, sequence, len(data), digest, public_key
         )
         return check_pb2.FilterTrailer(
             epoch=epoch,
@@ -90,7 +94,7 @@ class ExistenceCheckServicer(check_pb2_grpc.ExistenceCheckServicer):
             digest=digest,
             signature=keys.sign(message),
             key_id=keys.signing_key_id,
-            oprf_public_key=keys.oprf_public_key,
+            oprf_public_key=public_key,
             kind=kind,
             borough=borough,
             since_sequence=since,

@@ -25,7 +25,7 @@ from mash_common import ca
 from mash_common.envelope import new_header, seal
 from mash_common.status import error_code_of
 from mash_common.tls import TlsIdentity
-from node.federation import index_filter, voprf
+from node.federation import index, index_filter, voprf
 from node.federation.asking import HOLDS, NOT_ANSWERED, NOTHING, REFUSED, Why
 from node.federation.local import LocalNode
 from node.federation.runtime import Federation
@@ -35,7 +35,13 @@ from node.matching.keys import KEY_SET_VERSION, Identity, derive_keys
 from node.referrals.borough_checks import identity_keys
 from node.runtime import Node
 from protos.mash.federation.v1 import check_pb2, check_pb2_grpc
-from tests.federation.nodes import Served, local_federation, serving, wait_for_filters
+from tests.federation.nodes import (
+    Served,
+    local_federation,
+    serving,
+    wait_for_filters,
+    wait_for_sequence,
+)
 from tests.helpers import ADMIN, write_csv
 from tests.mtls import channel_to
 
@@ -354,3 +360,30 @@ def test_a_stock_client_lists_the_services_and_calls_health(world: World) -> Non
         "mash.federation.v1.NodeInfo",
         "grpc.health.v1.Health",
     } <= services
+
+
+def test_a_person_imported_later_is_found_once_the_delta_arrives(world: World) -> None:
+    newcomer = {
+        "forenames": "Ines",
+        "surname": "Kowalczyk",
+        "date_of_birth": "2017-02-14",
+        "postcode": "SE15 3TL",
+        "nhs_number": "",
+    }
+    identity = _identity(**newcomer)
+    assert world.check(identity)["southwark"].outcome == NOTHING
+    southwark = world.nodes["southwark"]
+    _import(southwark, "health", [{"record_id": "H-200", **newcomer}])
+    deadline = time.monotonic() + 30
+    while True:  # the server's upkeep may be refreshing at this moment
+        try:
+            with Node.open(southwark.config_path) as node:
+                refreshed = index.refresh(node)
+                sequence = index.latest_sequence(node, refreshed.epoch)
+            break
+        except index.IndexBusy:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    assert refreshed.evaluated > 0 and not refreshed.rebuilt  # published as a delta
+    wait_for_sequence(world.nodes["lambeth"], southwark, sequence)
+    assert world.check(identity)["southwark"].outcome == HOLDS
