@@ -663,3 +663,170 @@ class BoroughCheck(Base):
     detail: Mapped[str] = mapped_column(String(500), default="")
     checked_by: Mapped[str] = mapped_column(String(80))
     checked_at: Mapped[created_at]
+
+
+class PeerCheck(Base):
+    """The latest check a peer borough made of this node under a referral reference: a
+    disclosure request is accepted only for a referral the borough has checked here."""
+
+    __tablename__ = "peer_checks"
+
+    borough: Mapped[str] = mapped_column(String(40), primary_key=True)
+    referral_reference: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# --- disclosure between boroughs (DESIGN section 7) -------------------------------------------
+
+
+class OutgoingState(enum.StrEnum):
+    """A request this hub made of another borough."""
+
+    DRAFT = "draft"  # recorded here, not yet delivered
+    SENT = "sent"  # delivery attempted, not yet acknowledged
+    ACKNOWLEDGED = "acknowledged"  # the holder has it, and its deadline
+    ANSWERED = "answered"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class IncomingState(enum.StrEnum):
+    """A request another borough made of this hub."""
+
+    RECEIVED = "received"
+    IN_REVIEW = "in-review"
+    ANSWERED = "answered"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class OutgoingDisclosure(Base):
+    """This hub's request to another borough for what it holds on a referral's subject."""
+
+    __tablename__ = "outgoing_disclosures"
+    __table_args__ = (Index(None, "referral_id"), Index(None, "state", "next_attempt_at"))
+
+    id: Mapped[intpk]
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    referral_person_id: Mapped[int] = mapped_column(ForeignKey("referral_people.id"))
+    holder: Mapped[str] = mapped_column(String(40))
+    holder_name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[OutgoingState] = mapped_column(_enum(OutgoingState))
+    urgency: Mapped[Rag] = mapped_column(_enum(Rag))
+    reason: Mapped[str] = mapped_column(Text)
+    lawful_basis: Mapped[str] = mapped_column(String(200))
+    signed_request: Mapped[bytes] = mapped_column(LargeBinary)  # resent, byte for byte
+    cancel_request: Mapped[bytes | None] = mapped_column(LargeBinary)
+    cancel_delivered: Mapped[bool_false]
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    requested_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[created_at]
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answer_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    matched: Mapped[bool | None]
+    answer_note: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[version]
+
+
+class ReceivedItem(Base):
+    """What another borough released (in full) or signposted in its answer to this hub."""
+
+    __tablename__ = "received_items"
+    __table_args__ = (Index(None, "disclosure_id"),)
+
+    id: Mapped[intpk]
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("outgoing_disclosures.id"))
+    borough_name: Mapped[str] = mapped_column(String(200))
+    released: Mapped[bool]
+    agency: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    lawful_basis: Mapped[str] = mapped_column(String(200), default="")
+    contact_route: Mapped[str] = mapped_column(String(300), default="")
+
+
+class IncomingDisclosure(Base):
+    """Another borough's request to this hub. What identifies the person is kept only as it came,
+    sealed to this node's key, and opened when someone working the request reads it."""
+
+    __tablename__ = "incoming_disclosures"
+    __table_args__ = (
+        UniqueConstraint("asker", "idempotency_key"),
+        Index(None, "state", "deadline_at"),
+        Index(None, "subject_id"),
+    )
+
+    id: Mapped[intpk]
+    asker: Mapped[str] = mapped_column(String(40))
+    asker_name: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    payload_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    state: Mapped[IncomingState] = mapped_column(_enum(IncomingState))
+    urgency: Mapped[Rag] = mapped_column(_enum(Rag))
+    referral_reference: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(500))
+    user_pseudonym: Mapped[str] = mapped_column(String(60))
+    sealed_body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[created_at]
+    deadline_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
+    matched: Mapped[bool | None]  # None: not decided; False: nobody here matches
+    matched_by: Mapped[str | None] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str | None] = mapped_column(String(80))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    signed_answer: Mapped[bytes | None] = mapped_column(LargeBinary)  # resent, byte for byte
+    answer_delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    version: Mapped[version]
+
+
+class DisclosureItem(Base):
+    """One of this hub's agencies' items on the matched subject of an incoming request, with
+    that agency's decision: it leaves in full only if released (as local release rules say)."""
+
+    __tablename__ = "disclosure_items"
+    __table_args__ = (Index(None, "disclosure_id"),)
+
+    id: Mapped[intpk]
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("incoming_disclosures.id"))
+    agency_code: Mapped[agency_code]
+    source_item_id: Mapped[int | None] = mapped_column(ForeignKey("information_items.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    release_state: Mapped[ReleaseState] = mapped_column(
+        _enum(ReleaseState), default=ReleaseState.HELD
+    )
+    decided: Mapped[bool_false]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    lawful_basis: Mapped[str] = mapped_column(String(200), default="")
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[version]
+
+
+class DisclosureEvent(Base):
+    """One step of a disclosure on either side: who did what, when (shown step by step)."""
+
+    __tablename__ = "disclosure_events"
+    __table_args__ = (Index(None, "outgoing_id"), Index(None, "incoming_id"))
+
+    id: Mapped[intpk]
+    outgoing_id: Mapped[int | None] = mapped_column(ForeignKey("outgoing_disclosures.id"))
+    incoming_id: Mapped[int | None] = mapped_column(ForeignKey("incoming_disclosures.id"))
+    at: Mapped[created_at]
+    actor: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(Text)
