@@ -183,6 +183,21 @@ def require_referral_access(actor: Actor, working_agencies: set[str]) -> None:
     raise AccessDenied(f"{actor.label} may not see this referral: their agency is not working it")
 
 
+def require_disclosure_access(actor: Actor, agencies_with_items: set[str]) -> None:
+    """Another borough's request is worked by MASH managers, and by the professionals of the
+    agencies whose items it concerns (each deciding their own)."""
+    if actor.role in MANAGERS or works_referral(actor, agencies_with_items):
+        return
+    raise AccessDenied(
+        f"{actor.label} may not see this request: none of their agency's items are in it"
+    )
+
+
+def sees_every_request(actor: Actor) -> bool:
+    """Whether the actor's queue of other boroughs' requests lists them all (a manager's)."""
+    return actor.role in MANAGERS
+
+
 def queue_filter(actor: Actor) -> ColumnElement[bool] | None:
     """Which open referrals the actor's queue lists: a manager's, all (None); a professional's,
     those their agency still has research open on."""

@@ -70,6 +70,19 @@ class FederationSettings:
     check_deadline_ms: int = 2_000  # how long a check waits for the slowest peer
     refresh_seconds: int = 300  # how often the index is refreshed and peers' filters fetched
     epoch_grace_hours: int = 72  # an old OPRF epoch is still answered this long after a rotation
+    disclosures_per_peer_per_day: int = 50  # disclosure requests a peer may make a day
+    # Hours a holding hub has to answer a disclosure request of each urgency: red around the
+    # clock, amber and green in the hub's working hours (as its referrals' clocks run).
+    disclosure_red_hours: int = 4
+    disclosure_amber_hours: int = 24
+    disclosure_green_hours: int = 72
+
+    def disclosure_hours(self) -> dict[str, float]:
+        return {
+            "red": float(self.disclosure_red_hours),
+            "amber": float(self.disclosure_amber_hours),
+            "green": float(self.disclosure_green_hours),
+        }
 
 
 @dataclass(frozen=True)
@@ -279,6 +292,10 @@ _FEDERATION_KEYS = (
     "check_deadline_ms",
     "refresh_seconds",
     "epoch_grace_hours",
+    "disclosures_per_peer_per_day",
+    "disclosure_red_hours",
+    "disclosure_amber_hours",
+    "disclosure_green_hours",
 )
 
 
@@ -306,6 +323,10 @@ def _federation(table: Any, path: Path) -> FederationSettings:
         ("check_deadline_ms", 100, 60_000),
         ("refresh_seconds", 1, 86_400),
         ("epoch_grace_hours", 1, 24 * 90),
+        ("disclosures_per_peer_per_day", 1, 100_000),
+        ("disclosure_red_hours", 1, 24 * 30),
+        ("disclosure_amber_hours", 1, 24 * 30),
+        ("disclosure_green_hours", 1, 24 * 30),
     ):
         value = table.get(key, getattr(FederationSettings, key))
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

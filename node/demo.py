@@ -38,7 +38,7 @@ from node.importing.service import import_files
 from node.referrals.intake import PersonDetails
 from node.runtime import Node
 from node.store.models import MatchCandidate, PersonRecord, Role, User
-from node.synthetic.population import CHILD, Household, iter_households, moved_to
+from node.synthetic.population import Household, iter_households, moved_to
 from node.web.serve import require_free_port
 
 BOROUGHS = (("hackney", "Hackney"), ("lambeth", "Lambeth"), ("southwark", "Southwark"))
@@ -159,8 +159,8 @@ def _moved_child_referral(
         return None
     today = dt.date.today()
     for household in newcomers:
-        for person in household.people:
-            if person.role != CHILD or person.age_on(today) >= 16:
+        for person in household.children:
+            if person.age_on(today) >= 16:
                 continue
             child = PersonDetails(
                 surname=person.surname,

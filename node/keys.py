@@ -24,7 +24,7 @@ from types import MappingProxyType
 import rbcl
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
-from nacl.public import PrivateKey
+from nacl.public import PrivateKey, PublicKey, SealedBox
 from nacl.secret import SecretBox
 from nacl.signing import SigningKey, VerifyKey
 from nacl.utils import random
@@ -89,6 +89,11 @@ class NodeKeys:
         """The OPRF key's public element (32 bytes): the ristretto255 generator times the key
         scalar, against which askers check the DLEQ proofs of this epoch (RFC 9497, pkS)."""
         return rbcl.crypto_scalarmult_ristretto255_base(self.oprf)
+
+    def open_sealed(self, sealed: bytes) -> bytes:
+        """Open something sealed to this node's X25519 key (libsodium sealed box); raises
+        nacl.exceptions.CryptoError if it was not sealed to this key or was altered."""
+        return SealedBox(self.box).decrypt(sealed)
 
     def pseudonym(self, username: str) -> str:
         """How this node names one of its users to other boroughs: stable, and meaningless
@@ -188,6 +193,12 @@ def load_tls(keys_dir: Path) -> TlsIdentity:
             "have the coordinator issue the certificate, and put tls.crt and "
             f"federation-ca.crt in {keys_dir})"
         ) from None
+
+
+def seal_to(box_public_key: bytes, message: bytes) -> bytes:
+    """Seal `message` to a node's X25519 public key (libsodium sealed box): only that node can
+    open it, and nobody, the sender included, can tell what it holds."""
+    return bytes(SealedBox(PublicKey(box_public_key)).encrypt(message))
 
 
 def verify_signature(verify_key: bytes, message: bytes, signature: bytes) -> None:

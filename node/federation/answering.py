@@ -11,22 +11,19 @@ uniformly random to it, and it keeps none of them; the audit entry records their
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from mash_common.envelope import Acceptance, Keyring, open_envelope
 from mash_common.errors import Refused
 from node import audit
 from node.access import Actor
 from node.errors import DomainError, ErrorCode
 from node.federation import index, voprf
 from node.federation.peers import Peer
-from node.matching.keys import KEY_SET_VERSION
+from node.federation.receiving import Receiver
 from node.runtime import Node
-from node.store.models import PeerEvaluations, SeenNonce, utcnow
+from node.store.models import PeerCheck, PeerEvaluations, utcnow
 from protos.mash.federation.v1 import check_pb2
 
 MAX_ELEMENTS = 64  # keys one check may ask about (a person has at most a dozen)
@@ -45,39 +42,6 @@ class Answer:
     proof: bytes
 
 
-class StoreNonces:
-    """The NonceStore of mash_common.envelope, in the node's store, within the transaction that
-    answers the request: a peer's nonce is refused a second time until its window has passed,
-    across restarts, and is kept only if the answer commits."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def remember(self, borough: str, nonce: bytes, expires_at_ms: int) -> bool:
-        now_ms = int(utcnow().timestamp() * 1000)
-        session = self._session
-        session.execute(delete(SeenNonce).where(SeenNonce.expires_at_ms < now_ms))
-        values = {"borough": borough, "nonce": nonce, "expires_at_ms": expires_at_ms}
-        return session.execute(_insert_new(session, values)).first() is not None
-
-
-class _NoNonces:
-    """A placeholder: every request brings its own StoreNonces."""
-
-    def remember(self, borough: str, nonce: bytes, expires_at_ms: int) -> bool:
-        raise RuntimeError("the nonces of a request are its transaction's")
-
-
-_NO_NONCES = _NoNonces()
-
-
-def _insert_new(session: Session, values: dict[str, object]):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    table = SeenNonce.__table__
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).values(values).on_conflict_do_nothing().returning(table.c.borough)
-
-
 class Answering:
     """Answers peers' checks for one node: who may ask (the peers and their pinned keys), the
     nonces they have used, and how many evaluations each may ask for a day."""
@@ -90,15 +54,7 @@ class Answering:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._node = node
-        self._peers = {peer.borough: peer for peer in peers}
-        keyring = Keyring.of((peer.borough, peer.verify_key) for peer in peers)
-        extra = {"clock": clock} if clock is not None else {}
-        self._accept = Acceptance(
-            verify_key_for=keyring,
-            nonces=_NO_NONCES,  # each request's own: StoreNonces in its transaction
-            key_set_versions=frozenset({KEY_SET_VERSION}),
-            **extra,  # type: ignore[arg-type]
-        )
+        self._receiver = Receiver(peers, clock=clock)
         settings = node.config.federation
         self._daily_limit = settings.evaluations_per_peer_per_day if settings else 20_000
 
@@ -108,12 +64,12 @@ class Answering:
         actor = Actor.peer(peer_borough, "unknown")
         try:
             with self._node.unit_of_work() as session:
-                payload = open_envelope(
+                payload = self._receiver.open(
+                    session,
                     request.envelope,
                     CHECK_TYPE,
                     check_pb2.CheckPayload.FromString,
-                    peer_borough=peer_borough,
-                    accept=replace(self._accept, nonces=StoreNonces(session)),
+                    peer_borough,
                 )
                 header = payload.header
                 actor = Actor.peer(peer_borough, header.user_pseudonym[:40] or "unnamed")
@@ -148,6 +104,7 @@ class Answering:
         except voprf.VoprfError as exc:  # not group elements: nothing was evaluated
             raise CheckRefused(str(exc), field="blinded_elements") from None
         used = self._count(session, actor.borough or "", len(elements))
+        _remember_check(session, actor.borough or "", header.referral_reference)  # type: ignore[attr-defined]
         audit.record(
             session,
             actor,
@@ -191,6 +148,17 @@ class Answering:
                 object_ref=f"borough:{actor.borough}",
                 detail={"code": code, "refused": str(message)[:300]},
             )
+
+
+def _remember_check(session: Session, borough: str, reference: str) -> None:
+    """A peer checked here under this referral: it may now ask for a disclosure for it."""
+    row = session.get(PeerCheck, (borough, reference[:100]))
+    if row is None:
+        session.add(
+            PeerCheck(borough=borough, referral_reference=reference[:100], last_at=utcnow())
+        )
+    else:
+        row.last_at = utcnow()
 
 
 def evaluations_today(node: Node, borough: str) -> int:

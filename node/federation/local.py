@@ -76,13 +76,16 @@ def make_local_federation(
             request = make_csr(node.borough, keys_dir / KEY_FILE)  # the key stays with the node
             (keys_dir / CERT_FILE).write_bytes(ca.issue(ca_dir, node.borough, request))
         (keys_dir / CA_FILE).write_bytes(ca.ca_certificate(ca_dir))
-    verify_keys = {
-        node.borough: bytes(load_keys(node.directory / "data" / "keys").verify_key)
-        for node in nodes
-    }
+    keys = {node.borough: load_keys(node.directory / "data" / "keys") for node in nodes}
     for node in nodes:
         peers = [
-            Peer(other.borough, other.name, other.federation_address, verify_keys[other.borough])
+            Peer(
+                other.borough,
+                other.name,
+                other.federation_address,
+                bytes(keys[other.borough].verify_key),
+                keys[other.borough].box_public_key,
+            )
             for other in nodes
             if other.borough != node.borough
         ]

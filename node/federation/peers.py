@@ -9,7 +9,8 @@ the filters it sends must verify under it.
     borough = "lambeth"
     name = "Lambeth"
     address = "lambeth-mash.example.org:50051"
-    verify_key = "5f3c...64 hex digits"
+    verify_key = "5f3c...64 hex digits"   # Ed25519: its signatures
+    box_key = "9a01...64 hex digits"      # X25519: what is sealed to it (disclosure requests)
 
 A peer's filter is kept in `<data_dir>/peers/<borough>/`: the snapshot as the holder sent it
 (mapped, not read into memory), the changes since as one accumulated delta, and `state.json`
@@ -42,6 +43,7 @@ class Peer:
     name: str
     address: str
     verify_key: bytes
+    box_key: bytes
 
 
 def load_peers(path: Path) -> tuple[Peer, ...]:
@@ -60,7 +62,7 @@ def load_peers(path: Path) -> tuple[Peer, ...]:
         where = f"{path}: peer[{index}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} must be a table")
-        unknown = set(entry) - {"borough", "name", "address", "verify_key"}
+        unknown = set(entry) - {"borough", "name", "address", "verify_key", "box_key"}
         if unknown:
             raise ConfigError(f"{where}.{sorted(unknown)[0]} is not a setting")
         borough = _text(entry, "borough", where)
@@ -70,14 +72,9 @@ def load_peers(path: Path) -> tuple[Peer, ...]:
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigError(f"{where}.address {address!r} must be {ADDRESS_HINT}")
-        key = _text(entry, "verify_key", where)
-        try:
-            verify_key = bytes.fromhex(key)
-        except ValueError:
-            verify_key = b""
-        if len(verify_key) != 32:
-            raise ConfigError(f"{where}.verify_key must be the peer's Ed25519 key as 64 hex digits")
-        peers.append(Peer(borough, _text(entry, "name", where), address, verify_key))
+        verify_key = _key(entry, "verify_key", where, "Ed25519")
+        box_key = _key(entry, "box_key", where, "X25519")
+        peers.append(Peer(borough, _text(entry, "name", where), address, verify_key, box_key))
     if len({p.borough for p in peers}) != len(peers):
         raise ConfigError(f"{path}: a borough is listed twice")
     return tuple(peers)
@@ -87,10 +84,20 @@ def render_peers(peers: list[Peer]) -> str:
     """A peers file listing `peers` (the demo and the tests write theirs with this)."""
     blocks = [
         f'[[peer]]\nborough = "{p.borough}"\nname = "{p.name}"\naddress = "{p.address}"\n'
-        f'verify_key = "{p.verify_key.hex()}"\n'
+        f'verify_key = "{p.verify_key.hex()}"\nbox_key = "{p.box_key.hex()}"\n'
         for p in peers
     ]
     return "\n".join(blocks)
+
+
+def _key(entry: dict[str, object], name: str, where: str, kind: str) -> bytes:
+    try:
+        key = bytes.fromhex(_text(entry, name, where))
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ConfigError(f"{where}.{name} must be the peer's {kind} public key as 64 hex digits")
+    return key
 
 
 def _text(entry: dict[str, object], key: str, where: str) -> str:

@@ -1,0 +1,79 @@
+"""How this node receives peers' signed requests (checks, disclosures): each envelope checked
+against the peer's pinned key, the key sets accepted here, the clock, and the nonces it has
+seen, those kept in the store within the transaction that acts on the request (so a replay is
+refused after a restart too, and a nonce is spent only if the request's work commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TypeVar
+
+from google.protobuf.message import Message
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from mash_common.envelope import Acceptance, Keyring, open_envelope
+from node.federation.peers import Peer
+from node.matching.keys import KEY_SET_VERSION
+from node.store.models import SeenNonce, utcnow
+from protos.mash.federation.v1.envelope_pb2 import SignedEnvelope
+
+M = TypeVar("M", bound=Message)
+
+
+class StoreNonces:
+    """mash_common's NonceStore in the node's store, within one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def remember(self, borough: str, nonce: bytes, expires_at_ms: int) -> bool:
+        now_ms = int(utcnow().timestamp() * 1000)
+        session = self._session
+        session.execute(delete(SeenNonce).where(SeenNonce.expires_at_ms < now_ms))
+        values = {"borough": borough, "nonce": nonce, "expires_at_ms": expires_at_ms}
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = SeenNonce.__table__
+        statement = insert(table).values(values).on_conflict_do_nothing()
+        return session.execute(statement.returning(table.c.borough)).first() is not None
+
+
+class _NoNonces:
+    """A placeholder: every request brings its own StoreNonces."""
+
+    def remember(self, borough: str, nonce: bytes, expires_at_ms: int) -> bool:
+        raise RuntimeError("the nonces of a request are its transaction's")
+
+
+class Receiver:
+    """Opens the signed envelopes of this node's peers."""
+
+    def __init__(self, peers: Sequence[Peer], *, clock: Callable[[], float] | None = None) -> None:
+        keyring = Keyring.of((peer.borough, peer.verify_key) for peer in peers)
+        extra = {"clock": clock} if clock is not None else {}
+        self._accept = Acceptance(
+            verify_key_for=keyring,
+            nonces=_NoNonces(),
+            key_set_versions=frozenset({KEY_SET_VERSION}),
+            **extra,  # type: ignore[arg-type]
+        )
+
+    def open(
+        self,
+        session: Session,
+        envelope: SignedEnvelope,
+        message_type: str,
+        parse: Callable[[bytes], M],
+        peer_borough: str,
+    ) -> M:
+        """The inner message, once every check has passed (raises EnvelopeRefused)."""
+        return open_envelope(
+            envelope,
+            message_type,
+            parse,
+            peer_borough=peer_borough,
+            accept=replace(self._accept, nonces=StoreNonces(session)),
+        )
