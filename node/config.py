@@ -76,6 +76,7 @@ class FederationSettings:
     disclosure_red_hours: int = 4
     disclosure_amber_hours: int = 24
     disclosure_green_hours: int = 72
+    hub_contact: str = ""  # how another borough's hub reaches this MASH (its requests carry it)
 
     def disclosure_hours(self) -> dict[str, float]:
         return {
@@ -296,6 +297,7 @@ _FEDERATION_KEYS = (
     "disclosure_red_hours",
     "disclosure_amber_hours",
     "disclosure_green_hours",
+    "hub_contact",
 )
 
 
@@ -332,7 +334,13 @@ def _federation(table: Any, path: Path) -> FederationSettings:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ConfigError(f"{path}: federation.{key} must be a whole number {low}-{high}")
         limits[key] = value
-    return FederationSettings(host, port, peers_file, **limits)
+    contact = table.get("hub_contact", "")
+    if not isinstance(contact, str) or len(contact) > 300:
+        raise ConfigError(
+            f"{path}: federation.hub_contact must be text of at most 300 characters, e.g. "
+            '"Lambeth MASH, 020 7926 5555, mash@lambeth.gov.uk"'
+        )
+    return FederationSettings(host, port, peers_file, **limits, hub_contact=contact.strip())
 
 
 def _agencies(hub: dict[str, Any], path: Path) -> tuple[AgencyDefinition, ...]:

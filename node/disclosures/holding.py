@@ -10,9 +10,9 @@ Every step is one transaction with its audit entry and a step in the request's h
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, replace
 
+from google.protobuf.message import DecodeError
 from nacl.exceptions import CryptoError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,9 +28,17 @@ from node.access import (
     sees_every_request,
 )
 from node.config import NodeConfig
+from node.disclosures import wire
 from node.errors import DomainError, ErrorCode
 from node.firewall import AgencyContact, HubItem, what_may_leave
 from node.keys import NodeKeys, seal_to
+from node.matching.keys import Identity, derive_keys
+from node.matching.normalise import (
+    DateError,
+    canonical_forename,
+    normalise_name,
+    normalise_postcode,
+)
 from node.referrals.common import require_text, require_version
 from node.referrals.deadlines import decision_deadline
 from node.store.models import (
@@ -40,6 +48,7 @@ from node.store.models import (
     IncomingDisclosure,
     IncomingState,
     InformationItem,
+    MatchKey,
     PeerCheck,
     PersonRecord,
     Rag,
@@ -50,7 +59,7 @@ from node.subjects import live_subject
 from protos.mash.federation.v1 import disclosure_pb2
 
 OPEN = (IncomingState.RECEIVED, IncomingState.IN_REVIEW)
-CHECKED_WITHIN = dt.timedelta(days=30)  # a request follows a check of the same referral
+MAX_CANDIDATES = 20  # local subjects offered for one request's match
 
 
 class DisclosureError(DomainError):
@@ -69,18 +78,19 @@ class Received:
 def receive_request(
     session: Session,
     config: NodeConfig,
+    keys: NodeKeys,
     peer: Actor,
     asker_name: str,
     payload: disclosure_pb2.RequestPayload,
-    payload_bytes: bytes,
 ) -> Received:
     """Take a request from `peer` (its envelope already checked): once per idempotency key,
-    only for a referral it has checked here, within its daily allowance."""
+    only for a referral it has checked here, within its daily allowance, and only if its body
+    opens with this node's key (it is kept sealed, and opened again when someone reads it)."""
     borough = peer.borough or ""
     key = payload.idempotency_key
     if not 8 <= len(key) <= 64:
         raise DisclosureError("the request has no idempotency key", field="idempotency_key")
-    digest = hashlib.sha256(payload_bytes).digest()
+    digest = wire.digest(payload)
     existing = session.scalar(
         select(IncomingDisclosure).where(
             IncomingDisclosure.asker == borough, IncomingDisclosure.idempotency_key == key
@@ -98,10 +108,9 @@ def receive_request(
         urgency = Rag(payload.urgency)
     except ValueError:
         raise DisclosureError("urgency must be red, amber or green", field="urgency") from None
-    if not payload.sealed_body:
-        raise DisclosureError("the request carries no sealed body", field="sealed_body")
+    _open_body(keys, payload.sealed_body)
     checked = session.get(PeerCheck, (borough, header.referral_reference[:100]))
-    if checked is None or utcnow() - checked.last_at > CHECKED_WITHIN:
+    if checked is None or utcnow() - checked.last_at > wire.CHECKED_WITHIN:
         raise DisclosureError(
             f"{borough} has not checked this borough for {header.referral_reference!r}: "
             "a disclosure request follows a check that found something",
@@ -169,12 +178,7 @@ def read_request(session: Session, actor: Actor, keys: NodeKeys, request_id: int
         )
     )
     require_disclosure_access(actor, {item.agency_code for item in items})
-    try:
-        body = disclosure_pb2.RequestBody.FromString(keys.open_sealed(request.sealed_body))
-    except (CryptoError, ValueError):
-        raise DisclosureError(
-            "this request cannot be opened with this node's key", code=ErrorCode.CONFLICT
-        ) from None
+    body = _open_body(keys, request.sealed_body)
     if request.state is IncomingState.RECEIVED and sees_every_request(actor):
         request.state = IncomingState.IN_REVIEW
         request.version += 1
@@ -185,14 +189,105 @@ def read_request(session: Session, actor: Actor, keys: NodeKeys, request_id: int
         object_ref=f"disclosure-in:{request.id}",
         purpose=f"{request.asker_name} {request.referral_reference}: {request.purpose}"[:500],
     )
-    events = tuple(
-        session.scalars(
-            select(DisclosureEvent)
-            .where(DisclosureEvent.incoming_id == request.id)
-            .order_by(DisclosureEvent.id)
+    return RequestView(request, body, items, tuple(request_history(session, request.id)))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A local subject the request may be about: which agencies hold records on them, and
+    which of the request's details their records agree with (the details themselves are not
+    shown: the match is judged on agreement, as a hub manager sees holdings only)."""
+
+    subject_id: int
+    holdings: dict[str, int]
+    agrees: tuple[str, ...]
+    differs: tuple[str, ...]
+
+
+def candidates(session: Session, actor: Actor, keys: NodeKeys, request_id: int) -> list[Candidate]:
+    """The local subjects the request may be about: those with a record sharing a match key
+    with the request's details (as the check that led to it found them), those agreeing on most
+    details first. Looked for under the request's purpose, and audited."""
+    require_manager(actor)
+    request = _get(session, request_id)
+    person = _open_body(keys, request.sealed_body).person
+    try:
+        identity = Identity.from_fields(
+            person.forenames,
+            person.surname,
+            person.date_of_birth or None,
+            person.postcode,
+            person.nhs_number or None,
         )
+    except DateError:
+        identity = Identity.from_fields(
+            person.forenames, person.surname, None, person.postcode, person.nhs_number or None
+        )
+    values = [key.value for key in derive_keys(identity)]
+    subject_ids = sorted(
+        set(
+            session.scalars(
+                select(PersonRecord.subject_id)
+                .join(MatchKey, MatchKey.record_id == PersonRecord.id)
+                .where(MatchKey.key_value.in_(values), PersonRecord.subject_id.is_not(None))
+            )
+        )
+    )[:MAX_CANDIDATES]
+    wanted = _comparable(
+        person.forenames, person.surname, person.date_of_birth, person.postcode, person.nhs_number
     )
-    return RequestView(request, body, items, events)
+    shown = []
+    for subject_id in subject_ids:
+        records = list(
+            session.scalars(select(PersonRecord).where(PersonRecord.subject_id == subject_id))
+        )
+        held = [
+            _comparable(
+                r.forenames,
+                r.surname,
+                r.date_of_birth.isoformat() if r.date_of_birth else "",
+                r.postcode,
+                r.nhs_number,
+            )
+            for r in records
+        ]
+        agrees = tuple(
+            label
+            for label, value in wanted.items()
+            if value and any(h[label] == value for h in held)
+        )
+        differs = tuple(
+            label
+            for label, value in wanted.items()
+            if value and label not in agrees and any(h[label] for h in held)
+        )
+        holdings: dict[str, int] = {}
+        for record in records:
+            holdings[record.agency_code] = holdings.get(record.agency_code, 0) + 1
+        shown.append(Candidate(subject_id, holdings, agrees, differs))
+    shown.sort(key=lambda c: (-len(c.agrees), len(c.differs), c.subject_id))
+    audit.record(
+        session,
+        actor,
+        "disclosure.match-search",
+        object_ref=f"disclosure-in:{request.id}",
+        purpose=f"{request.asker_name} {request.referral_reference}: {request.purpose}"[:500],
+        detail={"subjects": [c.subject_id for c in shown]},
+    )
+    return shown
+
+
+def _comparable(
+    forenames: str, surname: str, date_of_birth: str, postcode: str, nhs_number: str
+) -> dict[str, str]:
+    """The details a match is judged on, normalised as the matcher does."""
+    return {
+        "NHS number": "".join(ch for ch in nhs_number if ch.isdigit()),
+        "date of birth": date_of_birth.strip(),
+        "surname": normalise_name(surname),
+        "first forename": canonical_forename(forenames),
+        "postcode": normalise_postcode(postcode) or "",
+    }
 
 
 def match(
@@ -207,6 +302,7 @@ def match(
     matches). Each agency's items on the subject are then theirs to decide."""
     require_manager(actor)
     request = _open_for_change(session, request_id, seen_version)
+    _require_open(request)
     if request.matched is not None:
         raise DisclosureError("the request has been matched already", code=ErrorCode.CONFLICT)
     request.matched_by = actor.username
@@ -267,11 +363,7 @@ def decide_item(
         raise DisclosureError(f"item {item_id}: no such item", code=ErrorCode.NOT_FOUND)
     require_release_decision(actor, item.agency_code)
     request = _get(session, item.disclosure_id)
-    if request.state not in OPEN:
-        raise DisclosureError(
-            f"the request is {request.state.value}: nothing more can be decided",
-            code=ErrorCode.CONFLICT,
-        )
+    _require_open(request)
     require_version(
         seen_version,
         item.version,
@@ -331,10 +423,8 @@ def readiness(session: Session, request: IncomingDisclosure) -> Ready:
 def send_answer(
     session: Session,
     actor: Actor,
-    keys: NodeKeys,
     request_id: int,
     asker_box_key: bytes,
-    borough: str,
     note: str = "",
     *,
     seen_version: int | None = None,
@@ -343,8 +433,7 @@ def send_answer(
     every other item (undecided ones too, at the deadline), by the firewall's one rule."""
     require_manager(actor)
     request = _open_for_change(session, request_id, seen_version)
-    if request.state not in OPEN:
-        raise DisclosureError(f"the request is {request.state.value}", code=ErrorCode.CONFLICT)
+    _require_open(request)
     if request.matched is None:
         raise DisclosureError(
             "say first who the request is about, or that nobody matches", field="subject"
@@ -393,7 +482,7 @@ def send_answer(
         note=note.strip()[:2000],
         answered_by=actor.username,
     )
-    _finish(session, actor, keys, request, asker_box_key, borough, "answered", body)
+    _finish(session, actor, request, asker_box_key, IncomingState.ANSWERED, body)
     _step(
         session,
         actor,
@@ -407,10 +496,8 @@ def send_answer(
 def decline(
     session: Session,
     actor: Actor,
-    keys: NodeKeys,
     request_id: int,
     asker_box_key: bytes,
-    borough: str,
     reason: str,
     *,
     seen_version: int | None = None,
@@ -418,13 +505,12 @@ def decline(
     """The MASH manager declines the whole request (with the reason the asker reads)."""
     require_manager(actor)
     request = _open_for_change(session, request_id, seen_version)
-    if request.state not in OPEN:
-        raise DisclosureError(f"the request is {request.state.value}", code=ErrorCode.CONFLICT)
+    _require_open(request)
     reason = require_text(reason, "reason", "say why the request is declined")
     body = disclosure_pb2.AnswerBody(
         matched=bool(request.matched), note=reason, answered_by=actor.username
     )
-    _finish(session, actor, keys, request, asker_box_key, borough, "declined", body)
+    _finish(session, actor, request, asker_box_key, IncomingState.DECLINED, body)
     _step(session, actor, request, "disclosure.declined", f"Request declined: {reason}")
     return request
 
@@ -432,44 +518,31 @@ def decline(
 def _finish(
     session: Session,
     actor: Actor,
-    keys: NodeKeys,
     request: IncomingDisclosure,
     asker_box_key: bytes,
-    borough: str,
-    outcome: str,
+    outcome: IncomingState,
     body: disclosure_pb2.AnswerBody,
 ) -> None:
-    from mash_common.envelope import new_header, seal
-    from node.matching.keys import KEY_SET_VERSION
-
-    header = new_header(
-        borough,
-        key_set_version=KEY_SET_VERSION,
-        referral_reference=request.referral_reference,
-        purpose=f"answer to {request.asker_name}'s request",
-        user_pseudonym=keys.pseudonym(actor.username),
-    )
-    payload = disclosure_pb2.AnswerPayload(
-        header=header,
-        idempotency_key=request.idempotency_key,
-        outcome=outcome,
-        sealed_body=seal_to(asker_box_key, body.SerializeToString()),
-    )
-    envelope = seal(
-        payload.SerializeToString(),
-        disclosure_pb2.AnswerPayload.DESCRIPTOR.full_name,
-        keys,
-        borough,
-        keys.signing_key_id,
-    )
-    request.signed_answer = disclosure_pb2.SignedRequest(envelope=envelope).SerializeToString()
-    request.state = IncomingState.ANSWERED if outcome == "answered" else IncomingState.DECLINED
-    request.outcome = outcome
+    """Seal the answer to the asker, once; the courier signs and sends it until acknowledged."""
+    request.sealed_answer = seal_to(asker_box_key, body.SerializeToString())
+    request.state = outcome
+    request.outcome = outcome.value
     request.note = body.note
     request.answered_by = actor.username
     request.answered_at = utcnow()
     request.next_attempt_at = utcnow()
     request.version += 1
+
+
+def answer_payload(request: IncomingDisclosure) -> disclosure_pb2.AnswerPayload:
+    """The answer to send (its header is the courier's, fresh at each attempt)."""
+    if request.sealed_answer is None:
+        raise DisclosureError(f"request {request.id} has not been answered")
+    return disclosure_pb2.AnswerPayload(
+        idempotency_key=request.idempotency_key,
+        outcome=request.outcome,
+        sealed_body=request.sealed_answer,
+    )
 
 
 def cancel_by_asker(session: Session, peer: Actor, key: str, reason: str) -> Received:
@@ -513,7 +586,7 @@ def expire_overdue(session: Session, now: dt.datetime | None = None) -> int:
         session.scalars(
             select(IncomingDisclosure).where(
                 IncomingDisclosure.state.in_(OPEN),
-                IncomingDisclosure.deadline_at < now - dt.timedelta(days=7),
+                IncomingDisclosure.deadline_at <= now - wire.EXPIRES_AFTER,
             )
         )
     )
@@ -528,6 +601,17 @@ def expire_overdue(session: Session, now: dt.datetime | None = None) -> int:
             "Expired a week after its deadline without an answer",
         )
     return len(overdue)
+
+
+def request_history(session: Session, request_id: int) -> list[DisclosureEvent]:
+    """The steps taken on a request, oldest first (states and who; no content)."""
+    return list(
+        session.scalars(
+            select(DisclosureEvent)
+            .where(DisclosureEvent.incoming_id == request_id)
+            .order_by(DisclosureEvent.id)
+        )
+    )
 
 
 def incoming_queue(session: Session, actor: Actor) -> list[IncomingDisclosure]:
@@ -548,6 +632,28 @@ def incoming_queue(session: Session, actor: Actor) -> list[IncomingDisclosure]:
     return rows
 
 
+def _open_body(keys: NodeKeys, sealed: bytes) -> disclosure_pb2.RequestBody:
+    try:
+        return disclosure_pb2.RequestBody.FromString(keys.open_sealed(sealed))
+    except (CryptoError, ValueError, DecodeError):
+        raise DisclosureError(
+            "the request's body is not sealed to this node's key", field="sealed_body"
+        ) from None
+
+
+def _require_open(request: IncomingDisclosure) -> None:
+    if request.state not in OPEN:
+        raise DisclosureError(
+            f"the request is {request.state.value}: nothing more can be done on it",
+            code=ErrorCode.CONFLICT,
+        )
+    if utcnow() >= request.deadline_at + wire.EXPIRES_AFTER:
+        raise DisclosureError(
+            "the request expired a week after its deadline without an answer",
+            code=ErrorCode.CONFLICT,
+        )
+
+
 def _get(session: Session, request_id: int) -> IncomingDisclosure:
     request = session.get(IncomingDisclosure, request_id)
     if request is None:
@@ -558,11 +664,7 @@ def _get(session: Session, request_id: int) -> IncomingDisclosure:
 def _open_for_change(
     session: Session, request_id: int, seen_version: int | None
 ) -> IncomingDisclosure:
-    request = session.get(
-        IncomingDisclosure, request_id, with_for_update=True, populate_existing=True
-    )
-    if request is None:
-        raise DisclosureError(f"request {request_id}: no such request", code=ErrorCode.NOT_FOUND)
+    request = _get_locked(session, request_id)
     last = session.scalars(
         select(DisclosureEvent)
         .where(DisclosureEvent.incoming_id == request.id)
@@ -591,3 +693,52 @@ def _step(
         purpose=f"{request.asker_name} {request.referral_reference}"[:500],
         detail={"state": request.state.value},
     )
+
+
+# --- delivery of answers (the courier's steps, each one transaction) ---------------------------
+
+
+def answers_due(session: Session, now: dt.datetime) -> list[int]:
+    """Answers and declines not yet acknowledged by their asker, due another attempt."""
+    return list(
+        session.scalars(
+            select(IncomingDisclosure.id)
+            .where(
+                IncomingDisclosure.sealed_answer.is_not(None),
+                IncomingDisclosure.answer_delivered_at.is_(None),
+                IncomingDisclosure.next_attempt_at <= now,
+            )
+            .order_by(IncomingDisclosure.next_attempt_at)
+        )
+    )
+
+
+def answer_delivered(session: Session, request_id: int) -> None:
+    request = _get_locked(session, request_id)
+    if request.answer_delivered_at is None:
+        request.answer_delivered_at = utcnow()
+        request.next_attempt_at = None
+        request.last_error = ""
+        _step(
+            session,
+            Actor.system("disclosure-courier"),
+            request,
+            "disclosure.answer-delivered",
+            f"{request.asker_name} has the answer",
+        )
+
+
+def answer_not_delivered(session: Session, request_id: int, why: str) -> None:
+    request = _get_locked(session, request_id)
+    request.attempts += 1
+    request.last_error = why[:300]
+    request.next_attempt_at = utcnow() + wire.retry_after(request.attempts)
+
+
+def _get_locked(session: Session, request_id: int) -> IncomingDisclosure:
+    request = session.get(
+        IncomingDisclosure, request_id, with_for_update=True, populate_existing=True
+    )
+    if request is None:
+        raise DisclosureError(f"request {request_id}: no such request", code=ErrorCode.NOT_FOUND)
+    return request

@@ -21,7 +21,7 @@ from node.access import Actor
 from node.errors import DomainError, ErrorCode
 from node.federation import index, voprf
 from node.federation.peers import Peer
-from node.federation.receiving import Receiver
+from node.federation.receiving import Receiver, audit_refusal
 from node.runtime import Node
 from node.store.models import PeerCheck, PeerEvaluations, utcnow
 from protos.mash.federation.v1 import check_pb2
@@ -75,7 +75,7 @@ class Answering:
                 actor = Actor.peer(peer_borough, header.user_pseudonym[:40] or "unnamed")
                 return self._evaluate(session, actor, header, payload)
         except (Refused, DomainError) as refusal:
-            self._audit_refusal(actor, refusal)
+            audit_refusal(self._node, actor, "federation.check-refused", refusal)
             raise
 
     def _evaluate(
@@ -136,18 +136,6 @@ class Answering:
         else:
             row.evaluations = used + asked
         return used + asked
-
-    def _audit_refusal(self, actor: Actor, refusal: Exception) -> None:
-        code = str(getattr(refusal, "code", "invalid"))
-        message = getattr(refusal, "message", str(refusal))
-        with self._node.unit_of_work() as session:
-            audit.record(
-                session,
-                actor,
-                "federation.check-refused",
-                object_ref=f"borough:{actor.borough}",
-                detail={"code": code, "refused": str(message)[:300]},
-            )
 
 
 def _remember_check(session: Session, borough: str, reference: str) -> None:

@@ -158,7 +158,7 @@ class Asker:
             payload, CHECK_TYPE, keys_of, self._node.config.borough_code, keys_of.signing_key_id
         )
         try:
-            response = check_pb2_grpc.ExistenceCheckStub(self._channel(peer)).Check(
+            response = check_pb2_grpc.ExistenceCheckStub(self.channel(peer)).Check(
                 check_pb2.CheckRequest(envelope=envelope), timeout=deadline_s
             )
         except grpc.RpcError as error:
@@ -185,11 +185,21 @@ class Asker:
             peer.borough, peer.name, HOLDS, key_class=best.key_class, strength=str(best.strength)
         )
 
-    def _channel(self, peer: Peer) -> grpc.Channel:
+    def channel(self, peer: Peer) -> grpc.Channel:
+        """The channel to `peer` (one each, opened at first use)."""
         with self._lock:
             channel = self._channels.get(peer.borough)
             if channel is None:
-                channel = client_channel(peer.address, peer.borough, self._tls)
+                channel = client_channel(
+                    peer.address,
+                    peer.borough,
+                    self._tls,
+                    options=[  # a peer back from a restart is reached within seconds
+                        ("grpc.initial_reconnect_backoff_ms", 250),
+                        ("grpc.min_reconnect_backoff_ms", 250),
+                        ("grpc.max_reconnect_backoff_ms", 5_000),
+                    ],
+                )
                 self._channels[peer.borough] = channel
             return channel
 
@@ -203,11 +213,11 @@ class Asker:
             try:
                 results[peer.borough] = self.refresh_filter(peer)
             except (grpc.RpcError, FilterRejected, index_filter.FilterError) as exc:
-                results[peer.borough] = f"not refreshed: {_why(exc)}"
+                results[peer.borough] = f"not refreshed: {why_failed(exc)}"
         return results
 
     def refresh_filter(self, peer: Peer) -> str:
-        stub = check_pb2_grpc.ExistenceCheckStub(self._channel(peer))
+        stub = check_pb2_grpc.ExistenceCheckStub(self.channel(peer))
         state = self._filters.state(peer.borough)
         if state is not None:
             try:
@@ -282,12 +292,12 @@ class Asker:
             state = self._filters.state(peer.borough)
             held = self._filters.filter(peer.borough)
             try:
-                identity = node_pb2_grpc.NodeInfoStub(self._channel(peer)).GetNodeInfo(
+                identity = node_pb2_grpc.NodeInfoStub(self.channel(peer)).GetNodeInfo(
                     node_pb2.GetNodeInfoRequest(), timeout=timeout_s
                 )
                 reachable, key_set, problem = True, identity.key_set_version, ""
             except grpc.RpcError as error:
-                reachable, key_set, problem = False, None, _why(error)
+                reachable, key_set, problem = False, None, why_failed(error)
             return PeerStatus(
                 peer.borough,
                 peer.name,
@@ -339,11 +349,12 @@ _NOT_ANSWERED_CODES = (
 
 def _failed(peer: Peer, error: grpc.RpcError) -> BoroughAnswer:
     if error.code() in _NOT_ANSWERED_CODES:
-        return _not_answered(peer, _why(error))
-    return _refused(peer, _why(error))
+        return _not_answered(peer, why_failed(error))
+    return _refused(peer, why_failed(error))
 
 
-def _why(error: Exception) -> str:
+def why_failed(error: Exception) -> str:
+    """A failed call to a peer, in words."""
     if isinstance(error, grpc.RpcError):
         code = error.code()
         reason = error_code_of(error)

@@ -15,8 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mash_common.envelope import Acceptance, Keyring, open_envelope
+from node import audit
+from node.access import Actor
 from node.federation.peers import Peer
 from node.matching.keys import KEY_SET_VERSION
+from node.runtime import Node
 from node.store.models import SeenNonce, utcnow
 from protos.mash.federation.v1.envelope_pb2 import SignedEnvelope
 
@@ -76,4 +79,19 @@ class Receiver:
             parse,
             peer_borough=peer_borough,
             accept=replace(self._accept, nonces=StoreNonces(session)),
+        )
+
+
+def audit_refusal(node: Node, actor: Actor, action: str, refusal: Exception) -> None:
+    """Keep a refused peer request in the audit log (its own transaction: the request's rolled
+    back): who, which refusal, and why in words; never what the request carried."""
+    code = str(getattr(refusal, "code", "invalid"))
+    message = getattr(refusal, "message", str(refusal))
+    with node.unit_of_work() as session:
+        audit.record(
+            session,
+            actor,
+            action,
+            object_ref=f"borough:{actor.borough}",
+            detail={"code": code, "refused": str(message)[:300]},
         )

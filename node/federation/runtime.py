@@ -13,14 +13,21 @@ from node.config import ConfigError
 from node.federation import index
 from node.federation.answering import Answering
 from node.federation.asking import Asker
+from node.federation.courier import Courier
 from node.federation.peers import Peer, PeerFilters, load_peers
-from node.federation.servicers import ExistenceCheckServicer
+from node.federation.servicers import DisclosureServicer, ExistenceCheckServicer
 from node.keys import load_tls
 from node.runtime import Node
-from protos.mash.federation.v1 import check_pb2, check_pb2_grpc
+from protos.mash.federation.v1 import (
+    check_pb2,
+    check_pb2_grpc,
+    disclosure_pb2,
+    disclosure_pb2_grpc,
+)
 
 log = logging.getLogger(__name__)
 EXISTENCE_CHECK = check_pb2.DESCRIPTOR.services_by_name["ExistenceCheck"]
+DISCLOSURE = disclosure_pb2.DESCRIPTOR.services_by_name["Disclosure"]
 RETRY_FIRST_S = 2.0  # after a round that missed a peer, the next comes this soon, then doubles
 
 
@@ -33,6 +40,7 @@ class Federation:
     filters: PeerFilters
     asker: Asker
     answering: Answering
+    courier: Courier  # delivers disclosure messages (its thread runs where the node serves)
 
     @classmethod
     def open(cls, node: Node) -> Federation:
@@ -47,7 +55,12 @@ class Federation:
         peers = load_peers(settings.peers_file) if settings.peers_file else ()
         filters = PeerFilters(node.config.data_dir / "peers")
         tls = load_tls(node.config.keys_dir)
-        return cls(node, peers, filters, Asker(node, peers, filters, tls), Answering(node, peers))
+        asker = Asker(node, peers, filters, tls)
+        courier = Courier(node, peers, asker.channel)
+        return cls(node, peers, filters, asker, Answering(node, peers), courier)
+
+    def peer(self, borough: str) -> Peer | None:
+        return next((peer for peer in self.peers if peer.borough == borough), None)
 
     def services(self) -> list[Service]:
         return [
@@ -55,10 +68,16 @@ class Federation:
                 EXISTENCE_CHECK,
                 ExistenceCheckServicer(self.node, self.answering),
                 check_pb2_grpc.add_ExistenceCheckServicer_to_server,
-            )
+            ),
+            Service.of(
+                DISCLOSURE,
+                DisclosureServicer(self.node, self.peers),
+                disclosure_pb2_grpc.add_DisclosureServicer_to_server,
+            ),
         ]
 
     def close(self) -> None:
+        self.courier.stop()
         self.asker.close()
 
 

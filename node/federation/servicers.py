@@ -1,18 +1,33 @@
-"""The federation's gRPC servicers for existence checks: thin adapters over `answering` (the
-holder's evaluation) and `index` (the published filter), each refusal a status with a message."""
+"""The federation's gRPC servicers: thin adapters over `answering` (the holder's evaluation of
+a check), `index` (the published filter) and `node.disclosures` (requests and answers), each
+refusal a status with a message."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import grpc
+from sqlalchemy.orm import Session
 
+from mash_common.errors import Refused
 from mash_common.pki import borough_of_peer
+from node.access import Actor
+from node.disclosures import asking, holding, wire
+from node.errors import DomainError
 from node.federation import index
 from node.federation.answering import Answering
+from node.federation.peers import Peer
+from node.federation.receiving import Receiver, audit_refusal
 from node.runtime import Node
-from protos.mash.federation.v1 import check_pb2, check_pb2_grpc
+from protos.mash.federation.v1 import (
+    check_pb2,
+    check_pb2_grpc,
+    disclosure_pb2,
+    disclosure_pb2_grpc,
+)
 
 CHUNK_BYTES = 1 << 20
 
@@ -99,3 +114,90 @@ class ExistenceCheckServicer(check_pb2_grpc.ExistenceCheckServicer):
             borough=borough,
             since_sequence=since,
         )
+
+
+Ack = disclosure_pb2.Acknowledgement
+P = TypeVar(
+    "P", disclosure_pb2.RequestPayload, disclosure_pb2.RequestRef, disclosure_pb2.AnswerPayload
+)
+
+
+class DisclosureServicer(disclosure_pb2_grpc.DisclosureServicer):
+    """Takes peers' disclosure requests, cancels and status questions (as the holder) and the
+    answers to this node's own requests (as the asker). Each call is one transaction with its
+    nonce and audit entry; a refusal is audited and returned as a status with a message."""
+
+    def __init__(self, node: Node, peers: Sequence[Peer]) -> None:
+        self._node = node
+        self._names = {peer.borough: peer.name for peer in peers}
+        self._receiver = Receiver(peers)
+
+    def Request(
+        self, request: disclosure_pb2.SignedRequest, context: grpc.ServicerContext
+    ) -> disclosure_pb2.Acknowledgement:
+        def act(session: Session, peer: Actor, payload: disclosure_pb2.RequestPayload) -> Ack:
+            name = self._names.get(peer.borough or "", peer.borough or "")
+            received = holding.receive_request(
+                session, self._node.config, self._node.keys, peer, name, payload
+            )
+            return _acknowledgement(received.state, received.repeated, received.deadline)
+
+        return self._handle(context, request, wire.REQUEST, disclosure_pb2.RequestPayload, act)
+
+    def Status(
+        self, request: disclosure_pb2.SignedRequest, context: grpc.ServicerContext
+    ) -> disclosure_pb2.Acknowledgement:
+        def act(session: Session, peer: Actor, payload: disclosure_pb2.RequestRef) -> Ack:
+            received = holding.status_for_asker(session, peer, payload.idempotency_key)
+            return _acknowledgement(received.state, received.repeated, received.deadline)
+
+        return self._handle(context, request, wire.REFERENCE, disclosure_pb2.RequestRef, act)
+
+    def Cancel(
+        self, request: disclosure_pb2.SignedRequest, context: grpc.ServicerContext
+    ) -> disclosure_pb2.Acknowledgement:
+        def act(session: Session, peer: Actor, payload: disclosure_pb2.RequestRef) -> Ack:
+            received = holding.cancel_by_asker(
+                session, peer, payload.idempotency_key, payload.reason
+            )
+            return _acknowledgement(received.state, received.repeated, received.deadline)
+
+        return self._handle(context, request, wire.REFERENCE, disclosure_pb2.RequestRef, act)
+
+    def Answer(
+        self, request: disclosure_pb2.SignedRequest, context: grpc.ServicerContext
+    ) -> disclosure_pb2.Acknowledgement:
+        def act(session: Session, peer: Actor, payload: disclosure_pb2.AnswerPayload) -> Ack:
+            state, repeated = asking.receive_answer(session, self._node.keys, peer, payload)
+            return _acknowledgement(state, repeated, None)
+
+        return self._handle(context, request, wire.ANSWER, disclosure_pb2.AnswerPayload, act)
+
+    def _handle(
+        self,
+        context: grpc.ServicerContext,
+        request: disclosure_pb2.SignedRequest,
+        message_type: str,
+        parse: type[P],
+        act: Callable[[Session, Actor, P], Ack],
+    ) -> Ack:
+        borough = borough_of_peer(context)
+        peer = Actor.peer(borough, "unknown")
+        try:
+            with self._node.unit_of_work() as session:
+                payload = self._receiver.open(
+                    session, request.envelope, message_type, parse.FromString, borough
+                )
+                peer = Actor.peer(borough, payload.header.user_pseudonym[:40] or "unnamed")
+                return act(session, peer, payload)
+        except (Refused, DomainError) as refusal:
+            audit_refusal(self._node, peer, "disclosure.refused", refusal)
+            raise
+
+
+def _acknowledgement(state: str, repeated: bool, deadline: dt.datetime | None) -> Ack:
+    return Ack(
+        state=state,
+        repeated=repeated,
+        deadline_ms=int(deadline.timestamp() * 1000) if deadline else 0,
+    )

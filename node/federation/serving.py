@@ -1,5 +1,6 @@
-"""The node's part in the federation while it serves: the gRPC server for peers' checks and
-filter fetches, and the upkeep of its index and of peers' filters (`mash-node serve`)."""
+"""The node's part in the federation while it serves: the gRPC server for peers' checks,
+filter fetches and disclosures, the upkeep of its index and of peers' filters, and the courier
+that delivers disclosure messages (`mash-node serve`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def serving_federation(config: NodeConfig) -> Iterator[int]:
         try:
             with serve_federation(node, services=federation.services()) as port:
                 upkeep = Upkeep(federation).start()
+                federation.courier.start()
                 settings = config.federation
                 assert settings is not None  # Federation.open refused a node without one
                 print(f"Federation gRPC on {settings.host}:{port}", file=sys.stderr, flush=True)

@@ -689,6 +689,7 @@ class OutgoingState(enum.StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    REFUSED = "refused"  # the holder would not take it (no check of its own, over its limit)
 
 
 class IncomingState(enum.StrEnum):
@@ -718,8 +719,8 @@ class OutgoingDisclosure(Base):
     urgency: Mapped[Rag] = mapped_column(_enum(Rag))
     reason: Mapped[str] = mapped_column(Text)
     lawful_basis: Mapped[str] = mapped_column(String(200))
-    signed_request: Mapped[bytes] = mapped_column(LargeBinary)  # resent, byte for byte
-    cancel_request: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_body: Mapped[bytes] = mapped_column(LargeBinary)  # RequestBody sealed to the holder
+    cancel_reason: Mapped[str | None] = mapped_column(Text)  # withdrawn: why, told the holder
     cancel_delivered: Mapped[bool_false]
     deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -785,7 +786,7 @@ class IncomingDisclosure(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     answered_by: Mapped[str | None] = mapped_column(String(80))
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    signed_answer: Mapped[bytes | None] = mapped_column(LargeBinary)  # resent, byte for byte
+    sealed_answer: Mapped[bytes | None] = mapped_column(LargeBinary)  # AnswerBody, to the asker
     answer_delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
