@@ -25,6 +25,7 @@ class HubItem:
     reference: str  # the agency's own reference, or one the hub gave it
     release_state: ReleaseState
     lawful_basis: str = ""
+    borough: str = ""  # the borough whose agency holds it (another's, if it came in an answer)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ class ReleasedItem:
     content: str
     reference: str
     lawful_basis: str
+    borough: str = ""
+
+    @property
+    def holder(self) -> str:
+        """ "Police, Hackney": the agency, labelled with its borough."""
+        return f"{self.agency}, {self.borough}" if self.borough else self.agency
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,11 @@ class Signpost:
     agency: str
     contact_route: str
     reference: str
+    borough: str = ""
+
+    @property
+    def holder(self) -> str:
+        return f"{self.agency}, {self.borough}" if self.borough else self.agency
 
 
 @dataclass(frozen=True)
@@ -70,9 +82,16 @@ def what_may_leave(
         if item.release_state is ReleaseState.RELEASED and not release_blocked:
             released.append(
                 ReleasedItem(
-                    agency.name, item.title, item.content, item.reference, item.lawful_basis
+                    agency.name,
+                    item.title,
+                    item.content,
+                    item.reference,
+                    item.lawful_basis,
+                    item.borough,
                 )
             )
         else:
-            signposts.append(Signpost(agency.name, agency.contact_route, item.reference))
+            signposts.append(
+                Signpost(agency.name, agency.contact_route, item.reference, item.borough)
+            )
     return Outgoing(tuple(released), tuple(signposts))

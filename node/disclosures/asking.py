@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from node import audit
 from node.access import Actor, require_borough_check
 from node.config import NodeConfig
-from node.disclosures import wire
-from node.errors import DomainError, ErrorCode
+from node.disclosures import DisclosureError, wire
+from node.errors import ErrorCode
 from node.federation.asking import HOLDS
 from node.federation.peers import Peer
 from node.keys import NodeKeys, seal_to
@@ -57,10 +57,6 @@ FINAL = (
 MAX_ITEMS = 1_000  # items one answer may carry
 
 
-class DisclosureError(DomainError):
-    """A step on a disclosure request cannot be taken as asked."""
-
-
 @dataclass(frozen=True)
 class Askable:
     """A subject a borough said it holds something on, and whether it has been asked."""
@@ -71,6 +67,11 @@ class Askable:
     borough_name: str
     checked_at: dt.datetime
     asked: OutgoingDisclosure | None  # the latest request to it about this subject, if any
+
+    @property
+    def may_ask(self) -> bool:
+        """Whether a request may be made now (none is awaiting an answer)."""
+        return self.asked is None or self.asked.state not in WAITING
 
 
 def askable(session: Session, referral_id: int) -> list[Askable]:
@@ -148,7 +149,7 @@ def request_disclosure(
             raise DisclosureError(
                 "record the adult's consent, or another lawful basis, on the referral before "
                 "asking another borough",
-                field="lawful_basis",
+                field="adult_basis",
             )
         what = "Consent" if basis.kind == "consent" else basis.lawful_basis
         adult_basis = f"{what}, recorded {basis.recorded_at:%d %B %Y}: {basis.reason}"
@@ -458,6 +459,28 @@ def requests_of(session: Session, referral_id: int) -> list[OutgoingDisclosure]:
     )
 
 
+def outgoing_queue(session: Session, actor: Actor) -> list[tuple[OutgoingDisclosure, str]]:
+    """This hub's requests to other boroughs with their referrals' references, those awaiting
+    an answer first, the most overdue first (the MASH manager's list; states and boroughs)."""
+    require_borough_check(actor)
+    rows = [
+        (request, reference)
+        for request, reference in session.execute(
+            select(OutgoingDisclosure, Referral.reference)
+            .join(Referral, Referral.id == OutgoingDisclosure.referral_id)
+            .order_by(OutgoingDisclosure.id.desc())
+        )
+    ]
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    rows.sort(key=lambda row: (row[0].state not in WAITING, row[0].deadline_at or far))
+    return rows
+
+
+def referral_of(session: Session, disclosure_id: int) -> int | None:
+    request = session.get(OutgoingDisclosure, disclosure_id)
+    return request.referral_id if request is not None else None
+
+
 def received_items(session: Session, referral_id: int) -> list[ReceivedItem]:
     """What other boroughs released or signposted for a referral (within its audited view)."""
     return list(
@@ -480,6 +503,20 @@ def overdue(request: OutgoingDisclosure, now: dt.datetime | None = None) -> bool
         and request.deadline_at is not None
         and (now or utcnow()) > request.deadline_at
     )
+
+
+def overdue_by_referral(session: Session, now: dt.datetime) -> dict[int, list[str]]:
+    """The boroughs past their deadline to answer each referral's requests (the queue's flag),
+    by the rule of `overdue`."""
+    found: dict[int, list[str]] = {}
+    for referral_id, holder in session.execute(
+        select(OutgoingDisclosure.referral_id, OutgoingDisclosure.holder_name).where(
+            OutgoingDisclosure.state == OutgoingState.ACKNOWLEDGED,
+            OutgoingDisclosure.deadline_at < now,
+        )
+    ):
+        found.setdefault(referral_id, []).append(holder)
+    return found
 
 
 def history(session: Session, disclosure_id: int) -> list[DisclosureEvent]:

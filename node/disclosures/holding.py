@@ -28,8 +28,8 @@ from node.access import (
     sees_every_request,
 )
 from node.config import NodeConfig
-from node.disclosures import wire
-from node.errors import DomainError, ErrorCode
+from node.disclosures import DisclosureError, wire
+from node.errors import ErrorCode
 from node.firewall import AgencyContact, HubItem, what_may_leave
 from node.keys import NodeKeys, seal_to
 from node.matching.keys import Identity, derive_keys
@@ -60,10 +60,6 @@ from protos.mash.federation.v1 import disclosure_pb2
 
 OPEN = (IncomingState.RECEIVED, IncomingState.IN_REVIEW)
 MAX_CANDIDATES = 20  # local subjects offered for one request's match
-
-
-class DisclosureError(DomainError):
-    """A step on a disclosure cannot be taken as asked."""
 
 
 @dataclass(frozen=True)
@@ -346,6 +342,16 @@ def match(
     return request
 
 
+def require_item_of(session: Session, actor: Actor, request_id: int, item_id: int) -> None:
+    """The item is on this request, and the actor's agency owns it (or AccessDenied)."""
+    item = session.get(DisclosureItem, item_id)
+    if item is None or item.disclosure_id != request_id:
+        raise DisclosureError(
+            f"request {request_id} has no item {item_id}", code=ErrorCode.NOT_FOUND
+        )
+    require_release_decision(actor, item.agency_code)
+
+
 def decide_item(
     session: Session,
     actor: Actor,
@@ -601,6 +607,11 @@ def expire_overdue(session: Session, now: dt.datetime | None = None) -> int:
             "Expired a week after its deadline without an answer",
         )
     return len(overdue)
+
+
+def asker_of(session: Session, request_id: int) -> str:
+    """The borough that made a request."""
+    return _get(session, request_id).asker
 
 
 def request_history(session: Session, request_id: int) -> list[DisclosureEvent]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_manager
+from node.disclosures.asking import received_items
 from node.errors import ErrorCode
 from node.firewall import AgencyContact, HubItem, ReleasedItem, Signpost, what_may_leave
 from node.referrals.common import ReferralError, open_referral, record_event, require_text
@@ -26,6 +27,7 @@ from node.store.models import (
     Outcome,
     Referral,
     ReferralStatus,
+    ReleaseState,
     ResearchTask,
     utcnow,
 )
@@ -184,21 +186,36 @@ def information_product(
         .where(Contribution.referral_id == referral.id)
         .order_by(Contribution.id)
     )
-    outgoing = what_may_leave(
-        (
+    contacts = {code: AgencyContact(a.name, a.contact_route) for code, a in agencies.items()}
+    items = [
+        HubItem(
+            c.agency_code,
+            c.title,
+            c.content,
+            _reference(referral, c),
+            c.release_state,
+            c.lawful_basis,
+            borough,
+        )
+        for c in contributions
+    ]
+    for received in received_items(session, referral.id):  # other boroughs' answers
+        code = f"{received.borough_name}/{received.agency}"
+        route = received.contact_route or f"through {received.borough_name} MASH"
+        contacts[code] = AgencyContact(received.agency, route)
+        state = ReleaseState.RELEASED if received.released else ReleaseState.SIGNPOSTED
+        items.append(
             HubItem(
-                c.agency_code,
-                c.title,
-                c.content,
-                _reference(referral, c),
-                c.release_state,
-                c.lawful_basis,
+                code,
+                received.title,
+                received.content,
+                received.reference,
+                state,
+                received.lawful_basis,
+                received.borough_name,
             )
-            for c in contributions
-        ),
-        {code: AgencyContact(a.name, a.contact_route) for code, a in agencies.items()},
-        release_blocked=blocked is not None,
-    )
+        )
+    outgoing = what_may_leave(items, contacts, release_blocked=blocked is not None)
     people = [
         ProductPerson(
             f"{p.forenames} {p.surname}".strip(),

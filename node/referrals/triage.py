@@ -233,6 +233,7 @@ def _open_research(
 class QueueEntry:
     referral: Referral
     clock: Clock | None  # None until rated
+    overdue_requests: tuple[str, ...] = ()  # boroughs past their deadline to answer a request
 
 
 def queue(
@@ -244,8 +245,15 @@ def queue(
     statement = select(Referral).where(Referral.status != ReferralStatus.DECIDED)
     if visible is not None:
         statement = statement.where(visible)
+    from node.disclosures.asking import overdue_by_referral  # it builds on triage's rules
+
+    overdue = overdue_by_referral(session, now)
     entries = [
-        QueueEntry(r, clock(r.deadline_at, now, policy) if r.deadline_at else None)
+        QueueEntry(
+            r,
+            clock(r.deadline_at, now, policy) if r.deadline_at else None,
+            tuple(sorted(overdue.get(r.id, ()))),
+        )
         for r in session.scalars(statement)
     ]
     entries.sort(

@@ -16,6 +16,7 @@ from node.access import (
     require_manager,
     works_referral,
 )
+from node.disclosures.asking import Askable, askable, received_items, requests_of
 from node.referrals.borough_checks import latest_checks
 from node.referrals.common import open_referral
 from node.referrals.research import release_blocked
@@ -27,8 +28,10 @@ from node.store.models import (
     Decision,
     Intervention,
     LawfulBasisRecord,
+    OutgoingDisclosure,
     Pathway,
     RagChange,
+    ReceivedItem,
     Referral,
     ReferralEvent,
     ReferralStatus,
@@ -49,6 +52,9 @@ class ReferralView:
     release_blocked: str | None
     events: tuple[ReferralEvent, ...]
     borough_checks: tuple[BoroughCheck, ...]  # the latest answer of each borough on each subject
+    askable: tuple[Askable, ...]  # subjects a borough said it holds something on
+    requests: tuple[OutgoingDisclosure, ...]  # this hub's requests to other boroughs
+    received: tuple[ReceivedItem, ...]  # what they released or signposted in answer
 
 
 def view_referral(session: Session, actor: Actor, referral_id: int) -> ReferralView:
@@ -72,6 +78,9 @@ def view_referral(session: Session, actor: Actor, referral_id: int) -> ReferralV
         release_blocked=release_blocked(session, referral),
         events=rows(ReferralEvent, ReferralEvent.id),
         borough_checks=tuple(latest_checks(session, referral.id)),
+        askable=tuple(askable(session, referral.id)),
+        requests=tuple(requests_of(session, referral.id)),
+        received=tuple(received_items(session, referral.id)),
     )
     audit.record(
         session,

@@ -72,12 +72,16 @@ def register_blueprints(app: Flask) -> None:
     - `research`: an agency professional's research: their agency's tasks, its records on a
       referral's people, contributions, and the release decision on each item.
     - `product`: the information product of a decided referral, as a page and a PDF (audited).
+    - `disclosures`: asking another borough for what it holds on a referral's subject, and
+      answering other boroughs' requests: the incoming queue, the local match, each agency's
+      decisions on its items, the manager's answer.
     - `admin`: the users and agencies of the hub, read only, for administrators and auditors.
     - `audit`: the audit log's state and a verification of the whole log, for the same.
     """
     from node.web.admin.views import blueprint as admin
     from node.web.audit.views import blueprint as audit
     from node.web.auth.views import blueprint as auth
+    from node.web.disclosures.views import blueprint as disclosures
     from node.web.home.views import blueprint as home
     from node.web.product.views import blueprint as product
     from node.web.referrals.views import blueprint as referrals
@@ -86,7 +90,18 @@ def register_blueprints(app: Flask) -> None:
     from node.web.subjects.views import blueprint as subjects
 
     app.url_map.converters.update(CONVERTERS)  # `<id:...>` in routes: before any route is added
-    for blueprint in (auth, home, search, subjects, referrals, research, product, admin, audit):
+    for blueprint in (
+        auth,
+        home,
+        search,
+        subjects,
+        referrals,
+        research,
+        disclosures,
+        product,
+        admin,
+        audit,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from mash_common.status import error_code_of
 from node.access import AccessDenied
-from node.disclosures import asking, holding, wire
+from node.disclosures import DisclosureError, asking, holding, wire
 from node.federation.asking import HOLDS, Why
 from node.federation.local import LocalNode
 from node.federation.peers import load_peers
@@ -412,7 +412,7 @@ def test_an_adult_request_needs_the_lawful_basis_recorded_and_the_holder_sees_it
     referral_id = referral_about_amara(world, pathway=Pathway.ADULT, person=GRACE)
     with world.node("lambeth") as lambeth, lambeth.unit_of_work() as session:
         person = asking.askable(session, referral_id)[0]
-        with pytest.raises(asking.DisclosureError) as refused:
+        with pytest.raises(DisclosureError) as refused:
             asking.request_disclosure(
                 session,
                 MANAGER,
@@ -423,7 +423,7 @@ def test_an_adult_request_needs_the_lawful_basis_recorded_and_the_holder_sees_it
                 "Needed",
                 "Care Act 2014 s.42",
             )
-    assert refused.value.field == "lawful_basis"
+    assert refused.value.field == "adult_basis"
     with world.node("lambeth") as lambeth, lambeth.unit_of_work() as session:
         record_lawful_basis(
             session, MANAGER, referral_id, "consent", "UK GDPR Art. 6(1)(a)", "Grace agreed"

@@ -40,6 +40,7 @@ from node.access import Actor
 from node.agencies import sync_agencies
 from node.auth import sessions as auth_sessions
 from node.importing.service import import_files
+from node.keys import seal_to
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.outcome import record_decision
 from node.referrals.research import add_contribution, set_release
@@ -49,9 +50,14 @@ from node.store.models import (
     Base,
     CandidateStatus,
     Contribution,
+    DisclosureItem,
+    IncomingDisclosure,
+    IncomingState,
     InformationItem,
     MatchCandidate,
     Outcome,
+    OutgoingDisclosure,
+    OutgoingState,
     Pathway,
     PersonRecord,
     Rag,
@@ -68,6 +74,7 @@ from node.store.models import (
 from node.subjects import confirm_candidate, unmerge
 from node.web import create_app, register_blueprints, sessions
 from node.web.services import current_node
+from protos.mash.federation.v1 import disclosure_pb2
 from tests.helpers import ADMIN, write_csv
 from tests.web.conftest import WebNode, WebUser, open_node
 
@@ -125,6 +132,8 @@ class Reach(enum.Enum):
     ROOM = "room"  # the referral's secure room: the manager, and agencies with a research task
     OWN_ITEM = "own item"  # the room, and an item (raw record) of the visitor's own agency
     OWN_CONTRIBUTION = "own contribution"  # the room, and the visitor's agency's own item on it
+    REQUEST = "request"  # another borough's request: the manager, agencies with items on it
+    OWN_REQUEST_ITEM = "own request item"  # an item on such a request: its agency's only
 
 
 @dataclass(frozen=True)
@@ -174,6 +183,17 @@ POLICY: dict[str, Access] = {
     # The information product, for the secure room: released items only, signposts for the rest.
     "product.show": Access(STAFF, Reach.ROOM, personal=BOTH),
     "product.pdf": Access(STAFF, Reach.ROOM, personal=BOTH),
+    # Disclosure between boroughs. Asking is the manager's (this hub takes no part in a
+    # federation: 404). Another borough's request is worked by the manager, and by the
+    # professionals of the agencies with items on it, each deciding their own items only.
+    "disclosures.index": Access(STAFF),
+    "disclosures.ask": Access(MANAGER_ONLY, personal=BOTH),
+    "disclosures.withdraw": Access(MANAGER_ONLY),
+    "disclosures.incoming": Access(STAFF, Reach.REQUEST, personal=BOTH),
+    "disclosures.match": Access(MANAGER_ONLY, Reach.REQUEST, personal=BOTH),
+    "disclosures.decide": Access(PROFESSIONALS, Reach.OWN_REQUEST_ITEM, personal=BOTH),
+    "disclosures.answer": Access(MANAGER_ONLY, Reach.REQUEST, personal=BOTH),
+    "disclosures.decline": Access(MANAGER_ONLY, Reach.REQUEST, personal=BOTH),
     # Oversight: administrators and auditors see the users and the audit log's state, nothing
     # about children or adults.
     "admin.index": Access(OVERSIGHT),
@@ -201,7 +221,15 @@ ARGUMENT_KINDS = {
     "subject_id": "subject",
     "candidate_id": "candidate",
     "merge_id": "merge",
+    "request_id": "request",  # another borough's request to this hub
+    "item_id": "request_item",  # an item on it, for its agency to decide
+    "disclosure_id": "disclosure",  # this hub's request to another borough
+    "person_id": "person",  # a subject of a referral
 }
+# Another borough's requests: one matched to Kezia, with a police and a health item on it, one
+# not yet matched (no items); which agencies' professionals may work each.
+REQUEST_AGENCIES = {"matched": frozenset({"police", "health"}), "new": frozenset()}
+REQUEST_ITEMS = {"police": "CAD-7002", "health": "GP-8003"}
 FORM_OBJECTS = {"research.add_item": ("item",)}
 
 # --- the fixture's people and what the agencies hold --------------------------------------------
@@ -407,6 +435,7 @@ class Thing:
     referral: str | None = None  # a contribution's referral
     agency: str | None = None  # a contribution's or an item's agency
     state: ReleaseState | None = None  # a contribution's release state
+    id_of_referral: int | None = None  # this hub's request to another borough: its referral
 
 
 @dataclass
@@ -464,6 +493,7 @@ def hub(
         referrals = _referrals(db, node, subjects)
         contributions = _research_and_decision(db, referrals)
         items = {ref: _item_id(db, ref) for ref in ITEM}
+        requests, request_items, disclosure = _disclosures(db, node, subjects, referrals)
     app = create_app(node.config, testing=True)
     with app.test_request_context():
         token = generate_csrf()
@@ -479,6 +509,10 @@ def hub(
         + [Thing(MISSING, absent)],
         "merge": [Thing(label, id_) for label, id_ in merges.items()] + [Thing(MISSING, absent)],
         "item": [Thing(ref, id_, agency=ITEM[ref].agency) for ref, id_ in items.items()],
+        "request": [Thing(label, id_) for label, id_ in requests.items()]
+        + [Thing(MISSING, absent)],
+        "request_item": request_items,
+        "disclosure": [disclosure, Thing(MISSING, absent)],
     }
     yield Hub(node, app, objects, secret, token, referrals)
     current_node(app).engine.dispose()
@@ -670,6 +704,86 @@ def _research_and_decision(db: Session, referrals: dict[str, int]) -> list[Thing
     ]
 
 
+def _disclosures(
+    db: Session, node: WebNode, subjects: dict[str, int], referrals: dict[str, int]
+) -> tuple[dict[str, int], list[Thing], Thing]:
+    """Lambeth's requests to this hub (one matched to Kezia, with a police and a health item
+    to decide; one new), and this hub's request to Lambeth on the decided referral."""
+    body = disclosure_pb2.RequestBody(
+        referral_reference="LAM-2026-00001",
+        pathway="child",
+        reason=PROBE,
+        lawful_basis="Children Act 1989 s47 (significant harm)",
+        person=disclosure_pb2.Person(
+            forenames=KEZIA["forenames"],
+            surname=KEZIA["surname"],
+            date_of_birth=KEZIA["date_of_birth"],
+            postcode="N16 8QT",
+        ),
+        asked_by="lambeth.manager",
+        contact_route="Lambeth MASH",
+    )
+    sealed = seal_to(node.keys.box_public_key, body.SerializeToString())
+    deadline = utcnow() + dt.timedelta(hours=4)
+    requests = {}
+    for label, matched in (("matched", True), ("new", None)):
+        row = IncomingDisclosure(
+            asker="lambeth",
+            asker_name="Lambeth",
+            idempotency_key=f"access-matrix-{label}",
+            payload_digest=bytes(32),
+            state=IncomingState.IN_REVIEW if matched else IncomingState.RECEIVED,
+            urgency=Rag.RED,
+            referral_reference="LAM-2026-00001",
+            purpose=PROBE,
+            user_pseudonym="p",
+            sealed_body=sealed,
+            deadline_at=deadline,
+            subject_id=subjects["kezia"] if matched else None,
+            matched=matched,
+            matched_by="manager" if matched else None,
+        )
+        db.add(row)
+        db.flush()
+        requests[label] = row.id
+    items = []
+    for agency, ref in REQUEST_ITEMS.items():
+        text = ITEM[ref]
+        row = DisclosureItem(
+            disclosure_id=requests["matched"],
+            agency_code=agency,
+            source_item_id=_item_id(db, ref),
+            title=f"{text.category}: {text.summary}",
+            content=text.detail,
+            reference=ref,
+        )
+        db.add(row)
+        db.flush()
+        items.append(Thing(f"{agency}-item", row.id, "matched", agency))
+    person = db.scalars(
+        select(ReferralPerson.id).where(
+            ReferralPerson.referral_id == referrals["decided"], ReferralPerson.is_subject
+        )
+    ).one()
+    outgoing = OutgoingDisclosure(
+        idempotency_key="access-matrix-outgoing",
+        referral_id=referrals["decided"],
+        referral_person_id=person,
+        holder="lambeth",
+        holder_name="Lambeth",
+        state=OutgoingState.ACKNOWLEDGED,
+        urgency=Rag.RED,
+        reason=PROBE,
+        lawful_basis="Children Act 1989 s47 (significant harm)",
+        sealed_body=b"sealed",
+        requested_by="manager",
+        deadline_at=deadline,
+    )
+    db.add(outgoing)
+    db.flush()
+    return requests, items, Thing("outgoing", outgoing.id, id_of_referral=referrals["decided"])
+
+
 # --- the routes -------------------------------------------------------------------------------
 
 
@@ -785,6 +899,8 @@ def expected(case: Case) -> Expected:
         return Expected(Kind.REFUSED, frozenset({403}))
     if access.reach is Reach.ANY:
         return served(case)
+    if access.reach in (Reach.REQUEST, Reach.OWN_REQUEST_ITEM):
+        return _on_request(case, access.reach)
     referral = case.things["referral"]
     if access.reach is Reach.OWN_CONTRIBUTION:
         contribution = case.things["contribution"]
@@ -806,6 +922,24 @@ def expected(case: Case) -> Expected:
     return served(case)
 
 
+def _on_request(case: Case, reach: Reach) -> Expected:
+    """Another borough's request: the manager and the agencies with items on it may open it;
+    an item on it is decided by its own agency's professional only."""
+    visitor, request_ = case.visitor, case.things["request"]
+    if request_.label == MISSING:
+        return Expected(Kind.NOT_FOUND, frozenset({404}))
+    if reach is Reach.OWN_REQUEST_ITEM:
+        item = case.things["request_item"]
+        if item.referral != request_.label:  # a URL naming an item of another request
+            return Expected(Kind.NO_EFFECT, frozenset({404}))
+        if item.agency != visitor.agency:
+            return Expected(Kind.REFUSED, frozenset({403}))
+        return served(case)
+    if visitor.key != "manager" and visitor.agency not in REQUEST_AGENCIES[request_.label]:
+        return Expected(Kind.REFUSED, frozenset({403}))
+    return served(case)
+
+
 def served(case: Case) -> Expected:
     """What a visitor who may make this request gets back."""
     endpoint, visitor = case.endpoint, case.visitor
@@ -821,8 +955,13 @@ def served(case: Case) -> Expected:
     subject = case.things.get("subject")
     if case.method == "POST" and subject is not None and subject.label == MISSING:
         return Expected(Kind.NOT_FOUND, frozenset({404}))  # viewing a subject that is not there
-    if endpoint == "referrals.check_boroughs":  # no [federation] here: no such step
+    if endpoint in ("referrals.check_boroughs", "disclosures.ask"):  # no [federation] here
         return Expected(Kind.NOT_FOUND, frozenset({404}))
+    if endpoint == "disclosures.withdraw":  # the reason missing said on the referral's page
+        disclosure = case.things["disclosure"]
+        if disclosure.label == MISSING:
+            return Expected(Kind.NOT_FOUND, frozenset({404}))
+        return Expected(Kind.SERVED, frozenset({302}), f"/referrals/{disclosure.id_of_referral}")
     if endpoint == "admin.lift_delays":  # done, or what is missing said, on the admin page
         return Expected(Kind.SERVED, frozenset({302}), "/admin")
     if endpoint == "research.complete":  # done now, or already done by an earlier request
@@ -1001,6 +1140,10 @@ def must_show(case: Case) -> list[str]:
         return [CONTACTS[label].household]
     if case.endpoint.startswith("product.") and label == "decided":
         return [ITEM[RELEASED_POLICE].summary, CONTACTS["decided"].household]
+    request_ = case.things.get("request")
+    on_matched = request_ is not None and request_.label == "matched"
+    if case.endpoint == "disclosures.incoming" and on_matched and agency in own_items():
+        return [own_items()[agency]]  # the professional sees their own item to decide it
     own = {"police": ITEM["CAD-7002"].summary, "health": ITEM["GP-8003"].summary}
     if case.endpoint == "search.index" and case.method == "POST" and agency in own:
         return [own[agency]]
@@ -1009,6 +1152,11 @@ def must_show(case: Case) -> list[str]:
     if case.endpoint == "search.subject" and case.method == "POST" and agency in own and on_kezia:
         return [own[agency]]
     return []
+
+
+def own_items() -> dict[str, str]:
+    """Each agency's item on the matched request, as its professional must see it."""
+    return {agency: ITEM[ref].summary for agency, ref in REQUEST_ITEMS.items()}
 
 
 def unreachable_links(hub: Hub, case: Case) -> list[str]:

@@ -586,8 +586,8 @@ def test_the_information_product_page_and_pdf_carry_released_items_and_signposts
     assert POLICE_SUMMARY in page.main_text and HEALTH_SECRET not in page.main_text
     signposts = page.soup.select("h2:-soup-contains('Signposts') ~ table tbody tr")
     assert [" ".join(row.get_text(" ").split()) for row in signposts] == [
-        f"Health MASH health lead (Caldicott guidance) {reference}/2"
-    ]
+        f"Health, Hackney MASH health lead (Caldicott guidance) {reference}/2"
+    ]  # each agency labelled with its borough (another's items come labelled with theirs)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
     assert response.headers["Content-Disposition"] == (

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from node.store.models import Role
 from node.web.formatters import ROLE_NAMES
 from node.web.permissions import may_open, public, signed_in
+from node.web.services import current_node
 from node.web.sessions import current_user
 
 blueprint = Blueprint("home", __name__, template_folder="templates")
@@ -26,6 +27,7 @@ class Area:
     title: str
     default: str
     for_role: Mapping[Role, str] = field(default_factory=dict)
+    federated: bool = False  # offered only on a node that takes part in the federation
 
     def description(self, role: Role) -> str:
         return self.for_role.get(role, self.default)
@@ -51,7 +53,12 @@ AREAS: tuple[Area, ...] = (
     Area(
         "disclosures.index",
         "Disclosure requests",
-        "Ask other boroughs for what they hold, and answer their requests for your agency.",
+        "Answer other boroughs' requests for what your agency holds.",
+        {
+            Role.MASH_MANAGER: "Answer other boroughs' requests for what this hub holds, and "
+            "follow this hub's requests to them.",
+        },
+        federated=True,
     ),
     Area(
         "search.index",
@@ -85,7 +92,12 @@ AREAS: tuple[Area, ...] = (
 def start() -> ResponseReturnValue:
     user = current_user()
     assert user is not None  # check_permission lets no one here unsigned
-    areas = [(area, area.description(user.role)) for area in AREAS if may_open(area.endpoint, user)]
+    federated = current_node().config.federation is not None
+    areas = [
+        (area, area.description(user.role))
+        for area in AREAS
+        if may_open(area.endpoint, user) and (federated or not area.federated)
+    ]
     role = ROLE_NAMES.get(user.role, user.role.value)
     return render_template("home/start.html", user=user, role_name=role, areas=areas)
 

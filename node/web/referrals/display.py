@@ -31,8 +31,13 @@ def hub_time_short(value: dt.datetime | None) -> str:
     return f"{local.day} {local:%b %Y}, {local:%H:%M}"
 
 
-def hub_date(value: dt.date | None) -> str:
-    """'14 March 2015'."""
+def hub_date(value: dt.date | str | None) -> str:
+    """'14 March 2015' (from a date, or a YYYY-MM-DD date as another borough sends it)."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
     return f"{value.day} {value:%B %Y}" if value is not None else ""
 
 
