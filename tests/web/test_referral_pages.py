@@ -27,10 +27,13 @@ from node.store.models import (
     AuditEntry,
     Contribution,
     Outcome,
+    OutgoingDisclosure,
+    OutgoingState,
     Pathway,
     Rag,
     RagChange,
     Referral,
+    ReferralPerson,
     ReleaseState,
     Role,
     User,
@@ -328,6 +331,43 @@ def test_the_queue_puts_contacts_first_then_least_time_left_and_flags_the_overdu
     assert "Overdue by 1 hour" in rows[1].get_text()
     assert rows[2].select_one(".moj-badge").get_text(strip=True) == "Due soon"
     assert queue.soup.select_one("a.govuk-button[href='/referrals/new']") is not None
+
+
+def test_the_queue_flags_a_referral_whose_request_to_another_borough_is_overdue(
+    app: Flask, node: WebNode
+) -> None:
+    waiting, overdue = referral_in(node), referral_in(node)
+    with node.node.unit_of_work() as session:
+        for referral_id, hours in ((waiting, 2), (overdue, -1)):  # deadline from now
+            person = session.scalars(
+                select(ReferralPerson.id).where(ReferralPerson.referral_id == referral_id)
+            ).first()
+            session.add(
+                OutgoingDisclosure(
+                    idempotency_key=f"queue-{referral_id}",
+                    referral_id=referral_id,
+                    referral_person_id=person,
+                    holder="lambeth",
+                    holder_name="Lambeth",
+                    state=OutgoingState.ACKNOWLEDGED,
+                    urgency=Rag.RED,
+                    reason="Needed",
+                    lawful_basis="Children Act 1989 s47 (significant harm)",
+                    sealed_body=b"sealed",
+                    requested_by="manager",
+                    deadline_at=utcnow() + dt.timedelta(hours=hours),
+                )
+            )
+
+    queue = client(app, node, "manager").get("/referrals")
+
+    flagged = {
+        str(row.a["href"]): row.get_text(" ", strip=True)
+        for row in queue.soup.select("table tbody tr")
+        if row.a
+    }
+    assert "Answer overdue from Lambeth" in flagged[f"/referrals/{overdue}"]
+    assert "Answer overdue" not in flagged[f"/referrals/{waiting}"]
 
 
 def test_manager_steps_are_not_offered_to_professionals_and_refused_if_tried(
