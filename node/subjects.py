@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_link_decision
-from node.matching.keys import CLASS_NAMES, KEY_CLASSES, KEY_WIDTH, Strength
+from node.matching.key_classes import Strength
+from node.matching.keys import CLASS_NAMES, KEY_WIDTH, STRENGTHS
 from node.store.bulk import allocate_ids, chunks, execute_many, insert_many, write_rows
 from node.store.models import (
     CandidateStatus,
@@ -212,7 +213,7 @@ class ImportLinker:
         union = _Union()
         reached: dict[int, set[int]] = defaultdict(set)  # new record -> older subjects reached
         for value, nodes in holders.items():
-            if KEY_CLASSES[classes[value]] is not Strength.CERTAIN:
+            if STRENGTHS[classes[value]] is not Strength.CERTAIN:
                 continue
             fresh = sorted(nodes & new)
             for node in fresh[1:]:
@@ -240,7 +241,7 @@ class ImportLinker:
             key_class = classes[value]
             for mine in {final.get(n, n) for n in ours[value]}:
                 for other in everyone - {mine}:
-                    _propose(candidates, mine, other, key_class, KEY_CLASSES[key_class])
+                    _propose(candidates, mine, other, key_class, STRENGTHS[key_class])
         self.stats.candidates_raised += _insert_candidates(self.conn, candidates)
 
     def _assign_subjects(

@@ -11,6 +11,7 @@ Used by the synthetic extracts and by the matching-quality benchmark.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import string
 import unicodedata
@@ -271,7 +272,7 @@ def swap_adjacent_characters(text: str, rng: random.Random) -> str:
     "E8 1AB" → "E8 1BA", "8E 1AB", "E81 AB"… Text with no two different neighbours is returned
     unchanged. The result may no longer be shaped like a postcode."""
     at = [i for i, ch in enumerate(text) if not ch.isspace()]
-    pairs = [(a, b) for a, b in zip(at, at[1:], strict=False) if text[a] != text[b]]
+    pairs = [(a, b) for a, b in itertools.pairwise(at) if text[a] != text[b]]
     if not pairs:
         return text
     a, b = rng.choice(pairs)
