@@ -52,58 +52,72 @@ C, S, P = Strength.CERTAIN, Strength.STRONG, Strength.PROBABLE
 # MAX_KEYS (node.matching.keys), so the order says what a record with very many gives up first,
 # except that the corrections of a mistyped NHS number come after every other key.
 # Strengths are measured by bench.matching_quality (three seeds, the default and messy faults,
-# NHS numbers on every record and as agencies hold them; bench/RESULTS.md): CERTAIN only for a
-# class that showed no false pair anywhere and by its fields cannot join twins (the forename or
-# NHS number differs) or a son named after his father (the date of birth differs); STRONG for a
-# class with at most one false pair in 10,000 of its pairs in every preset and scenario; PROBABLE
-# otherwise. Only CERTAIN links records as they arrive; the others raise candidates.
+# NHS numbers on every record and as agencies hold them; bench/RESULTS.md), which prints each
+# class's measured strength beside this one: CERTAIN only for a class that showed no false pair
+# anywhere and by its fields cannot join twins (the forename or NHS number differs) or a son
+# named after his father (the date of birth differs); STRONG for a class with at most one false
+# pair in 10,000 of its pairs in every preset and scenario (seeds pooled); PROBABLE otherwise.
+# Only CERTAIN links records as they arrive; the others raise candidates for a professional.
 #
-# Why each class exists (the fault it survives, with any other field intact):
+# Why each class exists: the fault it survives, every other field intact. Names are read either
+# way round (the pair is sorted, the surname read through the forename table too), so each class
+# holding both names survives the two written in each other's field as well.
 #   nhs_dob            exact and local to one person: the number with the date it belongs to.
 #   name_dob_postcode  the full identity agencies write down: exact, and local.
 #   nhs                a wrong or missing date of birth. Derived for every record with a valid
 #                      number, not only those without a date of birth: a key meets only its
-#                      equal, so the record that has one must carry it too. STRONG, not CERTAIN,
-#                      although the bench shows no false pair: the bench never writes another
-#                      person's valid number, which real records do (a mother's on her baby's).
+#                      equal, so the record that has a date must carry it too. STRONG, not
+#                      CERTAIN, though the bench shows no false pair: the bench never writes
+#                      another person's valid number, which real records do (a mother's on her
+#                      baby's record).
+#   nhs_near_surname   a mistyped NHS number: the number + the Soundex code of the surname (of
+#                      each part of a double-barrelled one, and of each alias's surname). A number
+#                      failing its check digit was mistyped, and one slip (a digit changed, two
+#                      adjacent swapped) is what the check digit catches, so such a record gives
+#                      a key for each valid number one slip away (about ten: the swaps first, each
+#                      with every sound and the forename's too in case the names were swapped;
+#                      then the changed digits), after all its other keys. A valid number's own
+#                      keys come here, early: they are few, and what the corrections look for.
+#                      The surname keeps the neighbours' holders out: a maternity unit issues
+#                      numbers in sequence, so the number one slip from a child's is often another
+#                      local child's. Twins hold consecutive numbers and share the surname.
 #   name_dob           a move or a missing postcode, a record under one half of a double-barrelled
 #                      surname, and day and month written the other way round (07/03 for 03/07:
-#                      the day and month go into the key in order of size). Not CERTAIN: a
-#                      child's middle name can be a twin's forename, and a record with its names
-#                      swapped then reads as the twin's.
-#   prefix3_dob   a typo, a cut or a nickname's ending after the third letter of either name,
-#                      with a move: the first three letters of each name, sorted, and the date.
-#   forename_surname_end_dob  a surname mistyped before its last three letters, or under the
-#                      other half of a double-barrelled name that ends alike, with a move.
-#   forename_end_surname_dob  a forename mistyped in its first letters ("Erily" for Emily), with
-#                      a move. Twins whose forenames end alike (Hayden and Jayden) share it.
-#   short_name_bday_postcode  forename + the surname's first letter + day and month of birth +
-#                      postcode: a mistyped or changed surname and a wrong year of birth, even
-#                      together. A son named after his father shares it only when born on his
+#                      the two go into the key in order of size). Not CERTAIN: a child's middle
+#                      name can be a twin's forename, and a record with its names swapped then
+#                      reads as the twin's; and without the postcode it is not local.
+#   prefix3_dob        a typo or a cut after the third letter of either name, with a move: the
+#                      first three letters of each name and the date of birth. The beginning of
+#                      "Mohammed Imran" is Imran's: twins Mohammed Ali and Mohammed Imran would
+#                      share Mohammed's.
+#   forename_surname_end_dob  a surname mistyped or changed before its last three letters, with a
+#                      move. The whole forename and the date keep it specific: STRONG.
+#   forename_end_surname_dob  a forename mistyped in its first letters ("Erily" for Emily), with a
+#                      move. Twins whose forenames end alike (Hayden and Jayden) share it.
+#   short_name_bday_postcode  a mistyped or changed surname and a wrong year of birth, even
+#                      together: forename + the surname's first letter + day and month of birth +
+#                      postcode. A son named after his father shares it only when born on his
 #                      father's birthday.
-#   prefix2_dob_postcode  the first two letters of each name (sorted), the date of birth and
-#                      the postcode: a name cut to two letters ("Ne" for Ned) or mistyped after
-#                      them, in either column. Twins whose forenames begin alike share it.
-#   name_year_postcode a wrong digit in the day or the month of birth: names, year of birth
-#                      and postcode.
-#   nhs_near_surname   an NHS number + the Soundex code of the surname (of each part of a
-#                      double-barrelled one too, and of each alias's surname). A number that
-#                      fails its check digit was mistyped, and one slip (one digit changed, two
-#                      adjacent swapped) is what the check digit catches, so such a record gives
-#                      a key for each valid number one slip away (about ten), swaps first. The
-#                      surname keeps the neighbours' holders out: a maternity unit issues numbers
-#                      in sequence, so the number one slip from a child's is often another local
-#                      child's. Twins hold consecutive numbers and share the surname: PROBABLE.
-# Measured and left out (bench.matching_quality prints them as candidates):
-#   - forename + surname + postcode with no date of birth: a son named after his father shares
-#     it. Even with the date of birth cut to an era that never holds a father and his son (a
-#     record without one giving every era), the records without a date of birth meet every
-#     same-named person at their postcode: the messy faults fall below 0.999 precision with it.
+#   prefix2_dob_postcode  a name cut to two letters ("Ne" for Ned) or mistyped after them, with
+#                      the date and postcode. Twins whose forenames begin alike (Jacob and James)
+#                      share it.
+#   name_year_postcode a wrong digit in the day or month of birth: names, year and postcode.
+# No class leaves out both the forename and the NHS number, nor the whole date of birth unless it
+# holds the NHS number: twins share everything else, and a son named after his father all but
+# the date. So a record without a surname, a forename or a date of birth gets only the keys of
+# its NHS number, if it has one. Measured and left out (bench.matching_quality prints each
+# against the key set as a candidate):
+#   - forename + surname + postcode, no date of birth: a son named after his father shares it.
+#     With the date cut to twelve-year eras (no father shares his son's; a record without a date
+#     gives every era) it finds about 4% more pairs where agencies hold few NHS numbers, but a
+#     record without a date of birth then meets every same-named person at its postcode: with
+#     the messy faults precision falls below 0.999.
 #   - surname + date of birth + postcode (no forename), and DESIGN's surname phonetic code +
 #     forename initial + date of birth: twins share them. Cutting the forename to a hash bucket
 #     (a record without a forename giving every bucket) still joins one twin pair in ten.
-#   - Soundex codes of both names + date of birth (phonetic_dob of key set 2): the prefix and
-#     ending classes find nearly all its pairs, and it joins twins Alexander and Alexandra.
+#   - the Soundex codes of both names + date of birth (key sets 1 and 2): the beginnings and
+#     endings of the names find nearly all its pairs, and it joins twins Alexander and
+#     Alexandra.
 KEY_CLASSES: tuple[KeyClass, ...] = (
     KeyClass(
         "nhs_dob",
@@ -139,7 +153,7 @@ KEY_CLASSES: tuple[KeyClass, ...] = (
     ),
     KeyClass(
         "forename_surname_end_dob",
-        P,
+        S,
         "Forename, end of the surname, and date of birth",
         "The forename, the last three letters of the surname, and the date of birth.",
     ),
