@@ -548,3 +548,24 @@ def test_classes_of_older_key_sets_are_still_described_for_their_candidates() ->
     assert label("phonetic_dob") == "Names that sound alike, and date of birth"
     assert describe("no_such_class") is None
     assert label("no_such_class") == "no_such_class"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words,
+    words,
+    st.dates(dt.date(1900, 1, 1), dt.date(2026, 1, 1)),
+    st.sampled_from(["E8 1AB", "", "N16 7AB"]),
+    st.sampled_from(["", NHS_A, NHS_B]),
+)
+def test_the_common_record_is_keyed_as_the_general_case_keys_it(
+    forename: str, surname: str, born: dt.date, postcode: str, nhs: str
+) -> None:
+    from node.matching.keys import _general_materials, _prepare, _simple_materials
+
+    identity = person(
+        forenames=forename, surname=surname, date_of_birth=born, postcode=postcode, nhs_number=nhs
+    )
+    name = _prepare(identity.forenames, identity.surname)
+    if name.simple:
+        assert _simple_materials(identity, name) == _general_materials(identity, name)

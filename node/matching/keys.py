@@ -131,7 +131,7 @@ class Identity:
 
 
 def derive_keys(identity: Identity) -> list[MatchKey]:
-    """Return the match keys of an identity, one per distinct value.
+    """Return the match keys of an identity, one per distinct value, at most MAX_KEYS.
 
     A key whose fields are missing is simply not produced.
     """
@@ -140,11 +140,11 @@ def derive_keys(identity: Identity) -> list[MatchKey]:
 
 def derive_packed_keys(identity: Identity) -> tuple[bytes, str]:
     """Return the keys of derive_keys packed as an import stages them: their values end to end,
-    and one class letter each. No MatchKey is built: a million records have seven million keys."""
+    and one class letter each. No MatchKey is built: a million records have ten million keys."""
     values = []
     letters = []
     start = _HASH.copy
-    for material, key_class in _materials(identity).items():
+    for material, key_class in _materials(identity):
         digest = start()
         digest.update((_PREFIX + material).encode())
         values.append(digest.digest())
@@ -152,19 +152,26 @@ def derive_packed_keys(identity: Identity) -> tuple[bytes, str]:
     return b"".join(values), "".join(letters)
 
 
-def _materials(identity: Identity) -> dict[str, str]:
+def _materials(identity: Identity) -> list[tuple[str, str]]:
     """Return each key's material (class name first, no version) and its class, in KEY_CLASSES
     order, at most MAX_KEYS of them."""
+    name = _prepare(identity.forenames, identity.surname)
+    if name.simple and not identity.aliases and not identity.mistyped_nhs_number:
+        return _simple_materials(identity, name)
+    return _general_materials(identity, name)
+
+
+def _general_materials(identity: Identity, name: _Names) -> list[tuple[str, str]]:
+    """The materials of any identity, in order, at most MAX_KEYS."""
     out: dict[str, str] = {}
     nhs, dob, postcode = identity.nhs_number, identity.date_of_birth, identity.postcode
-    names = [_prepare(identity.forenames, identity.surname)]
-    names += [_prepare(*split_alias(alias, identity.surname)) for alias in identity.aliases]
+    names = [name, *(_prepare(*split_alias(alias, identity.surname)) for alias in identity.aliases)]
     day = dob.isoformat() if dob else ""
     if dob and nhs:
         out[f"nhs_dob|{nhs}|{day}"] = "nhs_dob"
     if dob and postcode:
-        for name in names:
-            for pair in name.pairs:
+        for each in names:
+            for pair in each.pairs:
                 out[f"name_dob_postcode|{pair}|{day}|{postcode}"] = "name_dob_postcode"
     if nhs:
         out[f"nhs|{nhs}"] = "nhs"
@@ -173,8 +180,49 @@ def _materials(identity: Identity) -> dict[str, str]:
         _name_materials(names, dob, day, postcode, out)
     if identity.mistyped_nhs_number and len(out) < MAX_KEYS:
         _near_materials(identity, out)  # its corrections: many, so last
-    if len(out) > MAX_KEYS:
-        out = dict(list(out.items())[:MAX_KEYS])
+    return list(out.items())[:MAX_KEYS]
+
+
+def _simple_materials(identity: Identity, name: _Names) -> list[tuple[str, str]]:
+    """What _materials gives, sooner, for most records: one name with one reading of the
+    forename and a one-part surname (or no name keys at all), no aliases, no mistyped number."""
+    out = []
+    nhs, dob, postcode = identity.nhs_number, identity.date_of_birth, identity.postcode
+    day = dob.isoformat() if dob else ""
+    named = bool(name.pairs)
+    if dob and nhs:
+        out.append((f"nhs_dob|{nhs}|{day}", "nhs_dob"))
+    if dob and postcode and named:
+        out.append((f"name_dob_postcode|{name.pairs[0]}|{day}|{postcode}", "name_dob_postcode"))
+    if nhs:
+        out.append((f"nhs|{nhs}", "nhs"))
+        code = _sound(identity.surname)
+        if code:
+            out.append((f"nhs_near_surname|{nhs}|{code}", "nhs_near_surname"))
+    if not (dob and named):
+        return out
+    low, high = sorted((dob.month, dob.day))
+    out.append((f"name_dob|{name.pairs[0]}|{dob.year:04d}|{low:02d}|{high:02d}", "name_dob"))
+    out.append((f"prefix3_dob|{name.prefix3[0]}|{day}", "prefix3_dob"))
+    out.append(
+        (f"forename_surname_end_dob|{name.surname_ends[0]}|{day}", "forename_surname_end_dob")
+    )
+    out.append(
+        (f"forename_end_surname_dob|{name.forename_ends[0]}|{day}", "forename_end_surname_dob")
+    )
+    if postcode:
+        out.append(
+            (
+                f"short_name_bday_postcode|{name.short_names[0]}|{day[5:]}|{postcode}",
+                "short_name_bday_postcode",
+            )
+        )
+        out.append(
+            (f"prefix2_dob_postcode|{name.prefix2[0]}|{day}|{postcode}", "prefix2_dob_postcode")
+        )
+        out.append(
+            (f"name_year_postcode|{name.pairs[0]}|{day[:4]}|{postcode}", "name_year_postcode")
+        )
     return out
 
 
@@ -268,6 +316,7 @@ class _Names:
     surname_ends: tuple[str, ...]  # "forename|last three letters of the surname"
     forename_ends: tuple[str, ...]  # "last three letters of the forename|surname"
     short_names: tuple[str, ...]  # "forename|initial of the surname"
+    simple: bool = False  # one reading of the forename, a one-part surname: a key of each class
 
 
 def _prepare(forenames: str, surname: str) -> _Names:
@@ -299,6 +348,7 @@ def _prepare_normalised(readings: tuple[str, ...], family: str, parts: tuple[str
             surname_ends=(f"{forename}|{family[-3:]}",),
             forename_ends=(f"{forename[-3:]}|{family}",),
             short_names=(f"{forename}|{family[0]}",),
+            simple=True,
         )
     return _prepare_general(readings, family, parts)
 
@@ -319,10 +369,11 @@ def _prepare_general(readings: tuple[str, ...], family: str, parts: tuple[str, .
         surname_ends=_unique(f"{f}|{family[-3:]}" for f in readings),
         forename_ends=_unique(f"{f[-3:]}|{family}" for f in readings),
         short_names=_unique(f"{f}|{family[0]}" for f in readings),
+        simple=len(readings) == 1 and not parts,
     )
 
 
-_NO_NAMES = _Names((), (), (), (), (), (), ())
+_NO_NAMES = _Names((), (), (), (), (), (), (), simple=True)
 
 
 def _joined_to_prefix(reading: str) -> bool:
@@ -339,11 +390,11 @@ _set_value = MatchKey.value.__set__  # type: ignore[attr-defined]
 _set_material = MatchKey.material.__set__  # type: ignore[attr-defined]
 
 
-def _keys(materials: dict[str, str]) -> list[MatchKey]:
+def _keys(materials: list[tuple[str, str]]) -> list[MatchKey]:
     """Return the MatchKey of each material (class name first, no version) and its class."""
     keys = []
     start, new = _HASH.copy, object.__new__
-    for material, key_class in materials.items():
+    for material, key_class in materials:
         raw = (_PREFIX + material).encode()
         digest = start()
         digest.update(raw)
