@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_link_decision
-from node.matching.key_classes import Strength
+from node.matching.key_classes import KEY_CLASSES, Strength
 from node.matching.keys import CLASS_NAMES, KEY_WIDTH, STRENGTHS
 from node.store.bulk import allocate_ids, chunks, execute_many, insert_many, write_rows
 from node.store.models import (
@@ -33,6 +33,8 @@ from node.store.models import (
 )
 
 _RANK = {Strength.CERTAIN: 0, Strength.STRONG: 1, Strength.PROBABLE: 2}
+# Of equally strong classes joining two subjects, the candidate names the first of these.
+_ORDER = {name: i for i, name in enumerate(["certain-conflict", *(c.name for c in KEY_CLASSES)])}
 
 
 class SubjectError(Exception):
@@ -312,8 +314,11 @@ def _propose(
     key_class: str,
     strength: Strength,
 ) -> None:
+    """Keep, for a pair of subjects, the strongest class that joins them; of equally strong ones
+    the first in the key set's order (the more exact), so that the reviewer reads the same words
+    whatever order the keys came in."""
     pair = (min(a, b), max(a, b))
-    rank = _RANK[strength]
+    rank = _RANK[strength] * len(_ORDER) + _ORDER[key_class]
     if pair not in candidates or rank < candidates[pair][0]:
         candidates[pair] = (rank, key_class, strength.value)
 
