@@ -336,8 +336,8 @@ def _family(surname: str) -> str:
 
 @lru_cache(maxsize=_PAIR_CACHE)
 def _prepare_normalised(readings: tuple[str, ...], family: str, parts: tuple[str, ...]) -> _Names:
-    if not family or not readings:
-        return _NO_NAMES
+    if not family or not readings:  # no name keys, but a split surname gives more NHS ones
+        return _NO_NAMES_OF_PARTS if parts else _NO_NAMES
     if len(readings) == 1 and not parts:  # most names: what _prepare_general gives, sooner
         (forename,) = readings
         return _Names(
@@ -374,6 +374,7 @@ def _prepare_general(readings: tuple[str, ...], family: str, parts: tuple[str, .
 
 
 _NO_NAMES = _Names((), (), (), (), (), (), (), simple=True)
+_NO_NAMES_OF_PARTS = _Names((), (), (), (), (), (), ())
 
 
 def _joined_to_prefix(reading: str) -> bool:
