@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from node import audit
 from node.access import Actor, require_link_decision
 from node.errors import DomainError, ErrorCode
-from node.matching.keys import CLASS_NAMES, KEY_CLASSES, KEY_WIDTH, Strength
+from node.matching.key_classes import KEY_CLASSES, Strength
+from node.matching.keys import CLASS_NAMES, KEY_WIDTH, STRENGTHS
 from node.store.bulk import allocate_ids, chunks, execute_many, insert_many, write_rows
 from node.store.models import (
     CandidateStatus,
@@ -33,6 +34,8 @@ from node.store.models import (
 )
 
 _RANK = {Strength.CERTAIN: 0, Strength.STRONG: 1, Strength.PROBABLE: 2}
+# Of equally strong classes joining two subjects, the candidate names the first of these.
+_ORDER = {name: i for i, name in enumerate(["certain-conflict", *(c.name for c in KEY_CLASSES)])}
 
 
 class SubjectError(DomainError):
@@ -213,7 +216,7 @@ class ImportLinker:
         union = _Union()
         reached: dict[int, set[int]] = defaultdict(set)  # new record -> older subjects reached
         for value, nodes in holders.items():
-            if KEY_CLASSES[classes[value]] is not Strength.CERTAIN:
+            if STRENGTHS[classes[value]] is not Strength.CERTAIN:
                 continue
             fresh = sorted(nodes & new)
             for node in fresh[1:]:
@@ -241,7 +244,7 @@ class ImportLinker:
             key_class = classes[value]
             for mine in {final.get(n, n) for n in ours[value]}:
                 for other in everyone - {mine}:
-                    _propose(candidates, mine, other, key_class, KEY_CLASSES[key_class])
+                    _propose(candidates, mine, other, key_class, STRENGTHS[key_class])
         self.stats.candidates_raised += _insert_candidates(self.conn, candidates)
 
     def _assign_subjects(
@@ -312,8 +315,11 @@ def _propose(
     key_class: str,
     strength: Strength,
 ) -> None:
+    """Keep, for a pair of subjects, the strongest class that joins them; of equally strong ones
+    the first in the key set's order (the more exact), so that the reviewer reads the same words
+    whatever order the keys came in."""
     pair = (min(a, b), max(a, b))
-    rank = _RANK[strength]
+    rank = _RANK[strength] * len(_ORDER) + _ORDER[key_class]
     if pair not in candidates or rank < candidates[pair][0]:
         candidates[pair] = (rank, key_class, strength.value)
 

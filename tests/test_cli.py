@@ -296,17 +296,20 @@ def test_keys_of_an_older_key_set_are_refused_until_init_re_derives_them(
 ) -> None:
     people = write_csv(tmp_path / "p.csv", PEOPLE)
     assert cli.as_admin("import", "--agency", "police", str(people))[0] == 0
+    subjects = "SELECT agency_record_id, subject_id FROM person_records"
     with sqlite3.connect(tmp_path / "data" / "node.db") as db:
         keys = db.execute("SELECT key_value, record_id FROM match_keys").fetchall()
-        db.execute("UPDATE store_settings SET value = '1' WHERE name = 'match_key_set'")
+        before = set(db.execute(subjects))
+        db.execute("UPDATE store_settings SET value = '2' WHERE name = 'match_key_set'")
         db.execute("DELETE FROM match_keys")
     code, _, err = cli.as_admin("agency", "list")
-    assert code == 1 and "key set 1" in err and "mash-node init" in err
+    assert code == 1 and "key set 2" in err and "mash-node init" in err
     code, out, err = cli("init", password=ADMIN_PW)
     assert code == 0, err
-    assert f"match keys re-derived: {len(PEOPLE)} records moved from key set 1 to 2" in out
+    assert f"match keys re-derived: {len(PEOPLE)} records moved from key set 2 to 3" in out
     with sqlite3.connect(tmp_path / "data" / "node.db") as db:
         assert set(db.execute("SELECT key_value, record_id FROM match_keys")) == set(keys)
+        assert set(db.execute(subjects)) == before
     assert cli.as_admin("import", "--agency", "police", str(people))[0] == 0
     code, out, _ = cli("audit", "verify")
     assert code == 0 and "intact" in out

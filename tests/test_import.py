@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from node.access import AccessDenied
 from node.importing import service
+from node.importing.rows import SURNAME_REQUIRED
 from node.importing.service import ImportRefused, import_files
 from node.matching.keys import Identity, derive_keys
 from node.store.models import (
@@ -164,7 +165,7 @@ def test_a_bad_row_refuses_the_whole_import(
     with pytest.raises(ImportRefused) as caught:
         import_files(hub, ADMIN, "police", [people])
     lines = [str(e) for e in caught.value.errors]
-    assert f"{people}:4:surname: is required" in lines
+    assert f"{people}:4:surname: {SURNAME_REQUIRED}" in lines
     assert any(line.startswith(f"{people}:4:date_of_birth: is not a date") for line in lines)
     assert f"{people}:5:record_id: repeats the record_id of line 2" in lines
     assert any(line.startswith(f"{people}:6:nhs_number:") for line in lines)
@@ -339,6 +340,37 @@ def _expected_keys(row: dict[str, str]) -> set[bytes]:
     return {key.value for key in derive_keys(identity)}
 
 
+def test_a_row_without_a_surname_is_imported_when_something_else_identifies_it(
+    hub: Session, tmp_path: Path
+) -> None:
+    blank = {"forenames": "", "surname": "", "date_of_birth": "", "postcode": "", "nhs_number": ""}
+    named = dict(blank, record_id="N1", forenames="Amy", date_of_birth="03/07/2015")
+    numbered = dict(blank, record_id="N2", nhs_number="943 476 5919", date_of_birth="2015-03-14")
+    refused = [
+        dict(blank, record_id="N3", forenames="Baby", date_of_birth="03/07/2015"),
+        dict(blank, record_id="N4", forenames="Amy"),
+        dict(blank, record_id="N5", nhs_number="0000000000"),
+        dict(blank, record_id="N6", date_of_birth="03/07/2015", postcode="E8 1AB"),
+    ]
+    people = write_csv(tmp_path / "people.csv", [named, numbered, *refused])
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [people])
+    assert [str(e) for e in caught.value.errors] == [
+        f"{people}:{line}:surname: {SURNAME_REQUIRED}" for line in (4, 5, 6, 7)
+    ]
+
+    result = import_files(hub, ADMIN, "police", [write_csv(tmp_path / "ok.csv", [named, numbered])])
+    assert result.files[0].inserted == 2
+    keys = _keys_by_record(hub)
+    assert "N1" not in keys  # no key class does without a surname or an NHS number
+    assert keys["N2"] == _expected_keys(numbered) != set()
+    # and its NHS number links it to a record of the same number that has a surname
+    import_files(hub, ADMIN, "health", [write_csv(tmp_path / "health.csv", [PEOPLE[0]])])
+    rows = hub.execute(select(PersonRecord.agency_record_id, PersonRecord.subject_id))
+    subjects = {record_id: subject_id for record_id, subject_id in rows}
+    assert subjects["N2"] == subjects["P1"]
+
+
 def test_a_worker_process_prepares_as_the_importer_does(
     hub: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -360,7 +392,7 @@ def test_a_worker_process_prepares_as_the_importer_does(
         import_files(hub, ADMIN, "police", [write_csv(tmp_path / "split.csv", rows)])
     assert [str(e).split(":", 1)[1] for e in caught.value.errors] == [
         "7:record_id: repeats the record_id of line 6",
-        "8:surname: is required",
+        f"8:surname: {SURNAME_REQUIRED}",
     ]
 
 

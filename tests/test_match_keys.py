@@ -10,22 +10,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from node.matching.key_classes import CLASSES, KEY_CLASSES, Strength, describe, label, strongest
 from node.matching.keys import (
     CLASS_LETTERS,
     CLASS_NAMES,
-    KEY_CLASSES,
     KEY_SET_VERSION,
+    MAX_KEYS,
+    STRENGTHS,
     Identity,
     MatchKey,
     NameForm,
-    Strength,
     derive_keys,
     derive_packed_keys,
     key_values,
     name_forms,
     query_name_form,
     split_alias,
-    strongest,
 )
 from node.matching.nhs import nhs_check_digit, nhs_corrections, normalise_nhs_number
 from node.matching.normalise import DateError
@@ -67,15 +67,22 @@ def shared(a: Identity, b: Identity) -> dict[str, Strength]:
         ({"forenames": "Mr Róbert", "surname": "SMITH–JONES"}, "name_dob_postcode"),
         ({"forenames": "Bob", "date_of_birth": "2012-03-07"}, "name_dob_postcode"),
         ({"forenames": "Smith-Jones", "surname": "Robert"}, "name_dob_postcode"),
-        ({"date_of_birth": "03/07/2012"}, "name_dob_swapped"),
+        ({"forenames": "Smith-Jones", "surname": "Bob"}, "name_dob_postcode"),
+        ({"date_of_birth": "03/07/2012", "postcode": "N16 7AB"}, "name_dob"),
         ({"postcode": "N16 7AB"}, "name_dob"),
         ({"postcode": ""}, "name_dob"),
         ({"surname": "Jones", "postcode": "N16 7AB"}, "name_dob"),
-        ({"forenames": "Robret", "postcode": "N16 7AB"}, "phonetic_dob"),
-        ({"surname": "Smyth-Jones", "postcode": "N16 7AB"}, "phonetic_dob"),
+        ({"forenames": "Robret", "postcode": "N16 7AB"}, "prefix3_dob"),
+        ({"forenames": "Smi", "surname": "Roberts", "postcode": ""}, "prefix3_dob"),
+        ({"surname": "Smyth-Jones", "postcode": "N16 7AB"}, "forename_surname_end_dob"),
+        ({"forenames": "Zobert", "postcode": "N16 7AB"}, "forename_end_surname_dob"),
         ({"surname": "Simpson"}, "short_name_bday_postcode"),
         ({"date_of_birth": "07/03/2011"}, "short_name_bday_postcode"),
         ({"surname": "Simpson", "date_of_birth": "07/03/2011"}, "short_name_bday_postcode"),
+        ({"forenames": "Ro"}, "prefix2_dob_postcode"),
+        ({"surname": "SMITH-JOENS"}, "prefix2_dob_postcode"),
+        ({"date_of_birth": "17/03/2012"}, "name_year_postcode"),
+        ({"date_of_birth": "07/08/2012"}, "name_year_postcode"),
     ],
 )
 def test_same_person_written_differently_shares_a_key(
@@ -83,7 +90,7 @@ def test_same_person_written_differently_shares_a_key(
 ) -> None:
     classes = shared(person(), person(**changes))
     assert expected_class in classes
-    assert classes[expected_class] == KEY_CLASSES[expected_class]
+    assert classes[expected_class] == STRENGTHS[expected_class]
 
 
 def test_case_accents_and_punctuation_give_identical_keys() -> None:
@@ -95,7 +102,13 @@ def test_case_accents_and_punctuation_give_identical_keys() -> None:
 def test_swapped_forename_and_surname_give_identical_name_keys() -> None:
     a = derive_keys(person(forenames="Amara", surname="Okafor"))
     b = derive_keys(person(forenames="Okafor", surname="Amara"))
-    name_classes = {"name_dob_postcode", "name_dob", "name_dob_swapped", "phonetic_dob"}
+    name_classes = {
+        "name_dob_postcode",
+        "name_dob",
+        "prefix3_dob",
+        "prefix2_dob_postcode",
+        "name_year_postcode",
+    }
     assert {k.value for k in a if k.key_class in name_classes} == {
         k.value for k in b if k.key_class in name_classes
     }
@@ -132,11 +145,11 @@ def test_muhammad_spellings_and_the_given_name_meet() -> None:
     assert "name_dob_postcode" in shared(full, person(forenames="Imran", surname="Khan"))
 
 
-def test_sam_meets_samuel_and_samantha_but_they_never_meet() -> None:
+def test_sam_meets_samuel_and_samantha_but_they_meet_only_by_their_beginnings() -> None:
     sam, samuel, samantha = (person(forenames=n) for n in ("Sam", "Samuel", "Samantha"))
     assert "name_dob_postcode" in shared(sam, samuel)
     assert "name_dob_postcode" in shared(sam, samantha)
-    assert not shared(samuel, samantha)
+    assert set(shared(samuel, samantha).values()) == {Strength.PROBABLE}
 
 
 # --- different people --------------------------------------------------------------------------
@@ -147,16 +160,31 @@ def test_sam_meets_samuel_and_samantha_but_they_never_meet() -> None:
     [
         ("Oliver", "Harry"),
         ("Amara", "Chidinma"),
-        ("Min-jun", "Min-seo"),
         ("Mohammed Ali", "Mohammed Imran"),
-        ("Jayden", "Hayden"),
-        ("Samuel", "Samantha"),
+        ("Jack", "James"),  # Jack is read as John
     ],
 )
 def test_twins_share_no_key(first: str, second: str) -> None:
     twin_a = person(forenames=first, surname="Okafor", nhs_number=NHS_A)
     twin_b = person(forenames=second, surname="Okafor", nhs_number=NHS_B)
     assert shared(twin_a, twin_b) == {}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "classes"),
+    [
+        ("Min-jun", "Min-seo", {"prefix3_dob", "prefix2_dob_postcode"}),
+        ("Jayden", "Hayden", {"forename_end_surname_dob"}),
+        ("Samuel", "Samantha", {"prefix3_dob", "prefix2_dob_postcode"}),
+        ("Jacob", "James", {"prefix2_dob_postcode"}),
+    ],
+)
+def test_twins_with_names_alike_share_only_probable_keys(
+    first: str, second: str, classes: set[str]
+) -> None:
+    twin_a = person(forenames=first, surname="Okafor", nhs_number=NHS_A)
+    twin_b = person(forenames=second, surname="Okafor", nhs_number=NHS_B)
+    assert shared(twin_a, twin_b) == dict.fromkeys(classes, Strength.PROBABLE)
 
 
 def test_twins_recorded_with_names_swapped_share_no_key() -> None:
@@ -184,20 +212,21 @@ def test_siblings_share_no_key() -> None:
 
 
 def test_key_material_is_versioned_and_the_value_is_its_personalised_digest() -> None:
-    keys = derive_keys(person(nhs_number=NHS_A, aliases=("Bobby Smith",)))
-    assert KEY_SET_VERSION == 2
+    keys = derive_keys(person(surname="Smith", nhs_number=NHS_A, aliases=("Bobby Jones",)))
+    assert KEY_SET_VERSION == 3
     assert keys
     for key in keys:
-        assert key.material.startswith(f"v2|{key.key_class}|".encode())
-        expected = hashlib.blake2b(key.material, digest_size=16, person=b"mash-mk-v2").digest()
+        assert key.material.startswith(f"v3|{key.key_class}|".encode())
+        expected = hashlib.blake2b(key.material, digest_size=16, person=b"mash-mk-v3").digest()
         assert key.value == expected
         assert len(key.value) == 16
-        assert key.strength is KEY_CLASSES[key.key_class]
+        assert key.strength is CLASSES[key.key_class].strength
     materials = {k.material for k in keys}
-    assert b"v2|nhs_dob|9434765919|2012-03-07" in materials
-    assert b"v2|nhs_near_surname|9434765919|S532" in materials  # Soundex of smithjones
-    assert b"v2|nhs_near_surname|9434765919|S530" in materials  # and of the alias's Smith
-    assert len({k.value for k in keys}) == len(keys)
+    assert b"v3|nhs_dob|9434765919|2012-03-07" in materials
+    assert b"v3|name_dob|robert|smith|2012|03|07" in materials
+    assert b"v3|prefix3_dob|rob|smi|2012-03-07" in materials
+    assert b"v3|name_year_postcode|jones|robert|2012|E8 1AB" not in materials  # past the limit
+    assert len({k.value for k in keys}) == len(keys) == MAX_KEYS
 
 
 def test_material_is_never_in_repr() -> None:
@@ -234,28 +263,48 @@ def classes_of(identity: Identity) -> set[str]:
     return {key.key_class for key in derive_keys(identity)}
 
 
-def test_every_class_is_produced_from_a_full_record() -> None:
-    assert classes_of(person(nhs_number=NHS_A)) == set(KEY_CLASSES)
+def test_every_class_is_produced_from_a_full_record_in_order() -> None:
+    keys = derive_keys(person(surname="Smith", nhs_number=NHS_A))
+    assert [key.key_class for key in keys] == [key_class.name for key_class in KEY_CLASSES]
 
 
 def test_missing_fields_drop_the_keys_that_need_them() -> None:
-    full = classes_of(person(nhs_number=NHS_A))
+    full = classes_of(person(surname="Smith", nhs_number=NHS_A))
     nhs_classes = {"nhs", "nhs_dob", "nhs_near_surname"}
-    assert classes_of(person(nhs_number="")) == full - nhs_classes
-    assert classes_of(person(nhs_number=NHS_A, date_of_birth="")) == {"nhs", "nhs_near_surname"}
-    assert classes_of(person(nhs_number=NHS_A, postcode="")) == full - {
+    postcode_classes = {
         "name_dob_postcode",
         "short_name_bday_postcode",
+        "prefix2_dob_postcode",
+        "name_year_postcode",
     }
+    assert classes_of(person(surname="Smith")) == full - nhs_classes
+    assert classes_of(person(nhs_number=NHS_A, date_of_birth="")) == {"nhs", "nhs_near_surname"}
+    assert classes_of(person(surname="Smith", nhs_number=NHS_A, postcode="")) == (
+        full - postcode_classes
+    )
     assert classes_of(person(nhs_number=NHS_A, forenames="")) == nhs_classes
     assert classes_of(person(nhs_number=NHS_A, forenames="Baby")) == nhs_classes
     assert classes_of(person(surname="", nhs_number=NHS_A)) == {"nhs", "nhs_dob"}
-    assert classes_of(person(date_of_birth="15/03/2012")) == full - nhs_classes - {
-        "name_dob_swapped",  # day 15 cannot be a month
-    }
-    mistyped = person(nhs_number="943 476 5918")
+    mistyped = person(surname="Smith", nhs_number="943 476 5918")
     assert classes_of(mistyped) == (full - nhs_classes) | {"nhs_near_surname"}
     assert derive_keys(person(forenames="", surname="", date_of_birth="", postcode="")) == []
+
+
+def test_no_record_has_more_than_max_keys_and_the_first_classes_are_kept() -> None:
+    crowded = person(
+        forenames="Sam",  # Samuel or Samantha: two readings
+        surname="García López",
+        nhs_number="943 476 5918",  # mistyped: about ten corrections
+        aliases=("Sam Brown", "Sammy Green"),
+    )
+    keys = derive_keys(crowded)
+    assert len(keys) == MAX_KEYS
+    order = [key_class.name for key_class in KEY_CLASSES]
+    positions = [order.index(key.key_class) for key in keys]
+    assert positions == sorted(positions)
+    assert keys[0].key_class == "name_dob_postcode"
+    values, letters = derive_packed_keys(crowded)
+    assert len(letters) == MAX_KEYS and len(values) == 16 * MAX_KEYS
 
 
 def test_invalid_postcode_and_nhs_number_are_not_used() -> None:
@@ -306,8 +355,8 @@ def test_a_plain_name_is_prepared_as_the_general_case_prepares_it(
 
 
 def test_key_class_names_fit_the_candidates_column_and_have_one_letter_each() -> None:
-    assert all(0 < len(name) <= 24 for name in KEY_CLASSES)  # match_candidates.key_class
-    assert {CLASS_NAMES[CLASS_LETTERS[name]] for name in KEY_CLASSES} == set(KEY_CLASSES)
+    assert all(0 < len(name) <= 24 for name in CLASSES)  # match_candidates.key_class
+    assert {CLASS_NAMES[CLASS_LETTERS[name]] for name in CLASSES} == set(CLASSES)
     assert all(len(letter) == 1 for letter in CLASS_LETTERS.values())
 
 
@@ -316,7 +365,7 @@ def test_strengths_are_ranked() -> None:
     assert strongest([Strength.PROBABLE, Strength.CERTAIN, Strength.STRONG]) is Strength.CERTAIN
     assert strongest([Strength.PROBABLE]) is Strength.PROBABLE
     assert strongest([]) is None
-    assert set(KEY_CLASSES.values()) == set(Strength)
+    assert set(STRENGTHS.values()) == set(Strength)
 
 
 def test_name_forms_one_per_name_and_alias() -> None:
@@ -353,22 +402,40 @@ def near(a: Identity, b: Identity) -> bool:
 @settings(max_examples=40, deadline=None)
 @given(st.integers(min_value=0, max_value=len(slips(NHS_A)) - 1))
 def test_a_mistyped_nhs_number_meets_the_right_one_with_nothing_else_in_common(i: int) -> None:
-    right = person(nhs_number=NHS_A)
+    right = person(surname="Smith", nhs_number=NHS_A)
     wrong = slips(NHS_A)[i]
-    # a typo in the forename, no date of birth, a moved postcode: no other key survives this
-    written = person(forenames="Robret", date_of_birth="", postcode="N16 7AB", nhs_number=wrong)
+    # no forename, no date of birth, a moved postcode: no other key survives this
+    written = person(
+        forenames="", surname="Smith", date_of_birth="", postcode="N16 7AB", nhs_number=wrong
+    )
     assert shared(right, written) == {"nhs_near_surname": Strength.PROBABLE}
+
+
+def test_a_mistyped_record_keeps_its_likeliest_corrections_within_max_keys() -> None:
+    wrong = NHS_A[:3] + NHS_A[4] + NHS_A[3] + NHS_A[5:]  # two digits swapped
+    crowded = person(forenames="Robret", surname="Smith-Jones", nhs_number=wrong)
+    keys = derive_keys(crowded)
+    assert len(keys) == MAX_KEYS
+    near_keys = [key for key in keys if key.key_class == "nhs_near_surname"]
+    assert near_keys  # after every name key, as many corrections as fit: the swap's first
+    assert near_keys[0].material == f"v3|nhs_near_surname|{NHS_A}|S532".encode()
 
 
 def test_two_records_mistyped_differently_meet_through_the_right_number() -> None:
     one, other = slips(NHS_A)[3], slips(NHS_A)[-3]
     assert one != other
-    assert near(person(nhs_number=one), person(nhs_number=other, date_of_birth=""))
+    assert near(
+        person(surname="Smith", nhs_number=one, date_of_birth=""),
+        person(surname="Smith", nhs_number=other, date_of_birth=""),
+    )
 
 
-def test_a_mistyped_record_with_names_swapped_meets() -> None:
+def test_a_mistyped_record_with_names_swapped_meets_when_its_slip_was_a_swap() -> None:
+    # The forename's sound comes after the surname's: within MAX_KEYS it reaches the first
+    # corrections only, which are the swaps of two digits.
     right = person(forenames="Amara", surname="Okafor", nhs_number=NHS_A)
-    wrong = slips(NHS_A)[10]
+    wrong = NHS_A[:3] + NHS_A[4] + NHS_A[3] + NHS_A[5:]
+    assert normalise_nhs_number(wrong) is None
     swapped = person(forenames="Okafor", surname="Amara", date_of_birth="", nhs_number=wrong)
     assert near(right, swapped)
     assert near(swapped, right)
@@ -381,8 +448,14 @@ def test_a_mistyped_record_with_names_swapped_meets() -> None:
 
 def test_a_mistyped_record_under_a_previous_surname_meets_through_its_alias() -> None:
     right = person(forenames="Jane", surname="Smith", nhs_number=NHS_A)
-    wrong = slips(NHS_A)[0]
-    before = person(forenames="Jane", surname="Brown", aliases=("Jane Smith",), nhs_number=wrong)
+    wrong = NHS_A[:3] + NHS_A[4] + NHS_A[3] + NHS_A[5:]  # a swap: given with every surname
+    before = person(
+        forenames="Jane",
+        surname="Brown",
+        aliases=("Jane Smith",),
+        nhs_number=wrong,
+        date_of_birth="",
+    )
     assert near(right, person(forenames="Jane", surname="Brown", nhs_number=wrong)) is False
     assert near(right, before)
 
@@ -419,7 +492,7 @@ def test_twins_with_consecutive_numbers_share_no_key_unless_one_is_mistyped() ->
     mistyped_a = person(forenames="Jack", surname="Okafor", nhs_number=slip)
     assert near(mistyped_a, twin_a)
     assert near(mistyped_a, twin_b)
-    assert KEY_CLASSES["nhs_near_surname"] is Strength.PROBABLE
+    assert STRENGTHS["nhs_near_surname"] is Strength.PROBABLE
 
 
 # --- short_name_bday_postcode ------------------------------------------------------------------
@@ -447,3 +520,53 @@ def test_people_carrying_a_placeholder_nhs_number_share_no_key(placeholder: str)
     assert a.nhs_number is None
     assert a.mistyped_nhs_number is None
     assert shared(a, b) == {}
+
+
+# --- key classes, described once ---------------------------------------------------------------
+
+
+def test_each_class_is_described_once_with_a_label_and_a_meaning() -> None:
+    assert [key_class.name for key_class in KEY_CLASSES] == list(CLASSES)
+    assert len({key_class.label for key_class in KEY_CLASSES}) == len(KEY_CLASSES)
+    for key_class in KEY_CLASSES:
+        assert key_class.label and key_class.meaning.endswith(".")
+        assert label(key_class.name) == key_class.label
+        assert describe(key_class.name) is key_class
+    assert label("nhs_dob") == "NHS number and date of birth"
+
+
+def test_classes_of_older_key_sets_are_still_described_for_their_candidates() -> None:
+    for older in (
+        "phonetic_dob",
+        "name_dob_swapped",
+        "short_name_dob_postcode",
+        "certain-conflict",
+    ):
+        described = describe(older)
+        assert described is not None and described.name not in CLASSES
+        assert label(older) == described.label
+    assert label("phonetic_dob") == "Names that sound alike, and date of birth"
+    assert describe("no_such_class") is None
+    assert label("no_such_class") == "no_such_class"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["", "Baby", "Sam", "Mohammed Ali"]) | words,
+    st.sampled_from(["", "Smith-Jones", "de la Cruz", "García y López"]) | words,
+    st.none() | st.dates(dt.date(1900, 1, 1), dt.date(2026, 1, 1)),
+    st.sampled_from(["E8 1AB", "", "N16 7AB"]),
+    st.sampled_from(["", NHS_A, NHS_B]),
+)
+def test_the_common_record_is_keyed_as_the_general_case_keys_it(
+    forename: str, surname: str, born: dt.date | None, postcode: str, nhs: str
+) -> None:
+    from node.matching.keys import _general_materials, _materials, _prepare, _simple_materials
+
+    identity = person(
+        forenames=forename, surname=surname, date_of_birth=born, postcode=postcode, nhs_number=nhs
+    )
+    name = _prepare(identity.forenames, identity.surname)
+    assert _materials(identity) == _general_materials(identity, name)
+    if name.simple:
+        assert _simple_materials(identity, name) == _general_materials(identity, name)

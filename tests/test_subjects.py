@@ -63,6 +63,9 @@ def test_weaker_match_is_a_candidate_not_a_link(hub: Session, tmp_path: Path) ->
     candidate = hub.scalars(select(MatchCandidate)).one()
     assert {candidate.subject_a_id, candidate.subject_b_id} == {a, b}
     assert candidate.status is CandidateStatus.OPEN
+    # Name and date of birth, and the name's beginnings and ending with it, all join them: the
+    # candidate names the strongest, and of the strong ones the first in the key set's order.
+    assert (candidate.key_class, candidate.strength) == ("name_dob", "strong")
 
 
 def test_twins_are_not_linked_or_proposed(hub: Session, tmp_path: Path) -> None:

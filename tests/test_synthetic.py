@@ -472,6 +472,27 @@ def test_typo_never_touches_punctuation() -> None:
     assert len(results) > 50
 
 
+@settings(max_examples=200)
+@given(name=names, seed=st.integers(0, 2**32))
+def test_truncate_keeps_a_beginning_of_two_letters_or_more(name: str, seed: int) -> None:
+    result = variants.truncate(name, random.Random(seed))
+    letters = sum(ch.isalpha() for ch in name)
+    if letters <= 2:
+        assert result == name
+        return
+    assert name.startswith(result)
+    assert 2 <= sum(ch.isalpha() for ch in result) < letters
+    assert result[-1].isalpha()
+
+
+def test_truncate_cuts_as_the_records_show() -> None:
+    rng = random.Random(5)
+    assert {variants.truncate("Ned", rng) for _ in range(20)} == {"Ne"}
+    assert {variants.truncate("Katarzyna", rng) for _ in range(400)} == {
+        "Katarzyn"[:n] for n in range(2, 9)
+    }
+
+
 @pytest.mark.parametrize("forename", ["William", "Robert", "Elizabeth", "Mohammed", "KATHERINE"])
 def test_nickname_is_another_form_of_the_same_name(forename: str) -> None:
     rng = random.Random(forename)
@@ -505,6 +526,45 @@ def test_transpose_day_month(date: dt.date) -> None:
     assert (swapped.year, swapped.month, swapped.day) == (date.year, date.day, date.month)
     assert variants.transpose_day_month(swapped) == date
     assert variants.can_transpose_day_month(date) == (swapped != date)
+
+
+@settings(max_examples=200)
+@given(date=st.dates(dt.date(1900, 1, 1), AS_OF), seed=st.integers(0, 2**32))
+def test_wrong_date_digit_changes_one_digit_and_stays_a_real_date_in_range(
+    date: dt.date, seed: int
+) -> None:
+    wrong = variants.wrong_date_digit(date, random.Random(seed), dt.date(1900, 1, 1), AS_OF)
+    assert dt.date(1900, 1, 1) <= wrong <= AS_OF
+    written, right = f"{wrong:%d%m%Y}", f"{date:%d%m%Y}"
+    assert sum(a != b for a, b in zip(written, right, strict=True)) == 1
+
+
+def test_wrong_date_digit_reaches_every_part_of_the_date() -> None:
+    rng = random.Random(4)
+    date = dt.date(2012, 3, 7)
+    wrongs = {variants.wrong_date_digit(date, rng, dt.date(1900, 1, 1), AS_OF) for _ in range(300)}
+    assert {
+        dt.date(2012, 3, 17),
+        dt.date(2012, 8, 7),
+        dt.date(2013, 3, 7),
+        dt.date(2002, 3, 7),
+    } <= wrongs
+    assert {w.day for w in wrongs} > {7} and {w.month for w in wrongs} > {3}
+    assert {w.year for w in wrongs} > {2012}
+    with pytest.raises(ValueError, match="no date"):
+        variants.wrong_date_digit(date, rng, date, date)
+
+
+@settings(max_examples=200)
+@given(seed=st.integers(0, 2**32))
+def test_swap_adjacent_characters_swaps_two_neighbours(seed: int) -> None:
+    result = variants.swap_adjacent_characters("E8 1AB", random.Random(seed))
+    assert result != "E8 1AB"
+    assert sorted(result) == sorted("E8 1AB")
+    assert result.index(" ") == 2
+    changed = [i for i, (a, b) in enumerate(zip(result, "E8 1AB", strict=True)) if a != b]
+    assert len(changed) == 2
+    assert variants.swap_adjacent_characters("AA  A", random.Random(seed)) == "AA  A"
 
 
 @settings(max_examples=200)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from node.errors import DomainError
-from node.matching.normalise import DateError, parse_date
+from node.matching.nhs import PLACEHOLDERS
+from node.matching.normalise import DateError, first_forename, parse_date
 
 PERSON_FIELDS = (
     "record_id",
@@ -50,6 +51,7 @@ _LIMITS = {
 _EXTRA_LIMIT = 1_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
+SURNAME_REQUIRED = "is required unless the row has an NHS number, or a forename and a date of birth"
 
 
 @dataclass(frozen=True)
@@ -250,8 +252,6 @@ def parse_person(line: int, raw: dict[str, Any]) -> PersonRow:
     values = _strings(raw, PERSON_FIELDS, errors)
     if not values["record_id"]:
         errors.append(("record_id", "is required"))
-    if not values["surname"]:
-        errors.append(("surname", "is required"))
     aliases = _aliases(raw.get("aliases"), errors)
     date_of_birth = _date(values["date_of_birth"], "date_of_birth", errors)
     if date_of_birth is not None and not (_EARLIEST_BIRTH <= date_of_birth <= dt.date.today()):
@@ -259,6 +259,10 @@ def parse_person(line: int, raw: dict[str, Any]) -> PersonRow:
     nhs = values["nhs_number"].replace(" ", "").replace("-", "")
     if nhs and not (len(nhs) == 10 and nhs.isdigit()):
         errors.append(("nhs_number", "must be 10 digits (spaces and hyphens allowed)"))
+    if not values["surname"] and not _identified_without_surname(
+        values["forenames"], date_of_birth, nhs
+    ):
+        errors.append(("surname", SURNAME_REQUIRED))
     extra = {}
     for key, value in raw.items():
         if key in PERSON_FIELDS or key == "__error__":
@@ -285,6 +289,15 @@ def parse_person(line: int, raw: dict[str, Any]) -> PersonRow:
         nhs_number=nhs,
         extra=extra,
     )
+
+
+def _identified_without_surname(forenames: str, born: dt.date | None, nhs: str) -> bool:
+    """Whether a row without a surname still identifies someone: an NHS number (ten digits, not
+    a placeholder such as 0000000000), or a forename (not "Baby" or "Unknown") and a date of
+    birth."""
+    if len(nhs) == 10 and nhs.isdigit() and nhs not in PLACEHOLDERS:
+        return True
+    return born is not None and bool(first_forename(forenames))
 
 
 def parse_item(line: int, raw: dict[str, Any]) -> ItemRow:

@@ -1,13 +1,15 @@
 """The versioned match-key set: which field combinations identify a person, and how strongly.
 
 DESIGN section 5. Every node of the federation derives the same keys from the same identity, so
-the key classes, their strengths and the canonical material are part of the protocol: changing
-any of them means a new KEY_SET_VERSION.
+the key classes (node.matching.key_classes, where each is described and its strength measured),
+the order they are derived in, the limit of MAX_KEYS a record and the canonical material are
+part of the protocol: changing any of them means a new KEY_SET_VERSION.
 
-Key material is the UTF-8 string "v2|<class>|<field>|<field>…"; its value is BLAKE2b-128 keyed
-by nothing and personalised with b"mash-mk-v2". Material is what a later OPRF takes as input,
-so it never appears in a repr. Name pairs are written in sorted order, so a record with forename
-and surname swapped gives the same keys.
+Key material is the UTF-8 string "v3|<class>|<field>|<field>…"; its value is BLAKE2b-128 keyed
+by nothing and personalised with b"mash-mk-v3". Material is what a later OPRF takes as input,
+so it never appears in a repr. Name pairs are written in sorted order, and the surname is read
+through the forename table as the forename is ("Mohammed" as a surname is "muhammad"), so a
+record with forename and surname swapped gives the same keys.
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
 
+from node.matching.key_classes import CLASSES, Strength
 from node.matching.nhs import (
     NhsNumberError,
     mistyped_nhs_number,
     nhs_corrections,
     normalise_nhs_number,
 )
+from node.matching.nicknames import canonical_forms
 from node.matching.normalise import (
+    FORENAME_PREFIXES,
     canonical_forename,
     canonical_forenames,
     first_forename,
@@ -36,7 +40,12 @@ from node.matching.normalise import (
     surname_parts,
 )
 
-KEY_SET_VERSION = 2
+KEY_SET_VERSION = 3
+# Each key is one private evaluation in every cross-borough check and one entry in the index
+# filter, so a record keeps at most this many: the first in KEY_CLASSES order (a record reaches it
+# only with two readings of its forename, aliases, a double-barrelled surname or a mistyped NHS
+# number, whose corrections come last).
+MAX_KEYS = 12
 _PREFIX = f"v{KEY_SET_VERSION}|"
 _PERSON = f"mash-mk-v{KEY_SET_VERSION}".encode()
 _HASH = hashlib.blake2b(digest_size=16, person=_PERSON)  # copied per key: cheaper than a new one
@@ -44,77 +53,7 @@ _CACHE = 1 << 16
 # Whole names (forename with surname) repeat far less than either part; at a million records a
 # full-size cache of them held ~40 MB in each importing process for a hit rate under 40%.
 _PAIR_CACHE = 1 << 13
-
-
-class Strength(StrEnum):
-    """How sure a shared key makes us that two records are one person."""
-
-    CERTAIN = "certain"
-    STRONG = "strong"
-    PROBABLE = "probable"
-
-    @property
-    def rank(self) -> int:
-        """Return 3 for CERTAIN, 2 for STRONG, 1 for PROBABLE: higher is stronger."""
-        return _RANK[self]
-
-
-_RANK = {Strength.CERTAIN: 3, Strength.STRONG: 2, Strength.PROBABLE: 1}
-
-
-def strongest(strengths: Iterable[Strength]) -> Strength | None:
-    """Return the strongest of some strengths, or None if there are none."""
-    return max(strengths, key=_RANK.__getitem__, default=None)
-
-
-# The key classes of version 2. Why each exists:
-#   nhs_dob            an NHS number with a valid check digit and the date of birth it belongs to.
-#                      (A placeholder such as 0000000000 passes the check but is no number: nhs.py.)
-#   name_dob_postcode  the full identity agencies write down: survives nothing but is exact.
-#   nhs                the NHS number alone: survives a wrong or missing date of birth.
-#   name_dob           forename + surname + DOB: survives a move, a missing postcode, and (with one
-#                      key per surname part) a record under one half of a double-barrelled name.
-#   name_dob_swapped   as name_dob with the unordered day and month: survives 07/03 written 03/07.
-#   phonetic_dob       Soundex codes of both names + DOB: survives most spelling slips.
-#   short_name_bday_postcode  forename + the surname's first letter + day and month of birth +
-#                      postcode: survives most mistyped or changed surnames and a wrong year of
-#                      birth, even together. Without the letter, twins whose records both have
-#                      forename and surname swapped would share it; a son named after his father
-#                      shares it only when born on his father's birthday.
-#   nhs_near_surname   an NHS number + the Soundex code of the surname (of each part of a
-#                      double-barrelled one too, and of each alias's surname). A number that
-#                      fails its check digit was mistyped, and one slip (one digit changed, two
-#                      adjacent swapped) is what the check digit catches, so such a record gives
-#                      a key for each valid number one slip away (about nine), and offers its
-#                      forename's code as well, in case its names were swapped. It survives a
-#                      mistyped NHS number with any other fault but a changed surname sound. The
-#                      surname keeps the neighbours' holders out: a maternity unit issues numbers
-#                      in sequence, so the number one slip from a child's is often another local
-#                      child's (bench.matching_quality measures the corrections alone, and with
-#                      the date of birth instead of the surname: both join different children).
-#                      Twins hold consecutive numbers and share the surname, so a mistyped
-#                      twin's record can meet the other twin's: PROBABLE.
-# Version 1 had short_name_dob_postcode (the full DOB) and name_birthday_postcode (forename +
-# surname + day and month + postcode); short_name_bday_postcode replaced both, one key a record
-# instead of two. bench.matching_quality still measures the two as candidates: they find almost
-# no pair that version 2 misses.
-# No class leaves out both the forename and the NHS number: twins share everything else. No name
-# class leaves out the whole date of birth either: forename + surname + postcode was measured and
-# dropped, because a son named after his father shares it (see bench.matching_quality). DESIGN's
-# example "surname phonetic code + forename initial + DOB" was dropped too: twins Jack and James
-# share it. Twins still meet where their names do: a PROBABLE phonetic_dob for names with one
-# Soundex code (Alexander and Alexandra), any key when a record has an ambiguous short form
-# ("Sam" for Samuel or Samantha).
-KEY_CLASSES: dict[str, Strength] = {
-    "nhs_dob": Strength.CERTAIN,
-    "name_dob_postcode": Strength.CERTAIN,
-    "nhs": Strength.STRONG,
-    "name_dob": Strength.STRONG,
-    "name_dob_swapped": Strength.PROBABLE,
-    "phonetic_dob": Strength.PROBABLE,
-    "short_name_bday_postcode": Strength.PROBABLE,
-    "nhs_near_surname": Strength.PROBABLE,
-}
+STRENGTHS: dict[str, Strength] = {name: key_class.strength for name, key_class in CLASSES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +131,7 @@ class Identity:
 
 
 def derive_keys(identity: Identity) -> list[MatchKey]:
-    """Return the match keys of an identity, one per distinct value.
+    """Return the match keys of an identity, one per distinct value, at most MAX_KEYS.
 
     A key whose fields are missing is simply not produced.
     """
@@ -201,11 +140,11 @@ def derive_keys(identity: Identity) -> list[MatchKey]:
 
 def derive_packed_keys(identity: Identity) -> tuple[bytes, str]:
     """Return the keys of derive_keys packed as an import stages them: their values end to end,
-    and one class letter each. No MatchKey is built: a million records have seven million keys."""
+    and one class letter each. No MatchKey is built: a million records have ten million keys."""
     values = []
     letters = []
     start = _HASH.copy
-    for material, key_class in _materials(identity).items():
+    for material, key_class in _materials(identity):
         digest = start()
         digest.update((_PREFIX + material).encode())
         values.append(digest.digest())
@@ -213,26 +152,114 @@ def derive_packed_keys(identity: Identity) -> tuple[bytes, str]:
     return b"".join(values), "".join(letters)
 
 
-def _materials(identity: Identity) -> dict[str, str]:
-    """Return each key's material (class name first, no version) and its class."""
-    materials: dict[str, str] = {}
+def _materials(identity: Identity) -> list[tuple[str, str]]:
+    """Return each key's material (class name first, no version) and its class, in KEY_CLASSES
+    order, at most MAX_KEYS of them."""
+    name = _prepare(identity.forenames, identity.surname)
+    if name.simple and not identity.aliases and not identity.mistyped_nhs_number:
+        return _simple_materials(identity, name)
+    return _general_materials(identity, name)
+
+
+def _general_materials(identity: Identity, name: _Names) -> list[tuple[str, str]]:
+    """The materials of any identity, in order, at most MAX_KEYS."""
+    out: dict[str, str] = {}
     nhs, dob, postcode = identity.nhs_number, identity.date_of_birth, identity.postcode
-    dob_text = dob.isoformat() if dob else ""
+    names = [name, *(_prepare(*split_alias(alias, identity.surname)) for alias in identity.aliases)]
+    day = dob.isoformat() if dob else ""
+    if dob and nhs:
+        out[f"nhs_dob|{nhs}|{day}"] = "nhs_dob"
+    if dob and postcode:
+        for each in names:
+            for pair in each.pairs:
+                out[f"name_dob_postcode|{pair}|{day}|{postcode}"] = "name_dob_postcode"
     if nhs:
-        if dob:
-            materials[f"nhs_dob|{nhs}|{dob_text}"] = "nhs_dob"
-        materials[f"nhs|{nhs}"] = "nhs"
-    _near_materials(identity, materials)
+        out[f"nhs|{nhs}"] = "nhs"
+        _near_materials(identity, out)  # the number's own: what others' corrections look for
     if dob:
-        swapped = _swapped_text(dob)
-        postcode = postcode or ""
-        _name_materials(
-            _prepare(identity.forenames, identity.surname), dob_text, swapped, postcode, materials
+        _name_materials(names, dob, day, postcode, out)
+    if identity.mistyped_nhs_number and len(out) < MAX_KEYS:
+        _near_materials(identity, out)  # its corrections: many, so last
+    return list(out.items())[:MAX_KEYS]
+
+
+def _simple_materials(identity: Identity, name: _Names) -> list[tuple[str, str]]:
+    """What _materials gives, sooner, for most records: one name with one reading of the
+    forename and a one-part surname (or no name keys at all), no aliases, no mistyped number."""
+    out = []
+    nhs, dob, postcode = identity.nhs_number, identity.date_of_birth, identity.postcode
+    day = dob.isoformat() if dob else ""
+    named = bool(name.pairs)
+    if dob and nhs:
+        out.append((f"nhs_dob|{nhs}|{day}", "nhs_dob"))
+    if dob and postcode and named:
+        out.append((f"name_dob_postcode|{name.pairs[0]}|{day}|{postcode}", "name_dob_postcode"))
+    if nhs:
+        out.append((f"nhs|{nhs}", "nhs"))
+        code = _sound(identity.surname)
+        if code:
+            out.append((f"nhs_near_surname|{nhs}|{code}", "nhs_near_surname"))
+    if not (dob and named):
+        return out
+    low, high = sorted((dob.month, dob.day))
+    out.append((f"name_dob|{name.pairs[0]}|{dob.year:04d}|{low:02d}|{high:02d}", "name_dob"))
+    out.append((f"prefix3_dob|{name.prefix3[0]}|{day}", "prefix3_dob"))
+    out.append(
+        (f"forename_surname_end_dob|{name.surname_ends[0]}|{day}", "forename_surname_end_dob")
+    )
+    out.append(
+        (f"forename_end_surname_dob|{name.forename_ends[0]}|{day}", "forename_end_surname_dob")
+    )
+    if postcode:
+        out.append(
+            (
+                f"short_name_bday_postcode|{name.short_names[0]}|{day[5:]}|{postcode}",
+                "short_name_bday_postcode",
+            )
         )
-        for alias in identity.aliases:
-            names = _prepare(*split_alias(alias, identity.surname))
-            _name_materials(names, dob_text, swapped, postcode, materials)
-    return materials
+        out.append(
+            (f"prefix2_dob_postcode|{name.prefix2[0]}|{day}|{postcode}", "prefix2_dob_postcode")
+        )
+        out.append(
+            (f"name_year_postcode|{name.pairs[0]}|{day[:4]}|{postcode}", "name_year_postcode")
+        )
+    return out
+
+
+def _name_materials(
+    names: list[_Names], dob: dt.date, day: str, postcode: str | None, out: dict[str, str]
+) -> None:
+    """Add the name keys after the certain and NHS ones, class by class (every one needs a date
+    of birth): the record's own name first in each class, then its aliases'."""
+    low, high = sorted((dob.month, dob.day))  # either way round when both could be the month
+    unordered = f"{dob.year:04d}|{low:02d}|{high:02d}"
+    for name in names:
+        for pair in name.pairs + name.part_pairs:
+            out[f"name_dob|{pair}|{unordered}"] = "name_dob"
+    for name in names:
+        for prefixes in name.prefix3:
+            out[f"prefix3_dob|{prefixes}|{day}"] = "prefix3_dob"
+    for name in names:
+        for short in name.surname_ends:
+            out[f"forename_surname_end_dob|{short}|{day}"] = "forename_surname_end_dob"
+    for name in names:
+        for short in name.forename_ends:
+            out[f"forename_end_surname_dob|{short}|{day}"] = "forename_end_surname_dob"
+    if not postcode:
+        return
+    birthday = day[5:]
+    for name in names:
+        for short in name.short_names:
+            out[f"short_name_bday_postcode|{short}|{birthday}|{postcode}"] = (
+                "short_name_bday_postcode"
+            )
+    for name in names:
+        for prefixes in name.prefix2:
+            out[f"prefix2_dob_postcode|{prefixes}|{day}|{postcode}"] = "prefix2_dob_postcode"
+    year = day[:4]
+    for name in names:
+        for pair in name.pairs:
+            out[f"name_year_postcode|{pair}|{year}|{postcode}"] = "name_year_postcode"
 
 
 def name_forms(identity: Identity) -> list[NameForm]:
@@ -279,69 +306,81 @@ def split_alias(alias: str, surname: str) -> tuple[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class _Names:
-    """The name fields of one name (own or alias), prepared once and cached."""
+    """The name fields of one name (own or alias), prepared once and cached. Each tuple holds one
+    entry a reading of the forename (usually one)."""
 
-    pairs: tuple[str, ...]  # sorted "a|b" of each forename reading and the full surname
+    pairs: tuple[str, ...]  # sorted "a|b" of the forename reading and the surname
     part_pairs: tuple[str, ...]  # the same for each part of a multi-part surname
-    phonetic_pairs: tuple[str, ...]
+    prefix3: tuple[str, ...]  # sorted first three letters of each
+    prefix2: tuple[str, ...]  # sorted first two letters of each
+    surname_ends: tuple[str, ...]  # "forename|last three letters of the surname"
+    forename_ends: tuple[str, ...]  # "last three letters of the forename|surname"
     short_names: tuple[str, ...]  # "forename|initial of the surname"
+    simple: bool = False  # one reading of the forename, a one-part surname: a key of each class
 
 
 def _prepare(forenames: str, surname: str) -> _Names:
     """Return the prepared name; cached on the normalised fields, which repeat far more."""
     return _prepare_normalised(
-        canonical_forenames(forenames), surname_key(surname), surname_parts(surname)
+        canonical_forenames(forenames), _family(surname), surname_parts(surname)
     )
+
+
+@lru_cache(maxsize=_CACHE)
+def _family(surname: str) -> str:
+    """The surname as one word, read through the forename table as a forename is, so that a
+    forename written in the surname field gives the same key as in its own."""
+    key = surname_key(surname)
+    return canonical_forms(key)[0] if key else ""
 
 
 @lru_cache(maxsize=_PAIR_CACHE)
 def _prepare_normalised(readings: tuple[str, ...], family: str, parts: tuple[str, ...]) -> _Names:
-    if not family or not readings:
-        return _NO_NAMES
+    if not family or not readings:  # no name keys, but a split surname gives more NHS ones
+        return _NO_NAMES_OF_PARTS if parts else _NO_NAMES
     if len(readings) == 1 and not parts:  # most names: what _prepare_general gives, sooner
         (forename,) = readings
         return _Names(
             pairs=(_pair(forename, family),),
             part_pairs=(),
-            phonetic_pairs=(_pair(phonetic(forename), phonetic(family)),),
+            prefix3=(_pair(forename[:3], family[:3]),),
+            prefix2=(_pair(forename[:2], family[:2]),),
+            surname_ends=(f"{forename}|{family[-3:]}",),
+            forename_ends=(f"{forename[-3:]}|{family}",),
             short_names=(f"{forename}|{family[0]}",),
+            simple=True,
         )
     return _prepare_general(readings, family, parts)
 
 
 def _prepare_general(readings: tuple[str, ...], family: str, parts: tuple[str, ...]) -> _Names:
-    """The prepared name of any readings of the forename and parts of the surname."""
-    family_code = phonetic(family)
+    """The prepared name of any readings of the forename and parts of the surname.
+
+    The beginnings of a name are taken from its given name, not from a devotional prefix joined
+    to it ("Mohammed Imran" begins "imr", not "muh"): twins Mohammed Ali and Mohammed Imran
+    would share the prefix's.
+    """
+    given = tuple(f for f in readings if not _joined_to_prefix(f)) or readings
     return _Names(
         pairs=_unique(_pair(f, family) for f in readings),
         part_pairs=_unique(_pair(f, p) for f in readings for p in parts if p != family),
-        phonetic_pairs=_unique(_pair(phonetic(f), family_code) for f in readings),
-        short_names=tuple(f"{f}|{family[0]}" for f in readings),
+        prefix3=_unique(_pair(f[:3], family[:3]) for f in given),
+        prefix2=_unique(_pair(f[:2], family[:2]) for f in given),
+        surname_ends=_unique(f"{f}|{family[-3:]}" for f in readings),
+        forename_ends=_unique(f"{f[-3:]}|{family}" for f in readings),
+        short_names=_unique(f"{f}|{family[0]}" for f in readings),
+        simple=len(readings) == 1 and not parts,
     )
 
 
-_NO_NAMES = _Names((), (), (), ())
+_NO_NAMES = _Names((), (), (), (), (), (), (), simple=True)
+_NO_NAMES_OF_PARTS = _Names((), (), (), (), (), (), ())
 
 
-def _name_materials(
-    names: _Names, dob: str, swapped: str, postcode: str, out: dict[str, str]
-) -> None:
-    """Add the name-based key materials of one name to out (every one needs a date of birth)."""
-    for pair in names.pairs:
-        out[f"name_dob|{pair}|{dob}"] = "name_dob"
-        if swapped:
-            out[f"name_dob_swapped|{pair}|{swapped}"] = "name_dob_swapped"
-        if postcode:
-            out[f"name_dob_postcode|{pair}|{dob}|{postcode}"] = "name_dob_postcode"
-    for pair in names.part_pairs:
-        out[f"name_dob|{pair}|{dob}"] = "name_dob"
-    for pair in names.phonetic_pairs:
-        out[f"phonetic_dob|{pair}|{dob}"] = "phonetic_dob"
-    if postcode:
-        for short in names.short_names:
-            out[f"short_name_bday_postcode|{short}|{dob[5:]}|{postcode}"] = (
-                "short_name_bday_postcode"
-            )
+def _joined_to_prefix(reading: str) -> bool:
+    """Whether a reading is a devotional prefix joined to the given name after it, as
+    canonical_forenames makes for "Mohammed Imran" ("muhammadimran")."""
+    return any(reading.startswith(p) and reading != p for p in FORENAME_PREFIXES)
 
 
 # MatchKey's frozen __init__ sets each field through object.__setattr__; setting the slots
@@ -352,17 +391,17 @@ _set_value = MatchKey.value.__set__  # type: ignore[attr-defined]
 _set_material = MatchKey.material.__set__  # type: ignore[attr-defined]
 
 
-def _keys(materials: dict[str, str]) -> list[MatchKey]:
+def _keys(materials: list[tuple[str, str]]) -> list[MatchKey]:
     """Return the MatchKey of each material (class name first, no version) and its class."""
     keys = []
     start, new = _HASH.copy, object.__new__
-    for material, key_class in materials.items():
+    for material, key_class in materials:
         raw = (_PREFIX + material).encode()
         digest = start()
         digest.update(raw)
         key = new(MatchKey)
         _set_class(key, key_class)
-        _set_strength(key, KEY_CLASSES[key_class])
+        _set_strength(key, STRENGTHS[key_class])
         _set_value(key, digest.digest())
         _set_material(key, raw)
         keys.append(key)
@@ -370,24 +409,36 @@ def _keys(materials: dict[str, str]) -> list[MatchKey]:
 
 
 def _near_materials(identity: Identity, out: dict[str, str]) -> None:
-    """Add the nhs_near_surname materials: the valid number, or each correction of a mistyped one,
-    with the sound of each surname and surname part (and of the forename, when mistyped)."""
+    """Add the nhs_near_surname materials until MAX_KEYS: the valid number, or the corrections of
+    a mistyped one, each with the sound of the surname, of each surname part and each alias's
+    surname, and (a mistyped number's) of the forename, in case its names were swapped. The swaps
+    of two digits come first with every sound (they are few and likely); then the changed digits,
+    all with the surname's sound before any with another."""
     numbers = near_numbers(identity)
     if not numbers:
         return
     codes = [_sound(identity.surname), *map(_sound, surname_parts(identity.surname))]
-    for alias in identity.aliases:
-        codes.append(_sound(split_alias(alias, identity.surname)[1]))
+    codes += [_sound(split_alias(alias, identity.surname)[1]) for alias in identity.aliases]
     if not identity.nhs_number:
         codes.append(_sound(first_forename(identity.forenames)))
-    for code in _unique(code for code in codes if code):
-        for number in numbers:
-            out[f"nhs_near_surname|{number}|{code}"] = "nhs_near_surname"
+    codes = [code for code in dict.fromkeys(codes) if code]
+    swaps = _swaps(identity.mistyped_nhs_number, numbers) if identity.mistyped_nhs_number else 0
+    order = [(number, code) for number in numbers[:swaps] for code in codes]
+    order += [(number, code) for code in codes for number in numbers[swaps:]]
+    for number, code in order:
+        out[f"nhs_near_surname|{number}|{code}"] = "nhs_near_surname"
+        if len(out) >= MAX_KEYS:
+            return
+
+
+def _swaps(mistyped: str, corrections: tuple[str, ...]) -> int:
+    """How many of the corrections (which list the swaps first) swap two digits of the number."""
+    return sum(1 for number in corrections if sorted(number) == sorted(mistyped))
 
 
 def near_numbers(identity: Identity) -> tuple[str, ...]:
     """The NHS numbers nhs_near_surname takes: the valid number, or each correction of a
-    mistyped one (none without either)."""
+    mistyped one, swaps of two digits first (none without either)."""
     if identity.nhs_number:
         return (identity.nhs_number,)
     if identity.mistyped_nhs_number:
@@ -405,7 +456,7 @@ def _sound(name: str) -> str:
 # A record's keys packed for staging (the importer's worker sends them so): their 16-byte values
 # end to end, and one letter a key for its class.
 KEY_WIDTH = 16
-CLASS_LETTERS = {name: chr(ord("A") + i) for i, name in enumerate(sorted(KEY_CLASSES))}
+CLASS_LETTERS = {name: chr(ord("A") + i) for i, name in enumerate(sorted(CLASSES))}
 CLASS_NAMES = {letter: name for name, letter in CLASS_LETTERS.items()}
 
 
@@ -413,15 +464,6 @@ def key_values(packed: bytes | None) -> list[bytes]:
     """The key values packed end to end by derive_packed_keys (as a record keeps them)."""
     packed = bytes(packed or b"")
     return [packed[at : at + KEY_WIDTH] for at in range(0, len(packed), KEY_WIDTH)]
-
-
-def _swapped_text(dob: dt.date) -> str:
-    """Return year and the unordered day-month pair, when day and month could be transposed."""
-    day, month = dob.day, dob.month
-    if day > 12 or day == month:
-        return ""
-    low, high = sorted((day, month))
-    return f"{dob.year:04d}|{low:02d}|{high:02d}"
 
 
 def _pair(a: str, b: str) -> str:

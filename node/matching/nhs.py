@@ -84,12 +84,15 @@ def mistyped_nhs_number(text: str) -> str | None:
 
 
 def nhs_corrections(digits: str) -> tuple[str, ...]:
-    """Return the valid NHS numbers one slip from ten digits, in ascending order.
+    """Return the valid NHS numbers one slip from ten digits: the swaps first, then the changed
+    digits, each in ascending order.
 
     A slip is one digit changed or two adjacent digits swapped, the two mistakes the check
     digit is built to catch. A mistyped number has about nine corrections: for each position
     at most one replacement digit gives a valid number (the weights are invertible modulo 11,
-    so it is computed, not searched for), and a few swaps do. Placeholders are left out.
+    so it is computed, not searched for), and a few swaps do. The swaps come first because they
+    are few (usually none or one) and two digits keyed the wrong way round is a common slip, so
+    a caller that can keep only some corrections keeps the likeliest. Placeholders are left out.
     """
     if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
         raise NhsNumberError(f"a correction needs exactly ten digits, got {len(digits)}")
@@ -105,11 +108,13 @@ def nhs_corrections(digits: str) -> tuple[str, ...]:
     own = _check_digit(digits.encode())
     if own is not None and own != values[9]:
         found.add(f"{digits[:9]}{own}")
+    swaps = set()
     for i in range(9):
         swapped = digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :]
         if swapped != digits and _valid(swapped):
-            found.add(swapped)
-    return tuple(sorted(found - PLACEHOLDERS))
+            swaps.add(swapped)
+    swaps -= PLACEHOLDERS
+    return (*sorted(swaps), *sorted(found - swaps - PLACEHOLDERS))
 
 
 def _valid(digits: str) -> bool:

@@ -1,8 +1,9 @@
 """The faults real agency data has, as pure functions that take their randomness from the caller.
 
 Each function takes a value as a clean record holds it and returns it as a careless or differently
-configured system might: a typo, a nickname, fields swapped, day and month transposed, a mistyped
-NHS number, other capitalisation or spacing, another date format. None of them mutates anything or
+configured system might: a typo, a truncated name, a nickname, fields swapped, day and month
+transposed, a wrong digit in a date, a mistyped NHS number, two characters of a postcode swapped,
+other capitalisation or spacing, another date format. None of them mutates anything or
 touches global randomness, so a caller passing `random.Random(seed)` gets the same fault every time.
 Used by the synthetic extracts and by the matching-quality benchmark.
 """
@@ -10,6 +11,7 @@ Used by the synthetic extracts and by the matching-quality benchmark.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import string
 import unicodedata
@@ -85,6 +87,20 @@ def typo(name: str, rng: random.Random) -> str:
     if name[at].isupper():
         replacement = replacement.upper()
     return name[:at] + replacement + name[at + 1 :]
+
+
+def truncate(name: str, rng: random.Random) -> str:
+    """Return the name cut short after its second letter or later, as a field too short for it
+    or a clerk in a hurry leaves it: "Ned" → "Ne", "Katarzyna" → "Kat".
+
+    At least two letters stay and at least one goes, so a name of two letters or fewer is
+    returned unchanged. Trailing spaces and punctuation left at the cut are dropped.
+    """
+    letters = [i for i, ch in enumerate(name) if ch.isalpha()]
+    if len(letters) <= 2:
+        return name
+    keep = rng.randrange(2, len(letters))  # letters kept: 2 … all but one
+    return name[: letters[keep - 1] + 1]
 
 
 def _fold(name: str) -> str:
@@ -169,6 +185,31 @@ def transpose_day_month(date: dt.date) -> dt.date:
     return dt.date(date.year, date.day, date.month)
 
 
+def wrong_date_digit(
+    date: dt.date, rng: random.Random, earliest: dt.date, latest: dt.date
+) -> dt.date:
+    """Return the date with one digit of its DDMMYYYY form keyed wrong, still a real date between
+    earliest and latest (a wrong digit that names no day, such as a month of 25, is refused on
+    import, so it is not what a stored record holds). 7 March 2012 → 7 March 2013, 17 March 2012,
+    7 August 2012… Raises ValueError if no such date exists (never for a real date of birth)."""
+    digits = f"{date.day:02d}{date.month:02d}{date.year:04d}"
+    options = []
+    for at in range(8):
+        for digit in "0123456789":
+            if digit == digits[at]:
+                continue
+            wrong = digits[:at] + digit + digits[at + 1 :]
+            try:
+                candidate = dt.date(int(wrong[4:]), int(wrong[2:4]), int(wrong[:2]))
+            except ValueError:
+                continue
+            if earliest <= candidate <= latest:
+                options.append(candidate)
+    if not options:
+        raise ValueError("no date one digit away is a real date in range")
+    return rng.choice(options)
+
+
 def format_date(date: dt.date, style: str) -> str:
     """Return the date as "iso" (2015-04-03) or "uk" (03/04/2015) text."""
     if style == "iso":
@@ -221,6 +262,23 @@ def mistype_nhs(nhs: str, rng: random.Random) -> str:
         candidate = _mistype_once(digits, rng)
         if not is_valid_nhs(candidate):
             return candidate
+
+
+# --- postcodes ----------------------------------------------------------------------------------
+
+
+def swap_adjacent_characters(text: str, rng: random.Random) -> str:
+    """Return the text with two neighbouring characters (spaces skipped) keyed the other way round:
+    "E8 1AB" → "E8 1BA", "8E 1AB", "E81 AB"… Text with no two different neighbours is returned
+    unchanged. The result may no longer be shaped like a postcode."""
+    at = [i for i, ch in enumerate(text) if not ch.isspace()]
+    pairs = [(a, b) for a, b in itertools.pairwise(at) if text[a] != text[b]]
+    if not pairs:
+        return text
+    a, b = rng.choice(pairs)
+    chars = list(text)
+    chars[a], chars[b] = chars[b], chars[a]
+    return "".join(chars)
 
 
 # --- spelling and layout -------------------------------------------------------------------------

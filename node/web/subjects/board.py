@@ -1,7 +1,8 @@
 """What the link review page shows: the open candidate links and the recent merges, each subject
 with the agencies holding records on it as counts (nothing a record says).
 
-The candidates, merges and record counts come from `node.subjects`.
+The candidates, merges and record counts come from `node.subjects`; what the shared key was, in
+words, from the key set's own labels (`node.matching.key_classes`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from node.access import Actor
 from node.agencies import AgencyDefinition
+from node.matching.key_classes import label
 from node.store.models import MatchCandidate
 from node.subjects import holdings as record_holdings
 from node.subjects import list_candidates, live_subject, recent_merges
@@ -22,21 +24,6 @@ from node.web.search.present import Holding, holdings
 
 RECENT_MERGES = 20
 
-# What each shared key means to the person deciding (node.matching.keys.KEY_CLASSES).
-SHARED_DETAILS = {
-    "nhs_dob": "NHS number and date of birth",
-    "name_dob_postcode": "Name, date of birth and postcode",
-    "nhs": "NHS number",
-    "name_dob": "Name and date of birth",
-    "name_dob_swapped": "Name, and date of birth with day and month swapped",
-    "phonetic_dob": "Names that sound alike, and date of birth",
-    "short_name_bday_postcode": "Forename, surname initial, day and month of birth, and postcode",
-    "nhs_near_surname": "NHS number (or one a single slip away) and a surname that sounds alike",
-    # Key classes of key set version 1, kept for candidates raised before the store was re-keyed.
-    "short_name_dob_postcode": "Forename, surname initial, date of birth and postcode",
-    "name_birthday_postcode": "Name, day and month of birth (not the year) and postcode",
-    "certain-conflict": "A record matches both subjects certainly",
-}
 STRENGTH_TAGS = {
     "certain": "govuk-tag--green",
     "strong": "govuk-tag--blue",
@@ -130,7 +117,7 @@ def _candidate_card(
         candidate_id=candidate.id,
         first=side(candidate.subject_a_id),
         second=side(candidate.subject_b_id),
-        shared=SHARED_DETAILS.get(candidate.key_class, candidate.key_class),
+        shared=label(candidate.key_class),
         strength=candidate.strength,
         strength_class=STRENGTH_TAGS.get(candidate.strength, "govuk-tag--grey"),
         raised_on=local_time(candidate.created_at, zone),
