@@ -623,6 +623,64 @@ def cmd_subject_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_disclosures_list(args: argparse.Namespace) -> int:
+    from node.disclosures import register
+
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    direction = register.INCOMING if args.incoming else register.OUTGOING if args.outgoing else None
+    with node.unit_of_work(actor) as session:
+        found = register.entries(session, actor, direction)
+    _table(
+        ("id", "borough", "referral", "urgency", "state", "opened", "deadline", "closed"),
+        [
+            (
+                e.ref,
+                e.borough,
+                e.referral,
+                e.urgency,
+                e.state + (f" (attempts: {e.attempts}: {e.last_error})" if e.last_error else ""),
+                _utc(e.opened_at),
+                _utc(e.deadline_at),
+                _utc(e.closed_at),
+            )
+            for e in found
+        ],
+    )
+    return 0
+
+
+def cmd_disclosures_show(args: argparse.Namespace) -> int:
+    from node.disclosures import register
+
+    node = _open(args)
+    actor = _sign_in(node, args.user)
+    with node.unit_of_work(actor) as session:
+        shown, steps = register.entry(session, actor, args.id)
+    made_of = "made of this hub by" if shown.ref.startswith("in-") else "made by this hub of"
+    print(f"Request {shown.ref}, {made_of} {shown.borough}, for referral {shown.referral}")
+    for label, value in (
+        ("urgency", shown.urgency),
+        ("state", shown.state),
+        ("opened", _utc(shown.opened_at)),
+        ("deadline", _utc(shown.deadline_at) or "not yet known"),
+        ("closed", _utc(shown.closed_at) or "open"),
+        ("delivered", _utc(shown.delivered_at) or "not yet acknowledged"),
+        (
+            "attempts",
+            f"{shown.attempts}" + (f", last: {shown.last_error}" if shown.last_error else ""),
+        ),
+    ):
+        print(f"  {label + ':':<10} {value}")
+    print("Steps:")
+    _table(("at", "who", "step"), [(_utc(s.at), s.actor, s.step) for s in steps])
+    return 0
+
+
+def _utc(moment: dt.datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment is not None else ""
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     node = _open(args)
     with node.reading() as session:
@@ -855,6 +913,20 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("other", type=int, metavar=extra.upper())
         sub.add_argument("--reason", required=True)
         sub.set_defaults(run=cmd_subject_decide)
+
+    disclosures = commands.add_parser(
+        "disclosures",
+        help="requests made of other boroughs and of this hub: states and timings (administrators "
+        "and auditors)",
+    ).add_subparsers(dest="action", required=True)
+    listing = disclosures.add_parser("list", help="every request, newest first")
+    which = listing.add_mutually_exclusive_group()
+    which.add_argument("--incoming", action="store_true", help="only requests made of this hub")
+    which.add_argument("--outgoing", action="store_true", help="only requests made by this hub")
+    listing.set_defaults(run=cmd_disclosures_list)
+    show = disclosures.add_parser("show", help="one request and who took each step, when")
+    show.add_argument("id", help="the request's id as the list shows it (in-N or out-N)")
+    show.set_defaults(run=cmd_disclosures_show)
 
     aud = commands.add_parser("audit", help="verify and export the audit log").add_subparsers(
         dest="action", required=True

@@ -313,7 +313,15 @@ def _print_welcome(
             f"Try: sign in to Lambeth as manager, open referral {lambeth.moved_referral} (a child "
             "who moved from Hackney)"
         )
-        print("and press 'Check other boroughs'. Or from the command line:")
+        print(
+            "and press 'Check other boroughs'; then 'Ask Hackney for what it holds'. In Hackney, as"
+        )
+        print(
+            "manager, open 'Disclosure requests' to match the child; as police and as health, "
+            "decide on"
+        )
+        print("your agency's items; as manager, send the answer. It arrives on Lambeth's referral.")
+        print("Or from the command line:")
     config = shlex.quote(str(lambeth.local.config_path))
     password = accounts["manager"][0]
     print(f"  export MASH_NODE_CONFIG={config} MASH_USER=manager MASH_PASSWORD={password}")

@@ -332,7 +332,7 @@ def not_delivered(session: Session, disclosure_id: int, why: str, *, permanent: 
     if request.state is OutgoingState.DRAFT:
         request.state = OutgoingState.SENT
         request.version += 1
-        _step(session, _courier(), request, f"Not delivered yet ({why}): trying again")
+        _step(session, _courier(), request, f"Not delivered yet ({why}): trying again", "retrying")
 
 
 def cancel_delivered(session: Session, disclosure_id: int) -> None:
@@ -340,7 +340,13 @@ def cancel_delivered(session: Session, disclosure_id: int) -> None:
     if not request.cancel_delivered:
         request.cancel_delivered = True
         request.next_attempt_at = None
-        _step(session, _courier(), request, f"{request.holder_name} was told of the withdrawal")
+        _step(
+            session,
+            _courier(),
+            request,
+            f"{request.holder_name} was told of the withdrawal",
+            "withdrawal-delivered",
+        )
 
 
 def retry_later(session: Session, disclosure_id: int, why: str) -> None:
@@ -401,7 +407,13 @@ def receive_answer(
         raise DisclosureError(f"an answer carries at most {MAX_ITEMS} items", field="released")
     request.answer_digest = digest
     if request.state not in WAITING:  # withdrawn before the answer came: nothing is kept
-        _step(session, peer, request, f"{request.holder_name}'s answer came after {request.state}")
+        _step(
+            session,
+            peer,
+            request,
+            f"{request.holder_name}'s answer came after {request.state}: not kept",
+            "late-answer",
+        )
         return request.state.value, False
     for item in body.released:
         session.add(
@@ -596,12 +608,23 @@ def _courier() -> Actor:
     return Actor.system("disclosure-courier")
 
 
-def _step(session: Session, actor: Actor, request: OutgoingDisclosure, summary: str) -> None:
-    session.add(DisclosureEvent(outgoing_id=request.id, actor=actor.username, summary=summary))
+def _step(
+    session: Session,
+    actor: Actor,
+    request: OutgoingDisclosure,
+    summary: str,
+    step: str | None = None,
+) -> None:
+    """One step of the request: its history (`step` names it, by default its new state) and
+    its audit entry."""
+    step = step or request.state.value
+    session.add(
+        DisclosureEvent(outgoing_id=request.id, actor=actor.username, step=step, summary=summary)
+    )
     audit.record(
         session,
         actor,
-        "disclosure.request-" + request.state.value,
+        "disclosure.request-" + step,
         object_ref=f"disclosure-out:{request.id}",
         purpose=f"disclosure request to {request.holder_name}",
         detail={"state": request.state.value, "holder": request.holder},

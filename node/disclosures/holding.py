@@ -695,7 +695,14 @@ def _open_for_change(
 def _step(
     session: Session, actor: Actor, request: IncomingDisclosure, action: str, summary: str
 ) -> None:
-    session.add(DisclosureEvent(incoming_id=request.id, actor=actor.username, summary=summary))
+    session.add(
+        DisclosureEvent(
+            incoming_id=request.id,
+            actor=actor.username,
+            step=action.removeprefix("disclosure."),
+            summary=summary,
+        )
+    )
     audit.record(
         session,
         actor,

@@ -67,7 +67,8 @@ def make_local_federation(
         text += (
             f'\n[web]\nhost = "{node.host}"\nport = {node.web_port}\nsecure_cookies = false\n'
             f'\n[federation]\nhost = "{node.host}"\nport = {node.federation_port}\n'
-            f'peers_file = "{PEERS_FILE}"\n{extra_config}'
+            f'peers_file = "{PEERS_FILE}"\n'
+            f'hub_contact = "{node.name} MASH, mash@{node.borough}.example.org"\n{extra_config}'
         )
         node.config_path.write_text(text, encoding="utf-8")
         keys_dir = node.directory / "data" / "keys"

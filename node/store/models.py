@@ -830,4 +830,5 @@ class DisclosureEvent(Base):
     incoming_id: Mapped[int | None] = mapped_column(ForeignKey("incoming_disclosures.id"))
     at: Mapped[created_at]
     actor: Mapped[str] = mapped_column(String(120))
-    summary: Mapped[str] = mapped_column(Text)
+    step: Mapped[str] = mapped_column(String(40))  # what happened, in one word: no content
+    summary: Mapped[str] = mapped_column(Text)  # in words for the hub, with reasons

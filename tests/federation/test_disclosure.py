@@ -10,6 +10,9 @@ refused with a status and audited.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from mash_common.status import error_code_of
+from node import users
 from node.access import AccessDenied
 from node.disclosures import DisclosureError, asking, holding, wire
 from node.federation.asking import HOLDS, Why
@@ -43,6 +47,8 @@ from node.store.models import (
     PeerCheck,
     Rag,
     ReleaseState,
+    Role,
+    User,
 )
 from protos.mash.federation.v1 import disclosure_pb2, disclosure_pb2_grpc
 from tests.federation.nodes import Served, local_federation, serving, wait_for_filters
@@ -509,3 +515,65 @@ def _refusals(world: World, borough: str) -> int:
                 select(AuditEntry.seq).where(AuditEntry.action == "disclosure.refused")
             ).all()
         )
+
+
+def test_administrators_and_auditors_see_states_and_timings_only(world: World) -> None:
+    referral_id = referral_about_amara(world)
+    disclosure_id = ask_hackney(world, referral_id)
+    wait_until(
+        "acknowledged",
+        lambda: outgoing(world, disclosure_id).state is OutgoingState.ACKNOWLEDGED,
+    )
+    key = outgoing(world, disclosure_id).idempotency_key
+    hackney_answers(world, key)
+    wait_until("answered", lambda: outgoing(world, disclosure_id).state is OutgoingState.ANSWERED)
+    held = incoming(world, key)
+    assert held is not None
+    password = "Register-reader-pass-42"
+    for borough in ("hackney", "lambeth"):
+        with world.node(borough) as node, node.unit_of_work() as session:
+            if session.scalar(select(User.id).where(User.username == "auditor")) is None:
+                users.add_user(
+                    session,
+                    ADMIN,
+                    username="auditor",
+                    display_name="Ada Auditor",
+                    role=Role.AUDITOR,
+                    password=password,
+                )
+
+    def mash(borough: str, *args: str, user: str = "auditor") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "node.cli",
+                "--config",
+                str(world.nodes[borough].config_path),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "MASH_USER": user, "MASH_PASSWORD": password},
+            check=False,
+        )
+
+    listed = mash("hackney", "disclosures", "list", "--incoming")
+    shown = mash("hackney", "disclosures", "show", f"in-{held.id}")
+    theirs = mash("lambeth", "disclosures", "show", f"out-{disclosure_id}")
+    assert listed.returncode == 0, listed.stderr
+    assert f"in-{held.id}" in listed.stdout and "Lambeth" in listed.stdout
+    assert "out-" not in listed.stdout  # --incoming only
+    assert shown.returncode == 0, shown.stderr
+    steps = shown.stdout.split("Steps:")[1]
+    for step in ("received", "matched", "item-decided", "answered", "answer-delivered"):
+        assert step in steps
+    assert "state:     answered" in shown.stdout
+    assert theirs.returncode == 0 and "state:     answered" in theirs.stdout
+    for output in (listed.stdout, shown.stdout, theirs.stdout):
+        for content in (AMARA["surname"], POLICE_ITEM, HEALTH_SECRET, "Child new to the borough"):
+            assert content not in output
+    refused = mash("hackney", "disclosures", "show", "in-999999")
+    assert refused.returncode == 1 and "no such request" in refused.stderr
+    malformed = mash("hackney", "disclosures", "show", "7")
+    assert malformed.returncode == 1 and "in-N" in malformed.stderr

@@ -221,6 +221,7 @@ def upgrade() -> None:
         sa.Column("incoming_id", sa.Integer(), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=120), nullable=False),
+        sa.Column("step", sa.String(length=40), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["incoming_id"],
