@@ -23,7 +23,14 @@ from node import audit, match_key_set
 from node.access import AccessDenied, Actor
 from node.config import NodeConfig, load_config
 from node.keys import NodeKeys, ensure_keys, load_keys
-from node.store.db import make_engine, make_sessionmaker, read_only, require_current, upgrade
+from node.store.db import (
+    make_engine,
+    make_private,
+    make_sessionmaker,
+    read_only,
+    require_current,
+    upgrade,
+)
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,11 @@ class Node:
 
     @classmethod
     def initialise(cls, config: NodeConfig | str | Path) -> Node:
-        """Create what is missing (the data directory, readable by the owner only, and the
-        keys) and bring the store's schema up to date; keeps everything that is there. The
-        caller re-derives match keys of an older key set (`mash-node init` does)."""
+        """Create what is missing (the data directory, the keys) and bring the store's schema
+        up to date; keeps everything that is there. The data directory is made the owner's
+        only (0700) and a SQLite store's files readable by the owner only (0600), a store from
+        before this rule included. The caller re-derives match keys of an older key set
+        (`mash-node init` does)."""
         config = _config(config)
         config.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(config.data_dir, 0o700)
@@ -73,6 +82,7 @@ class Node:
         node = cls._opened(config, shared_writers=False, checkpoint_every_unit=True)
         try:
             upgrade(node.engine)
+            make_private(config.database_url)
         except BaseException:
             node.close()
             raise

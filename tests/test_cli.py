@@ -111,6 +111,21 @@ def test_init_makes_private_keys_and_keeps_everything_when_run_again(
     assert cli.as_admin("user", "list")[0] == 0  # the first password still works
 
 
+def test_init_makes_the_data_directory_and_store_private_and_tightens_an_older_one(
+    cli: Cli, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    store = sorted(p for p in data.iterdir() if p.name.startswith("node.db"))
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert [p.name for p in store][:1] == ["node.db"]
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in store} == {p.name: 0o600 for p in store}
+    for path in (data, *store):  # as a store made before the rule was left
+        path.chmod(0o755 if path == data else 0o644)
+    assert cli("init", password=ADMIN_PW)[0] == 0
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in store if p.exists()} == {0o600}
+
+
 def test_users_are_added_listed_and_disabled(cli: Cli) -> None:
     code, out, err = cli.as_admin(
         "user",
