@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, String, bindparam, func, insert, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from node.access import Actor
 from node.audit.chain import (
@@ -30,7 +32,14 @@ from node.audit.chain import (
     next_record,
     sign_checkpoint,
 )
-from node.audit.verify import AuditTampered, VerifyReport, verify_log
+from node.audit.verify import (
+    AuditTampered,
+    InvalidText,
+    VerifyReport,
+    check_checkpoint_types,
+    describe,
+    verify_log,
+)
 from node.keys import NodeKeys
 from node.store.models import AuditCheckpoint, AuditEntry, AuditHead, utcnow
 
@@ -41,25 +50,40 @@ REFUSED = "access.denied"
 _APPENDED = "mash_audit_appended"  # session.info key: this session appended an entry
 SYSTEM_ROLE = "system"
 CHUNK_SIZE = 2000
-_ENTRY_COLUMNS = (
-    AuditEntry.seq,
-    AuditEntry.at,
-    AuditEntry.actor,
-    AuditEntry.actor_role,
-    AuditEntry.actor_agency,
-    AuditEntry.action,
-    AuditEntry.object_ref,
-    AuditEntry.purpose,
-    AuditEntry.detail,
-    AuditEntry.chain_hash,
+
+
+def _raw(column: Any) -> Any:
+    """A column read as the database returns it, without SQLAlchemy's conversion (which fails
+    on a value of the wrong type), so that verification can name such a value as tampering."""
+    return type_coerce(column, NullType()).label(column.key)
+
+
+_ENTRY_COLUMNS = tuple(
+    _raw(column)
+    for column in (
+        AuditEntry.seq,
+        AuditEntry.at,
+        AuditEntry.actor,
+        AuditEntry.actor_role,
+        AuditEntry.actor_agency,
+        AuditEntry.action,
+        AuditEntry.object_ref,
+        AuditEntry.purpose,
+        AuditEntry.detail,
+        AuditEntry.chain_hash,
+    )
 )
-_CHECKPOINT_COLUMNS = (
-    AuditCheckpoint.size,
-    AuditCheckpoint.head_hash,
-    AuditCheckpoint.signed_at,
-    AuditCheckpoint.verify_key,
-    AuditCheckpoint.signature,
+_CHECKPOINT_COLUMNS = tuple(
+    _raw(column)
+    for column in (
+        AuditCheckpoint.size,
+        AuditCheckpoint.head_hash,
+        AuditCheckpoint.signed_at,
+        AuditCheckpoint.verify_key,
+        AuditCheckpoint.signature,
+    )
 )
+_HEAD_COLUMNS = (_raw(AuditHead.size), _raw(AuditHead.head_hash))
 
 # Built once: appends are frequent and building a statement costs more than running it.
 _INSERT_ENTRY = insert(AuditEntry.__table__)
@@ -68,9 +92,7 @@ _MOVE_HEAD = (
     .where(AuditHead.id == HEAD_ID)
     .values(size=bindparam("new_size"), head_hash=bindparam("new_hash"))
 )
-_LOCK_HEAD = (
-    select(AuditHead.size, AuditHead.head_hash).where(AuditHead.id == HEAD_ID).with_for_update()
-)
+_LOCK_HEAD = select(*_HEAD_COLUMNS).where(AuditHead.id == HEAD_ID).with_for_update()
 
 
 def record(
@@ -131,6 +153,7 @@ def checkpoint(session: Session, keys: NodeKeys) -> Checkpoint:
     size, head = _lock_head(session)
     latest = latest_checkpoint(session)
     if latest is not None:
+        check_checkpoint_types(latest)
         _check_grown_from(session, latest, size, head)
         if latest.size == size and latest.verify_key == bytes(keys.verify_key):
             return latest
@@ -167,10 +190,11 @@ def verify_store(session: Session, trusted_keys: Collection[bytes]) -> VerifyRep
     Checkpoints are read before the head and entries are read up to the head, so entries appended
     while this runs are neither misread as tampering nor verified until the next run.
     """
-    query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
-    checkpoints = [_to_checkpoint(row) for row in session.execute(query)]
-    size, head = _read_head(session)
-    report = verify_log(entries(session, AuditEntry.seq <= size), checkpoints, trusted_keys)
+    with _text_as_stored(session):
+        query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
+        checkpoints = [_to_checkpoint(row) for row in session.execute(query)]
+        size, head = _read_head(session)
+        report = verify_log(entries(session, AuditEntry.seq <= size), checkpoints, trusted_keys)
     if report.size != size:
         raise AuditTampered(
             report.size + 1,
@@ -200,6 +224,30 @@ def entries(
         last = rows[-1].seq
 
 
+@contextmanager
+def _text_as_stored(session: Session) -> Iterator[None]:
+    """On SQLite, read text that is not UTF-8 as InvalidText rather than fail the read (SQLite
+    lets any bytes be stored as text); PostgreSQL refuses such text when it is written."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.dbapi_connection
+    before = driver.text_factory
+    driver.text_factory = _decode_text
+    try:
+        yield
+    finally:
+        driver.text_factory = before
+
+
+def _decode_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return InvalidText(data)  # type: ignore[return-value]  # verify names it as tampering
+
+
 def _check_lengths(fields: dict[str, str]) -> None:
     for name, value in fields.items():
         column_type = AuditEntry.__table__.c[name].type
@@ -214,7 +262,7 @@ def _lock_head(session: Session) -> tuple[int, bytes]:
     if row is None:
         _create_head(session)
         row = session.execute(_LOCK_HEAD).one()
-    return row.size, bytes(row.head_hash)
+    return _head_values(row)
 
 
 def _create_head(session: Session) -> None:
@@ -237,10 +285,22 @@ def _create_head(session: Session) -> None:
 
 
 def _read_head(session: Session) -> tuple[int, bytes]:
-    row = session.execute(
-        select(AuditHead.size, AuditHead.head_hash).where(AuditHead.id == HEAD_ID)
-    ).one_or_none()
-    return (0, ZERO_HASH) if row is None else (row.size, bytes(row.head_hash))
+    row = session.execute(select(*_HEAD_COLUMNS).where(AuditHead.id == HEAD_ID)).one_or_none()
+    return (0, ZERO_HASH) if row is None else _head_values(row)
+
+
+def _head_values(row: Any) -> tuple[int, bytes]:
+    """The head row's size and hash, refused as tampering if either has the wrong type."""
+    size, head = row.size, _as_bytes(row.head_hash)
+    if type(size) is not int or size < 0:
+        raise AuditTampered(
+            None, f"the audit head row is damaged: its size is stored as {describe(size)}"
+        )
+    if type(head) is not bytes or len(head) != len(ZERO_HASH):
+        raise AuditTampered(
+            None, f"the audit head row is damaged: its hash is stored as {describe(head)}"
+        )
+    return size, head
 
 
 def _check_grown_from(session: Session, latest: Checkpoint, size: int, head: bytes) -> None:
@@ -262,8 +322,10 @@ def _check_grown_from(session: Session, latest: Checkpoint, size: int, head: byt
 def _chain_hash_at(session: Session, seq: int) -> bytes:
     if seq == 0:
         return ZERO_HASH
-    value = session.scalar(select(AuditEntry.chain_hash).where(AuditEntry.seq == seq))
-    return bytes(value) if value is not None else b""
+    value = _as_bytes(
+        session.scalar(select(_raw(AuditEntry.chain_hash)).where(AuditEntry.seq == seq))
+    )
+    return value if type(value) is bytes else b""
 
 
 def _check_nothing_beyond_head(session: Session) -> None:
@@ -276,8 +338,13 @@ def _check_nothing_beyond_head(session: Session) -> None:
         )
 
 
+def _as_bytes(value: Any) -> Any:
+    """A BLOB as bytes (drivers may give a memoryview); any other value as it is."""
+    return bytes(value) if isinstance(value, memoryview | bytearray) else value
+
+
 def _to_record(row: Any) -> AuditRecord:
-    chain = row.chain_hash
+    """The entry as stored, each value of whatever type the store holds (verify checks them)."""
     return AuditRecord(
         seq=row.seq,
         at=row.at,
@@ -288,15 +355,16 @@ def _to_record(row: Any) -> AuditRecord:
         object_ref=row.object_ref,
         purpose=row.purpose,
         detail=row.detail,
-        chain_hash=bytes(chain) if isinstance(chain, bytes | memoryview) else b"",
+        chain_hash=_as_bytes(row.chain_hash),
     )
 
 
 def _to_checkpoint(row: Any) -> Checkpoint:
+    """The checkpoint as stored, each value of whatever type the store holds (verify checks)."""
     return Checkpoint(
         size=row.size,
-        head_hash=bytes(row.head_hash),
+        head_hash=_as_bytes(row.head_hash),
         signed_at=row.signed_at,
-        verify_key=bytes(row.verify_key),
-        signature=bytes(row.signature),
+        verify_key=_as_bytes(row.verify_key),
+        signature=_as_bytes(row.signature),
     )
