@@ -3,9 +3,11 @@
 Appends are serialised on the single `AuditHead` row (``SELECT ... FOR UPDATE`` on PostgreSQL; on
 SQLite every transaction already begins with ``BEGIN IMMEDIATE``), so entries get seq 1, 2, 3, ...
 in one order and each links to the one before. An entry commits or rolls back with the action it
-records. The node checkpoints after every CLI command and every `audit_checkpoint_every` entries;
-entries cut from the tail after the last checkpoint cannot be detected from the node alone, which
-is why checkpoints also go to the coordinator.
+records. The node checkpoints after every CLI command and every `audit_checkpoint_every` entries,
+and appends each checkpoint to its checkpoint file (`node.audit.anchor`) before the transaction
+commits; `verify_store` holds the store to that file (`node.audit.anchored`). Entries after the
+last checkpoint can still be rewritten unnoticed from the node alone, which is why checkpoints
+will also go to the coordinator.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from node.access import Actor
+from node.audit.anchor import CheckpointFile, CheckpointFileError, FileContents
+from node.audit.anchored import check_against_file, check_not_bare, vouchers
 from node.audit.chain import (
     ZERO_HASH,
     AuditRecord,
@@ -48,6 +52,8 @@ log = logging.getLogger(__name__)
 HEAD_ID = 1
 REFUSED = "access.denied"
 _APPENDED = "mash_audit_appended"  # session.info key: this session appended an entry
+_BASE = "mash_audit_base"  # session.info key: (transaction, size, head) before its first append
+_FILED = "mash_audit_filed"  # session.info key: checkpoints filed, awaiting the commit
 SYSTEM_ROLE = "system"
 CHUNK_SIZE = 2000
 
@@ -122,6 +128,7 @@ def record(
     }
     _check_lengths(fields)
     size, head = _lock_head(session)
+    _note_base(session, size, head)
     entry = next_record(head, seq=size + 1, **fields)
     session.execute(_INSERT_ENTRY, asdict(entry))
     session.execute(_MOVE_HEAD, {"new_size": entry.seq, "new_hash": entry.chain_hash})
@@ -148,22 +155,37 @@ def appended(session: Session) -> bool:
     return bool(session.info.get(_APPENDED))
 
 
-def checkpoint(session: Session, keys: NodeKeys) -> Checkpoint:
-    """Sign and store a checkpoint of the log as it stands; if it has not grown, return the last."""
+def checkpoint(
+    session: Session, keys: NodeKeys, anchor: CheckpointFile | None = None
+) -> Checkpoint:
+    """Sign and store a checkpoint of the log as it stands; if it has not grown, return the last.
+
+    With `anchor` (the node's checkpoint file), the checkpoint is also appended there and
+    fsynced before this returns, so before the caller commits; after the commit the caller
+    calls `confirm_committed`. Refuses (AuditTampered) to sign a log that does not extend the
+    last checkpoint, or a store that lacks a checkpoint the file says was committed.
+    """
     size, head = _lock_head(session)
     latest = latest_checkpoint(session)
     if latest is not None:
         check_checkpoint_types(latest)
         _check_grown_from(session, latest, size, head)
-        if latest.size == size and latest.verify_key == bytes(keys.verify_key):
-            return latest
+    if anchor is not None:
+        _settle(session, anchor, latest)
+    if latest is not None and latest.size == size and latest.verify_key == bytes(keys.verify_key):
+        return latest
     signed = sign_checkpoint(keys, size, head, format_time(utcnow()))
     session.execute(insert(AuditCheckpoint).values(asdict(signed)))
+    if anchor is not None:
+        anchor.append(signed, *_unit_base(session, size, head))
+        session.info.setdefault(_FILED, []).append(signed)
     log.info("audit checkpoint signed at size %d", size)
     return signed
 
 
-def checkpoint_if_due(session: Session, keys: NodeKeys, every: int) -> Checkpoint | None:
+def checkpoint_if_due(
+    session: Session, keys: NodeKeys, every: int, anchor: CheckpointFile | None = None
+) -> Checkpoint | None:
     """Checkpoint when at least `every` entries were appended since the last checkpoint."""
     if every < 1:
         raise ValueError(f"checkpoint interval must be at least 1 entry; got {every}")
@@ -171,7 +193,46 @@ def checkpoint_if_due(session: Session, keys: NodeKeys, every: int) -> Checkpoin
     latest = latest_checkpoint(session)
     if size - (latest.size if latest is not None else 0) < every:
         return None
-    return checkpoint(session, keys)
+    return checkpoint(session, keys, anchor)
+
+
+def confirm_committed(session: Session, anchor: CheckpointFile) -> None:
+    """After the session's commit: mark the checkpoints it filed as committed in the file."""
+    anchor.confirm(session.info.pop(_FILED, []))
+
+
+def forget_filed(session: Session) -> None:
+    """After a rollback: the checkpoints the session filed stay in the file, uncommitted."""
+    session.info.pop(_FILED, None)
+
+
+def require_checkpoint_file(session: Session, anchor: CheckpointFile) -> None:
+    """Refuse a store with signed checkpoints whose checkpoint file is missing (a store from
+    before the file, until `mash-node init` starts it)."""
+    if anchor.exists():
+        return
+    count = session.scalar(select(func.count()).select_from(AuditCheckpoint))
+    if count:
+        raise CheckpointFileError(
+            f"{anchor.path}: the audit checkpoint file is missing, but the store holds {count} "
+            "signed checkpoint(s); run `mash-node init`, which starts the file from them once "
+            "the log verifies"
+        )
+
+
+def start_checkpoint_file(
+    session: Session, anchor: CheckpointFile, trusted_keys: Collection[bytes]
+) -> int:
+    """Create the checkpoint file if it is missing, holding the store's checkpoints (marked
+    committed) once the log verifies against them; returns how many it wrote. Trust on first
+    use: a store rewritten before this runs is caught only by the coordinator's copies."""
+    if anchor.exists():
+        return 0
+    verify_store(session, trusted_keys, anchor=None)
+    query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
+    stored = [_to_checkpoint(row) for row in session.execute(query)]
+    anchor.start([(cp, cp.size, cp.head_hash) for cp in stored])
+    return len(stored)
 
 
 def latest_checkpoint(session: Session) -> Checkpoint | None:
@@ -184,17 +245,25 @@ def latest_checkpoint(session: Session) -> Checkpoint | None:
     return _to_checkpoint(row) if row is not None else None
 
 
-def verify_store(session: Session, trusted_keys: Collection[bytes]) -> VerifyReport:
-    """Verify the stored log against its stored checkpoints and its head row; raise AuditTampered.
+def verify_store(
+    session: Session, trusted_keys: Collection[bytes], *, anchor: CheckpointFile | None
+) -> VerifyReport:
+    """Verify the stored log against its checkpoints, its head row and the node's checkpoint
+    file (`anchor`; None checks the store alone); raise AuditTampered at the first fault.
 
-    Checkpoints are read before the head and entries are read up to the head, so entries appended
-    while this runs are neither misread as tampering nor verified until the next run.
+    The file is read before the store and again after it (see `node.audit.anchored`), the
+    checkpoints before the head, and entries up to the head, so work committed while this runs
+    is neither misread as tampering nor verified until the next run.
     """
     with _text_as_stored(session):
+        first = anchor.read() if anchor is not None else FileContents()
         query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
-        checkpoints = [_to_checkpoint(row) for row in session.execute(query)]
+        stored = [_to_checkpoint(row) for row in session.execute(query)]
         size, head = _read_head(session)
-        report = verify_log(entries(session, AuditEntry.seq <= size), checkpoints, trusted_keys)
+        second = anchor.read(first) if anchor is not None else first
+        report = verify_log(
+            entries(session, AuditEntry.seq <= size), vouchers(stored, first), trusted_keys
+        )
     if report.size != size:
         raise AuditTampered(
             report.size + 1,
@@ -204,6 +273,17 @@ def verify_store(session: Session, trusted_keys: Collection[bytes]) -> VerifyRep
     if report.head_hash != head:
         raise AuditTampered(size, "the audit head's hash differs from the chain's end")
     _check_nothing_beyond_head(session)
+    if anchor is not None:
+        report = check_against_file(
+            stored,
+            first,
+            second,
+            report,
+            trusted_keys,
+            lambda seq: _chain_hash_at(session, seq),
+            str(anchor.path),
+        )
+    check_not_bare(report)
     return report
 
 
@@ -222,6 +302,51 @@ def entries(
         if len(rows) < chunk_size:
             return
         last = rows[-1].seq
+
+
+def _note_base(session: Session, size: int, head: bytes) -> None:
+    """Remember the log as it was before this transaction's first append."""
+    transaction = session.get_transaction()
+    noted = session.info.get(_BASE)
+    if noted is None or noted[0] is not transaction:
+        session.info[_BASE] = (transaction, size, head)
+
+
+def _unit_base(session: Session, size: int, head: bytes) -> tuple[int, bytes]:
+    """The log as committed when this transaction began: before its first append, or as it
+    stands (`size`, `head`) if it appended nothing."""
+    noted = session.info.get(_BASE)
+    if noted is not None and noted[0] is session.get_transaction():
+        return noted[1], noted[2]
+    return size, head
+
+
+def _settle(session: Session, anchor: CheckpointFile, latest: Checkpoint | None) -> None:
+    """Before filing a checkpoint: the newest one the file says committed must be in the store,
+    and the store's latest, if the file holds it unmarked (its process died before marking it),
+    is marked now."""
+    tail = anchor.tail()
+    marked = [r.checkpoint for r in tail.records if tail.is_committed(r.checkpoint)]
+    if marked and marked[-1] != latest and not _is_stored(session, marked[-1]):
+        lost = marked[-1]
+        raise AuditTampered(
+            None,
+            f"the store has lost the checkpoint of {lost.size} entries signed at "
+            f"{lost.signed_at}, which {anchor.path} records as committed; "
+            "run `mash-node audit verify`",
+        )
+    unmarked = latest is not None and not tail.is_committed(latest)
+    if unmarked and any(record.checkpoint == latest for record in tail.records):
+        anchor.confirm([latest])  # type: ignore[list-item]  # not None: unmarked
+
+
+def _is_stored(session: Session, point: Checkpoint) -> bool:
+    found = session.scalar(
+        select(func.count())
+        .select_from(AuditCheckpoint)
+        .where(AuditCheckpoint.signature == point.signature)
+    )
+    return bool(found)
 
 
 @contextmanager

@@ -101,6 +101,9 @@ class VerifyReport:
     head_hash: bytes
     checkpoints_checked: int
     last_checkpoint_size: int | None
+    unanchored_since: str | None = None  # the time of the first entry after the last checkpoint
+    filed: int | None = None  # checkpoints in the checkpoint file (None: not checked against one)
+    uncommitted: int = 0  # of those, signed by units of work that never committed
 
     @property
     def unanchored(self) -> int:
@@ -120,17 +123,22 @@ def verify_log(
     """
     vouchers = _Checkpoints(checkpoints, trusted_keys)
     chain, size = ZERO_HASH, 0
+    first_unanchored = vouchers.final_size + 1
+    unanchored_since = None
     vouchers.check_at(size, chain)
     for entry in entries:
         size += 1
         chain = _check_entry(entry, size, chain)
         vouchers.check_at(size, chain)
+        if size == first_unanchored:
+            unanchored_since = entry.at
     vouchers.check_none_beyond(size)
     return VerifyReport(
         size=size,
         head_hash=chain,
         checkpoints_checked=vouchers.checked,
         last_checkpoint_size=vouchers.last_size,
+        unanchored_since=unanchored_since,
     )
 
 
@@ -214,7 +222,9 @@ class _Checkpoints:
         for checkpoint in checkpoints:
             check_checkpoint_types(checkpoint)
         self._trusted = frozenset(bytes(key) for key in trusted_keys)
-        self._pending = iter(sorted(checkpoints, key=lambda cp: cp.size))
+        ordered = sorted(checkpoints, key=lambda cp: cp.size)
+        self.final_size = ordered[-1].size if ordered else 0
+        self._pending = iter(ordered)
         self._due = next(self._pending, None)
         self.checked = 0
         self.last_size: int | None = None
@@ -223,13 +233,14 @@ class _Checkpoints:
         """Every checkpoint of `size` entries (or fewer, not yet reached) must vouch for `chain`."""
         while self._due is not None and self._due.size <= size:
             due = self._due
-            self._check_signature(due)
+            check_signature(due, self._trusted)
             if due.size < size or due.head_hash != chain:
+                first = (self.last_size or 0) + 1
                 raise AuditTampered(
-                    None,
-                    f"the checkpoint signed at {due.signed_at} vouches for a different log of "
-                    f"{due.size} entries: an entry up to seq {due.size} was rewritten, inserted, "
-                    "removed or moved, and the chain recomputed",
+                    first,
+                    f"this entry or one after it up to seq {due.size} was rewritten, inserted, "
+                    "removed or moved, and the chain recomputed: the checkpoint signed at "
+                    f"{due.signed_at} vouches for a different log of {due.size} entries",
                 )
             self.checked, self.last_size = self.checked + 1, size
             self._due = next(self._pending, None)
@@ -238,21 +249,22 @@ class _Checkpoints:
         """No validly signed checkpoint may vouch for more entries than the log holds."""
         if self._due is None:
             return
-        self._check_signature(self._due)
+        check_signature(self._due, self._trusted)
         raise AuditTampered(
             size + 1,
             f"the log ends after {size} entries but the checkpoint signed at "
             f"{self._due.signed_at} vouches for {self._due.size}: entries were cut from the end",
         )
 
-    def _check_signature(self, checkpoint: Checkpoint) -> None:
-        label = f"the checkpoint of size {checkpoint.size} signed at {checkpoint.signed_at}"
-        if bytes(checkpoint.verify_key) not in self._trusted:
-            raise AuditTampered(None, f"{label} is signed by a key that is not trusted")
-        try:
-            message = checkpoint_message(
-                checkpoint.size, checkpoint.head_hash, checkpoint.signed_at
-            )
-            verify_signature(checkpoint.verify_key, message, checkpoint.signature)
-        except (nacl.exceptions.BadSignatureError, ValueError, OverflowError, UnicodeError):
-            raise AuditTampered(None, f"{label} has a signature that does not verify") from None
+
+def check_signature(checkpoint: Checkpoint, trusted: Collection[bytes]) -> None:
+    """Raise AuditTampered unless `checkpoint` is validly signed by a key in `trusted` (its
+    types already checked by `check_checkpoint_types`)."""
+    label = f"the checkpoint of size {checkpoint.size} signed at {checkpoint.signed_at}"
+    if bytes(checkpoint.verify_key) not in trusted:
+        raise AuditTampered(None, f"{label} is signed by a key that is not trusted")
+    try:
+        message = checkpoint_message(checkpoint.size, checkpoint.head_hash, checkpoint.signed_at)
+        verify_signature(checkpoint.verify_key, message, checkpoint.signature)
+    except (nacl.exceptions.BadSignatureError, ValueError, OverflowError, UnicodeError):
+        raise AuditTampered(None, f"{label} has a signature that does not verify") from None
