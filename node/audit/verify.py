@@ -13,9 +13,10 @@ What it detects, given the checkpoints: an edited entry (its chain hash no longe
 deleted, inserted, duplicated or reordered entry (``seq`` not 1, 2, 3, ... in order, or, if the
 attacker renumbered and re-chained, a checkpoint whose head differs from the recomputed chain); a
 truncated log (a checkpoint beyond its end); a forged or altered checkpoint (bad signature or a key
-not trusted). What it cannot detect from the node alone: entries cut from the tail after the last
-checkpoint, or a tail cut together with the checkpoints that covered it. Checkpoints are also sent
-to the coordinator, whose copies close that gap up to the last checkpoint it received.
+not trusted). What it cannot detect from the checkpoints it is given: entries rewritten or cut
+after the last of them, or a tail cut together with the checkpoints that covered it. The node's
+checkpoint file (`node.audit.anchored`) closes the second gap; the coordinator's copies of the
+checkpoints (a later release) will close what the node alone cannot.
 """
 
 from __future__ import annotations
