@@ -383,10 +383,10 @@ def _check_lengths(fields: dict[str, str]) -> None:
 
 def _lock_head(session: Session) -> tuple[int, bytes]:
     """The log's size and head hash, with the head row locked until the transaction ends."""
-    row = session.execute(_LOCK_HEAD).one_or_none()
+    row = _only_head(session.execute(_LOCK_HEAD).all())
     if row is None:
         _create_head(session)
-        row = session.execute(_LOCK_HEAD).one()
+        row = _only_head(session.execute(_LOCK_HEAD).all())
     return _head_values(row)
 
 
@@ -410,8 +410,15 @@ def _create_head(session: Session) -> None:
 
 
 def _read_head(session: Session) -> tuple[int, bytes]:
-    row = session.execute(select(*_HEAD_COLUMNS).where(AuditHead.id == HEAD_ID)).one_or_none()
+    row = _only_head(session.execute(select(*_HEAD_COLUMNS).where(AuditHead.id == HEAD_ID)).all())
     return (0, ZERO_HASH) if row is None else _head_values(row)
+
+
+def _only_head(rows: list[Any]) -> Any:
+    """The one head row, or None; a repeated head row (its key removed by hand) is tampering."""
+    if len(rows) > 1:
+        raise AuditTampered(None, f"the audit head row is there {len(rows)} times")
+    return rows[0] if rows else None
 
 
 def _head_values(row: Any) -> tuple[int, bytes]:
