@@ -5,7 +5,8 @@ while the importing process writes the batches before it. Whenever the importing
 wait for the worker (while it starts, or when writing gets ahead) it prepares the next batch the
 worker has not begun itself, so both cores stay busy however fast each side is. A small file is
 prepared in the importing process alone, by the same code. Every bad row is reported, in file
-order; once a file has a bad row its later rows are only validated.
+order; once a file has a bad row its later rows are only validated. The worker ends with the
+importing process however that ends, SIGKILL included (`end_with_parent`).
 """
 
 from __future__ import annotations
