@@ -347,3 +347,15 @@ def test_a_checkpoint_time_with_a_space_is_never_filed(tmp_path: Path, node: Nod
     assert latest is not None
     with pytest.raises(ValueError, match="without spaces"):
         CheckpointFile(tmp_path / "other").append(replace(latest, signed_at="a b"), 0, ZERO_HASH)
+
+
+def test_the_tail_holds_the_last_records_of_a_long_file(tmp_path: Path, node: Node) -> None:
+    _work(node, 12)
+    whole = node.anchor.read()
+    for size in (1000, 4000):  # each a few lines' worth; the first line read is cut off
+        tail = node.anchor.tail(size)
+        last = [record.checkpoint for record in whole.records[-len(tail.records) :]]
+        assert 0 < len(tail.records) < len(whole.records)
+        assert [record.checkpoint for record in tail.records] == last
+        assert {r.checkpoint.signature for r in tail.records} <= whole.committed
+        assert tail.is_committed(whole.records[-1].checkpoint)

@@ -45,7 +45,7 @@ from node.errors import DomainError, ErrorCode
 
 FILE_NAME = "audit-checkpoints"
 HEADER = b"mash-audit-checkpoints/v1"
-TAIL_BYTES = 64 << 10  # how far back `tail` reads: a few hundred records
+TAIL_BYTES = 8 << 10  # how far back `tail` reads: the last fifteen checkpoints or so
 _CHECKPOINT = b"checkpoint"
 _COMMITTED = b"committed"
 
