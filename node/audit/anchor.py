@@ -1,4 +1,4 @@
-"""The checkpoint file: every audit checkpoint the node signs, kept beside its keys, outside the store.
+"""The checkpoint file: every audit checkpoint the node signs, kept outside the store, by its keys.
 
 Whoever can write the store (a database administrator, anyone holding a copy of the store file)
 could otherwise delete the checkpoint rows, rewrite the log, re-chain it and move its head. So
