@@ -359,3 +359,20 @@ def test_the_tail_holds_the_last_records_of_a_long_file(tmp_path: Path, node: No
         assert [record.checkpoint for record in tail.records] == last
         assert {r.checkpoint.signature for r in tail.records} <= whole.committed
         assert tail.is_committed(whole.records[-1].checkpoint)
+
+
+@pytest.mark.parametrize(
+    ("script", "found"),
+    [
+        ("DROP TABLE audit_checkpoints", "no audit_checkpoints table"),
+        ("ALTER TABLE audit_entries RENAME COLUMN purpose TO why", "lost its column(s) purpose"),
+        ("DROP TABLE audit_head", "no audit_head table"),
+    ],
+)
+def test_an_audit_table_dropped_or_altered_is_tampering(
+    node: Node, script: str, found: str
+) -> None:
+    _work(node, 2)
+    _sql(node, script)
+
+    assert found in _tampered(node).reason

@@ -19,7 +19,17 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, bindparam, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
@@ -255,6 +265,7 @@ def verify_store(
     checkpoints before the head, and entries up to the head, so work committed while this runs
     is neither misread as tampering nor verified until the next run.
     """
+    _check_tables(session)
     with _text_as_stored(session):
         first = anchor.read() if anchor is not None else FileContents()
         query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
@@ -302,6 +313,21 @@ def entries(
         if len(rows) < chunk_size:
             return
         last = rows[-1].seq
+
+
+def _check_tables(session: Session) -> None:
+    """The audit tables must be there with their columns (a dropped one is tampering too)."""
+    inspector = inspect(session.connection())
+    for model in (AuditEntry, AuditHead, AuditCheckpoint):
+        table = model.__table__
+        if not inspector.has_table(table.name):
+            raise AuditTampered(None, f"the store has no {table.name} table: it was dropped")
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = sorted(set(table.columns.keys()) - present)
+        if missing:
+            raise AuditTampered(
+                None, f"the store's {table.name} table has lost its column(s) {', '.join(missing)}"
+            )
 
 
 def _note_base(session: Session, size: int, head: bytes) -> None:
