@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from node import audit
@@ -376,3 +377,28 @@ def test_an_audit_table_dropped_or_altered_is_tampering(
     _sql(node, script)
 
     assert found in _tampered(node).reason
+
+
+def test_a_checkpoint_file_that_is_not_a_file_is_refused(node: Node) -> None:
+    node.anchor.path.unlink()
+    node.anchor.path.mkdir()
+
+    with pytest.raises(CheckpointFileError, match="not a file"):
+        _verify(node)
+
+
+def test_work_filed_after_the_verifying_transaction_began_is_not_tampering(node: Node) -> None:
+    """SQLite shows a transaction the store as it was at its first read: work committed and
+    filed after that is in the file but not in what verify reads of the store."""
+    _work(node, 2)
+    with node.reading() as session:
+        session.execute(text("SELECT size FROM audit_head")).one()  # the snapshot starts here
+        _append_only(node, 2)  # committed after it
+        with node.sessions() as other:
+            other.begin()
+            audit.record(other, ACTOR, "record.view")
+            audit.checkpoint(other, node.keys, node.anchor)  # filed, based on 4 entries
+            report = audit.verify_store(session, [bytes(node.keys.verify_key)], anchor=node.anchor)
+            other.rollback()
+    assert (report.size, report.filed, report.uncommitted) == (2, 3, 0)
+    assert _verify(node).uncommitted == 1  # seen as never committed, once the store shows it

@@ -122,23 +122,18 @@ class CheckpointFile:
     def read(self, after: FileContents | None = None) -> FileContents:
         """The whole file's complete lines (or those of `after` and the lines added since)."""
         start = after or FileContents()
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return start
-        with os.fdopen(fd, "rb") as handle:
-            self._check_private(os.fstat(handle.fileno()).st_mode)
+        with self._reading() as handle:
+            if handle is None:
+                return start
             handle.seek(start.end)
             return _parse(self.path, handle, start, whole=True)
 
     def tail(self, size: int = TAIL_BYTES) -> FileContents:
         """The complete records in the last `size` bytes of the file (for the checks made at
         each checkpoint; `read` reads them all)."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return FileContents()
-        with os.fdopen(fd, "rb") as handle:
+        with self._reading() as handle:
+            if handle is None:
+                return FileContents()
             length = os.fstat(handle.fileno()).st_size
             if length <= size:
                 return _parse(self.path, handle, FileContents(), whole=True)
@@ -146,6 +141,28 @@ class CheckpointFile:
             skipped = len(handle.readline())  # most likely the end of a line cut by the seek
             start = FileContents(end=length - size + skipped)
             return _parse(self.path, handle, start, whole=False)
+
+    @contextmanager
+    def _reading(self) -> Iterator[BinaryIO | None]:
+        """The file open for reading (None if there is none yet), refused if others may use it;
+        a failure to read it is a CheckpointFileError naming it."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            yield None
+            return
+        except OSError as exc:
+            raise CheckpointFileError(f"{self.path}: cannot open it: {exc.strerror}") from None
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            os.close(fd)
+            raise CheckpointFileError(f"{self.path}: the audit checkpoint file is not a file")
+        with os.fdopen(fd, "rb") as handle:
+            self._check_private(status.st_mode)
+            try:
+                yield handle
+            except OSError as exc:
+                raise CheckpointFileError(f"{self.path}: cannot read it: {exc.strerror}") from None
 
     @contextmanager
     def _locked(self) -> Iterator[int]:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     String,
     bindparam,
     func,
@@ -55,6 +56,7 @@ from node.audit.verify import (
     verify_log,
 )
 from node.keys import NodeKeys
+from node.store.db import read_only
 from node.store.models import AuditCheckpoint, AuditEntry, AuditHead, utcnow
 
 log = logging.getLogger(__name__)
@@ -265,9 +267,9 @@ def verify_store(
     checkpoints before the head, and entries up to the head, so work committed while this runs
     is neither misread as tampering nor verified until the next run.
     """
+    first = anchor.read() if anchor is not None else FileContents()
     _check_tables(session)
     with _text_as_stored(session):
-        first = anchor.read() if anchor is not None else FileContents()
         query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
         stored = [_to_checkpoint(row) for row in session.execute(query)]
         size, head = _read_head(session)
@@ -292,6 +294,7 @@ def verify_store(
             report,
             trusted_keys,
             lambda seq: _chain_hash_at(session, seq),
+            _committed_chain_at(session),
             str(anchor.path),
         )
     check_not_bare(report)
@@ -313,6 +316,19 @@ def entries(
         if len(rows) < chunk_size:
             return
         last = rows[-1].seq
+
+
+def _committed_chain_at(session: Session) -> Callable[[int], bytes]:
+    """The chain hash after n entries as the store holds it now, read outside the session's
+    transaction, whose snapshot (SQLite) may be older than the checkpoint file as read."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+
+    def chain_at(seq: int) -> bytes:
+        with read_only(engine).connect() as connection, Session(connection) as now:
+            return _chain_hash_at(now, seq)
+
+    return chain_at
 
 
 def _check_tables(session: Session) -> None:
