@@ -387,18 +387,20 @@ def test_a_checkpoint_file_that_is_not_a_file_is_refused(node: Node) -> None:
         _verify(node)
 
 
-def test_work_filed_after_the_verifying_transaction_began_is_not_tampering(node: Node) -> None:
-    """SQLite shows a transaction the store as it was at its first read: work committed and
-    filed after that is in the file but not in what verify reads of the store."""
+def test_work_filed_after_the_callers_transaction_began_is_not_tampering(node: Node) -> None:
+    """SQLite shows a transaction the store as it was at its first read, which may be older
+    than the checkpoint file; verify reads the store in a transaction of its own, begun after
+    the file was read, so work committed and filed meanwhile is not mistaken for tampering."""
     _work(node, 2)
     with node.reading() as session:
-        session.execute(text("SELECT size FROM audit_head")).one()  # the snapshot starts here
-        _append_only(node, 2)  # committed after it
+        session.execute(text("SELECT size FROM audit_head")).one()  # its snapshot starts here
+        _work(node, 1)  # committed, filed and marked after it
+        _append_only(node, 1)
         with node.sessions() as other:
             other.begin()
             audit.record(other, ACTOR, "record.view")
             audit.checkpoint(other, node.keys, node.anchor)  # filed, based on 4 entries
             report = audit.verify_store(session, [bytes(node.keys.verify_key)], anchor=node.anchor)
             other.rollback()
-    assert (report.size, report.filed, report.uncommitted) == (2, 3, 0)
-    assert _verify(node).uncommitted == 1  # seen as never committed, once the store shows it
+    assert (report.size, report.filed, report.uncommitted) == (4, 4, 1)
+    assert (report.checkpoints_checked, report.unanchored) == (3, 1)

@@ -12,16 +12,15 @@ log's verification against the store's checkpoints and the file's committed ones
 3. a checkpoint the file holds without a "committed" line and the store lacks was signed by a unit
    of work that never committed (the process died, or the commit failed, after the fsync), or
    that is still at work. It must be validly signed, and the store's log must still hold the log
-   that unit of work began from (its base): only that unit's own entries may be missing. A base
-   beyond the log as this verification reads it is looked for in the store as it is now, since a
-   reading of SQLite sees the store as it was when its transaction first read, which may be
-   before the file was read;
+   that unit of work began from (its base): only that unit's own entries may be missing;
 4. a log with entries needs a checkpoint: the node signs one when it is set up, after every CLI
    command and every `audit_checkpoint_every` entries (rule 4 holds without a file too).
 
-Reading the file before the store means a checkpoint marked committed was committed before the
-store was read, so rule 2 cannot be fooled by a commit made meanwhile; reading it again after means
-every row the store showed had its line written first, so rule 1 cannot be either.
+Reading the file before the store (in a transaction begun after it) means a checkpoint marked
+committed was committed before the store was read, so rule 2 cannot be fooled by a commit made
+meanwhile, and that uncommitted work's base was committed before too (rule 3); reading it again
+after means every row the store showed had its line written first, so rule 1 cannot be fooled
+either.
 """
 
 from __future__ import annotations
@@ -59,12 +58,10 @@ def check_against_file(
     report: VerifyReport,
     trusted_keys: Collection[bytes],
     chain_at: Callable[[int], bytes],
-    chain_now_at: Callable[[int], bytes],
     where: str,
 ) -> VerifyReport:
     """Apply rules 1-3 (see the module docstring) and return the report with the file's counts;
-    `chain_at(n)` is the verified log's chain hash after n entries, `chain_now_at(n)` the
-    store's as committed now (b"" if it has no such entry), `where` names the file."""
+    `chain_at(n)` is the verified log's chain hash after n entries, `where` names the file."""
     _check_rows_recorded(stored, second, where)
     in_store = {checkpoint.signature for checkpoint in stored}
     uncommitted = 0
@@ -81,8 +78,6 @@ def check_against_file(
             )
         check_checkpoint_types(checkpoint)
         check_signature(checkpoint, frozenset(bytes(key) for key in trusted_keys))
-        if record.base_size > report.size and chain_now_at(record.base_size) == record.base_head:
-            continue  # begun after this reading of the store: the next verification sees it
         _check_base(record.base_size, record.base_head, checkpoint, report, chain_at, where)
         uncommitted += 1
     return replace(report, filed=len(first.records), uncommitted=uncommitted)

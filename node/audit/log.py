@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
@@ -261,13 +261,30 @@ def verify_store(
     session: Session, trusted_keys: Collection[bytes], *, anchor: CheckpointFile | None
 ) -> VerifyReport:
     """Verify the stored log against its checkpoints, its head row and the node's checkpoint
-    file (`anchor`; None checks the store alone); raise AuditTampered at the first fault.
+    file (`anchor`; None checks the store alone, in `session`); raise AuditTampered at the
+    first fault.
 
-    The file is read before the store and again after it (see `node.audit.anchored`), the
-    checkpoints before the head, and entries up to the head, so work committed while this runs
-    is neither misread as tampering nor verified until the next run.
+    With the file, the store is read in a read-only transaction of its own, begun after the file
+    was read (a SQLite transaction sees the store as at its first read, and the session may have
+    read already), and the file is read again afterwards (see `node.audit.anchored`). The
+    checkpoints are read before the head, and the entries up to the head, so work committed
+    while this runs is neither misread as tampering nor verified until the next run.
     """
-    first = anchor.read() if anchor is not None else FileContents()
+    if anchor is None:
+        return _verify_in(session, trusted_keys, None, FileContents())
+    first = anchor.read()
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with Session(read_only(engine)) as reading, reading.begin():
+        return _verify_in(reading, trusted_keys, anchor, first)
+
+
+def _verify_in(
+    session: Session,
+    trusted_keys: Collection[bytes],
+    anchor: CheckpointFile | None,
+    first: FileContents,
+) -> VerifyReport:
     _check_tables(session)
     with _text_as_stored(session):
         query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
@@ -294,7 +311,6 @@ def verify_store(
             report,
             trusted_keys,
             lambda seq: _chain_hash_at(session, seq),
-            _committed_chain_at(session),
             str(anchor.path),
         )
     check_not_bare(report)
@@ -316,19 +332,6 @@ def entries(
         if len(rows) < chunk_size:
             return
         last = rows[-1].seq
-
-
-def _committed_chain_at(session: Session) -> Callable[[int], bytes]:
-    """The chain hash after n entries as the store holds it now, read outside the session's
-    transaction, whose snapshot (SQLite) may be older than the checkpoint file as read."""
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-
-    def chain_at(seq: int) -> bytes:
-        with read_only(engine).connect() as connection, Session(connection) as now:
-            return _chain_hash_at(now, seq)
-
-    return chain_at
 
 
 def _check_tables(session: Session) -> None:
