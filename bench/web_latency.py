@@ -56,6 +56,7 @@ from bench.import_throughput import AS_OF, BOROUGH, OUT, format_table, machine_l
 from node import users
 from node.access import Actor
 from node.agencies import sync_agencies
+from node.audit import CheckpointFileError
 from node.auth import sessions as auth_sessions
 from node.auth.totp import enrol_totp_for_demo
 from node.config import NodeConfig, ReferralPolicy, load_config, render_config
@@ -1034,6 +1035,8 @@ def _schema_current() -> bool:
     except (StoreOutOfDate, KeysOutOfDate) as exc:
         _say(f"The node store is out of date ({exc}); rebuilding it.")
         return False
+    except CheckpointFileError:  # built before the audit checkpoint file: start it, as init does
+        Node.initialise(NODE_DIR / "node.toml").close()
     return True
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from node import access, audit, match_key_set, search, subjects, users
@@ -681,23 +682,74 @@ def _utc(moment: dt.datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment is not None else ""
 
 
+EXIT_TAMPERED = 3  # `audit verify`: the log or its checkpoints are not what the node wrote
+VERIFY_HELP = f"""\
+Recompute the audit log's hash chain and check it against every signed checkpoint in the store
+and in the node's checkpoint file (keys/audit-checkpoints). Any edit, deletion, insertion,
+reordering or truncation of entries up to the last checkpoint, a re-chained log, and checkpoint
+rows deleted, replayed or altered are reported with the first bad entry (or checkpoint).
+
+exit status:
+  0  the log is intact (entries after the last checkpoint are counted, with their age)
+  1  the command could not run: configuration, keys, checkpoint file or store unreadable
+  {EXIT_TAMPERED}  the log failed verification: one line on standard error names the first fault
+"""
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     node = _open(args)
-    with node.reading() as session:
-        try:
-            report = audit.verify_store(session, [bytes(node.keys.verify_key)])
-        except audit.AuditTampered as exc:
-            print(f"AUDIT LOG FAILED VERIFICATION: {exc}", file=sys.stderr)
-            return 3
+    try:
+        with node.reading() as session:
+            report = audit.verify_store(session, [bytes(node.keys.verify_key)], anchor=node.anchor)
+    except audit.AuditTampered as exc:
+        print(f"AUDIT LOG FAILED VERIFICATION: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_TAMPERED
+    except SQLAlchemyError as exc:
+        reason = _one_line(str(getattr(exc, "orig", None) or exc))
+        raise CommandError(f"cannot read the audit log from the store: {reason}") from None
     print(
-        f"Audit log intact: {report.size} entries, {report.checkpoints_checked} signed "
+        f"Audit log intact: {report.size:,} entries, {report.checkpoints_checked} signed "
         f"checkpoint(s) verified, head {report.head_hash.hex()}"
     )
+    print(
+        f"  checkpoint file {node.anchor.path}: {report.filed} checkpoint(s), each committed "
+        "one found in the store"
+    )
+    if report.uncommitted:
+        print(
+            f"  {report.uncommitted} of them signed by work that never committed (the process "
+            "stopped, or the commit failed, after filing it): the log still holds what that "
+            "work began from"
+        )
     if report.unanchored:
         print(
-            f"  {report.unanchored} entries after the last checkpoint (run `mash-node audit checkpoint`)"
+            f"  {report.unanchored:,} entries after the last checkpoint, the oldest from "
+            f"{report.unanchored_since} ({_age(report.unanchored_since)} ago): no signature "
+            "vouches for them yet (`mash-node audit checkpoint` signs one now)"
         )
     return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _age(at: str | None) -> str:
+    """How long ago an audit time was, roughly: "40 s", "12 min", "3 h 5 min", "2 days"."""
+    if at is None:
+        return "an unknown time"
+    try:
+        moment = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return "an unknown time"
+    seconds = max(0, int((dt.datetime.now(dt.UTC) - moment).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} days"
 
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
@@ -720,7 +772,7 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
 def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     node = _open(args)
     with node.unit_of_work() as session:
-        point = audit.checkpoint(session, node.keys)
+        point = audit.checkpoint(session, node.keys, node.anchor)
     print(f"Checkpoint: {point.size} entries, head {point.head_hash.hex()}")
     return 0
 
@@ -932,7 +984,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     aud.add_parser(
-        "verify", help="prove the audit log intact or name the first bad entry"
+        "verify",
+        help="prove the audit log intact or name the first bad entry (exit 3)",
+        description=VERIFY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     ).set_defaults(run=cmd_audit_verify)
     export = aud.add_parser("export", help="who, when, what and why for a date range")
     export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (UTC)")

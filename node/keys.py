@@ -9,7 +9,9 @@ Three keys live in `<data_dir>/keys/`, each in a file readable by the owner only
 
 Beside them, once the federation CA has issued the node's certificate (not made by `init`):
 `tls.key` (ECDSA P-256, 0600, made with the CSR by mash_common.pki.make_csr), `tls.crt` and
-`federation-ca.crt`, loaded by `load_tls`.
+`federation-ca.crt`, loaded by `load_tls`. And `audit-checkpoints`, the audit checkpoint file
+(0600; `node.audit.anchor`), which holds no secret: it is kept here so that whoever can write the
+store cannot also rewrite it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The web app, the CLI, the demo, the federation's servicers, the tests and the be
 a node here (`Node.open`: configuration, store, keys, with the schema and key-set checks) and act
 in `Node.unit_of_work`: one transaction that commits or rolls back whole, with a signed audit
 checkpoint when `audit_checkpoint_every` entries are due (or, for the CLI, after every command),
-and with an `access.denied` audit entry, in a transaction of its own, when the work is refused.
+filed in the node's checkpoint file before the commit and marked there after it, and with an
+`access.denied` audit entry, in a transaction of its own, when the work is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from node import audit, match_key_set
 from node.access import AccessDenied, Actor
 from node.config import NodeConfig, load_config
 from node.keys import NodeKeys, ensure_keys, load_keys
-from node.store.db import make_engine, make_sessionmaker, read_only, require_current, upgrade
+from node.store.db import (
+    make_engine,
+    make_private,
+    make_sessionmaker,
+    read_only,
+    require_current,
+    upgrade,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class Node:
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]
     keys: NodeKeys
+    anchor: audit.CheckpointFile  # every checkpoint signed, outside the store (beside the keys)
     checkpoint_every_unit: bool = False  # the CLI signs a checkpoint after every command
 
     @classmethod
@@ -47,7 +56,8 @@ class Node:
         checkpoint_every_unit: bool = False,
     ) -> Node:
         """Open a node whose store is current: refuse one whose schema or match-key set is
-        behind this release (StoreOutOfDate, KeysOutOfDate: run `mash-node init`).
+        behind this release, or whose checkpoint file is missing (StoreOutOfDate,
+        KeysOutOfDate, CheckpointFileError: run `mash-node init`).
 
         `shared_writers`: SQLite writes queue, in order, with the other processes that say so
         (the web server's workers)."""
@@ -56,6 +66,7 @@ class Node:
             require_current(node.engine)
             with node.read_sessions() as session:
                 match_key_set.require_current_keys(session)
+                audit.require_checkpoint_file(session, node.anchor)
         except BaseException:
             node.close()
             raise
@@ -63,9 +74,12 @@ class Node:
 
     @classmethod
     def initialise(cls, config: NodeConfig | str | Path) -> Node:
-        """Create what is missing (the data directory, readable by the owner only, and the
-        keys) and bring the store's schema up to date; keeps everything that is there. The
-        caller re-derives match keys of an older key set (`mash-node init` does)."""
+        """Create what is missing (the data directory, the keys, the audit checkpoint file) and
+        bring the store's schema up to date; keeps everything that is there. The data directory
+        is made the owner's only (0700) and a SQLite store's files readable by the owner only
+        (0600), a store from before this rule included. A store from before the checkpoint file
+        starts it with its checkpoints once its log verifies (AuditTampered if not). The caller
+        re-derives match keys of an older key set (`mash-node init` does)."""
         config = _config(config)
         config.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(config.data_dir, 0o700)
@@ -73,6 +87,9 @@ class Node:
         node = cls._opened(config, shared_writers=False, checkpoint_every_unit=True)
         try:
             upgrade(node.engine)
+            make_private(config.database_url)
+            with node.sessions() as session, session.begin():
+                audit.start_checkpoint_file(session, node.anchor, [bytes(node.keys.verify_key)])
         except BaseException:
             node.close()
             raise
@@ -91,6 +108,7 @@ class Node:
             sessions=make_sessionmaker(engine),
             read_sessions=make_sessionmaker(read_only(engine)),
             keys=keys,
+            anchor=audit.CheckpointFile.beside(config.keys_dir),
             checkpoint_every_unit=checkpoint_every_unit,
         )
 
@@ -132,14 +150,12 @@ class Node:
                     )
                 raise
             except commit_despite:
-                self._checkpoint(session)
-                session.commit()
+                self._commit(session)
                 raise
             except BaseException:
                 session.rollback()
                 raise
-            self._checkpoint(session)
-            session.commit()
+            self._commit(session)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -161,17 +177,32 @@ class Node:
         if isinstance(refused, AccessDenied) and refused.audited:
             return
         why = refused if isinstance(refused, str) else str(refused)
-        with self.sessions() as session, session.begin():
-            audit.record_refusal(session, actor, why, object_ref=object_ref, detail=detail)
-            self._checkpoint(session)
+        with self.sessions() as session:
+            session.begin()
+            try:
+                audit.record_refusal(session, actor, why, object_ref=object_ref, detail=detail)
+            except BaseException:
+                session.rollback()
+                raise
+            self._commit(session)
         if isinstance(refused, AccessDenied):
             refused.audited = True
 
-    def _checkpoint(self, session: Session) -> None:
-        if self.checkpoint_every_unit:
-            audit.checkpoint(session, self.keys)
-        elif audit.appended(session):
-            audit.checkpoint_if_due(session, self.keys, self.config.audit_checkpoint_every)
+    def _commit(self, session: Session) -> None:
+        """Sign a checkpoint if one is due (filed, and fsynced, in the checkpoint file), commit,
+        then mark it committed in the file."""
+        try:
+            if self.checkpoint_every_unit:
+                audit.checkpoint(session, self.keys, self.anchor)
+            elif audit.appended(session):
+                every = self.config.audit_checkpoint_every
+                audit.checkpoint_if_due(session, self.keys, every, self.anchor)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            audit.forget_filed(session)
+            raise
+        audit.confirm_committed(session, self.anchor)
 
 
 def _config(config: NodeConfig | str | Path) -> NodeConfig:

@@ -54,15 +54,27 @@ def _stored(session: Session) -> list[audit.AuditRecord]:
     return list(audit.entries(session))
 
 
-def test_appended_entries_are_stored_and_verify(session: Session) -> None:
+def test_appended_entries_are_stored_and_verify(session: Session, keys: NodeKeys) -> None:
     written = _record_some(session, 3)
+    audit.checkpoint(session, keys)
+    later = _record_some(session, 2, start=3)
 
-    report = audit.verify_store(session, trusted_keys=[])
+    report = audit.verify_store(session, [bytes(keys.verify_key)], anchor=None)
 
-    assert _stored(session) == written
+    assert _stored(session) == [*written, *later]
     assert [entry.seq for entry in written] == [1, 2, 3]
-    assert (report.size, report.head_hash) == (3, written[-1].chain_hash)
-    assert (report.checkpoints_checked, report.last_checkpoint_size) == (0, None)
+    assert (report.size, report.head_hash) == (5, later[-1].chain_hash)
+    assert (report.checkpoints_checked, report.last_checkpoint_size) == (1, 3)
+    assert (report.unanchored, report.unanchored_since) == (2, later[0].at)
+
+
+def test_a_log_with_entries_and_no_checkpoint_is_refused(session: Session) -> None:
+    assert audit.verify_store(session, trusted_keys=[], anchor=None).size == 0
+    _record_some(session, 3)
+
+    with pytest.raises(AuditTampered, match="no signed checkpoint vouches") as caught:
+        audit.verify_store(session, trusted_keys=[], anchor=None)
+    assert caught.value.seq == 1
 
 
 def test_each_entry_links_to_the_one_before(session: Session) -> None:
@@ -115,7 +127,7 @@ def test_bad_entries_are_refused_and_nothing_is_appended(
     assert _stored(session) == []
 
 
-def test_entry_rolls_back_with_the_callers_transaction(session: Session) -> None:
+def test_entry_rolls_back_with_the_callers_transaction(session: Session, keys: NodeKeys) -> None:
     session.add(Agency(code="audit-kept", name="Kept"))
     audit.record(session, MANAGER, "agency.add", object_ref="agency:audit-kept")
     session.commit()
@@ -128,7 +140,8 @@ def test_entry_rolls_back_with_the_callers_transaction(session: Session) -> None
     assert session.get(Agency, "audit-lost") is None
     after = audit.record(session, MANAGER, "agency.view", object_ref="agency:audit-kept")
     assert after.seq == 2
-    assert audit.verify_store(session, trusted_keys=[]).size == 2
+    audit.checkpoint(session, keys)
+    assert audit.verify_store(session, [bytes(keys.verify_key)], anchor=None).size == 2
 
 
 def test_checkpoint_is_signed_stored_and_verified(session: Session, keys: NodeKeys) -> None:
@@ -141,7 +154,7 @@ def test_checkpoint_is_signed_stored_and_verified(session: Session, keys: NodeKe
     message = audit.checkpoint_message(signed.size, signed.head_hash, signed.signed_at)
     assert message.startswith(b"mash-audit-checkpoint/v1\n\x00\x00\x00\x00\x00\x00\x00\x04")
     verify_signature(signed.verify_key, message, signed.signature)
-    report = audit.verify_store(session, trusted_keys=[bytes(keys.verify_key)])
+    report = audit.verify_store(session, trusted_keys=[bytes(keys.verify_key)], anchor=None)
     assert (report.checkpoints_checked, report.last_checkpoint_size, report.unanchored) == (1, 4, 0)
 
 
@@ -166,7 +179,7 @@ def test_checkpoint_from_an_untrusted_key_is_refused(
     stranger = _keys(tmp_path / "stranger")
 
     with pytest.raises(AuditTampered, match="not trusted"):
-        audit.verify_store(session, trusted_keys=[bytes(stranger.verify_key)])
+        audit.verify_store(session, trusted_keys=[bytes(stranger.verify_key)], anchor=None)
 
 
 def test_checkpoint_if_due_counts_entries_since_the_last(session: Session, keys: NodeKeys) -> None:
@@ -273,7 +286,7 @@ def test_verify_store_detects_an_entry_edited_with_raw_sql(session: Session) -> 
     session.execute(text("UPDATE audit_entries SET purpose = 'nothing to see' WHERE seq = 3"))
 
     with pytest.raises(AuditTampered, match="chain hash") as caught:
-        audit.verify_store(session, trusted_keys=[])
+        audit.verify_store(session, trusted_keys=[], anchor=None)
     assert caught.value.seq == 3
 
 
@@ -282,7 +295,7 @@ def test_verify_store_detects_an_entry_deleted_with_raw_sql(session: Session) ->
     session.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
 
     with pytest.raises(AuditTampered, match="missing") as caught:
-        audit.verify_store(session, trusted_keys=[])
+        audit.verify_store(session, trusted_keys=[], anchor=None)
     assert caught.value.seq == 2
 
 
@@ -291,7 +304,7 @@ def test_verify_store_detects_the_last_entry_deleted_behind_the_head(session: Se
     session.execute(text("DELETE FROM audit_entries WHERE seq = 5"))
 
     with pytest.raises(AuditTampered, match="head says the log has 5") as caught:
-        audit.verify_store(session, trusted_keys=[])
+        audit.verify_store(session, trusted_keys=[], anchor=None)
     assert caught.value.seq == 5
 
 
@@ -301,7 +314,7 @@ def test_verify_store_detects_an_entry_added_beyond_the_head(session: Session) -
     session.execute(insert(AuditEntry).values(asdict(forged)))
 
     with pytest.raises(AuditTampered, match="beyond the audit head") as caught:
-        audit.verify_store(session, trusted_keys=[])
+        audit.verify_store(session, trusted_keys=[], anchor=None)
     assert caught.value.seq == 3
 
 
@@ -314,7 +327,7 @@ def committed_log(engine: Engine) -> Iterator[Engine]:
             connection.execute(delete(model))
 
 
-def test_concurrent_appenders_get_one_unbroken_chain(committed_log: Engine) -> None:
+def test_concurrent_appenders_get_one_unbroken_chain(committed_log: Engine, keys: NodeKeys) -> None:
     factory = make_sessionmaker(committed_log)
     errors: list[BaseException] = []
 
@@ -334,7 +347,8 @@ def test_concurrent_appenders_get_one_unbroken_chain(committed_log: Engine) -> N
 
     assert errors == []
     with factory() as db:
-        report = audit.verify_store(db, trusted_keys=[])
+        audit.checkpoint(db, keys)
+        report = audit.verify_store(db, [bytes(keys.verify_key)], anchor=None)
         refs = {entry.object_ref for entry in audit.entries(db)}
     assert report.size == 60
     assert refs == {f"w{worker}:{n}" for worker in range(4) for n in range(15)}

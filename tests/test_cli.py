@@ -102,13 +102,31 @@ def test_init_makes_private_keys_and_keeps_everything_when_run_again(
     keys = tmp_path / "data" / "keys"
     assert stat.S_IMODE(keys.stat().st_mode) == 0o700
     before = {p.name: p.read_bytes() for p in keys.iterdir()}
-    assert set(before) == {"signing.key", "box.key", "oprf-1.key", "web.key"}
+    assert set(before) == {"signing.key", "box.key", "oprf-1.key", "web.key", "audit-checkpoints"}
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in keys.iterdir())
     code, out, _ = cli("init", password="another password 2")
     assert code == 0
     assert "existing keys kept" in out and "already exists" in out
-    assert {p.name: p.read_bytes() for p in keys.iterdir()} == before
+    after = {p.name: p.read_bytes() for p in keys.iterdir()}
+    filed = before.pop("audit-checkpoints")
+    assert after.pop("audit-checkpoints").startswith(filed)  # only appended to
+    assert after == before
     assert cli.as_admin("user", "list")[0] == 0  # the first password still works
+
+
+def test_init_makes_the_data_directory_and_store_private_and_tightens_an_older_one(
+    cli: Cli, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    store = sorted(p for p in data.iterdir() if p.name.startswith("node.db"))
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert [p.name for p in store][:1] == ["node.db"]
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in store} == {p.name: 0o600 for p in store}
+    for path in (data, *store):  # as a store made before the rule was left
+        path.chmod(0o755 if path == data else 0o644)
+    assert cli("init", password=ADMIN_PW)[0] == 0
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in store if p.exists()} == {0o600}
 
 
 def test_users_are_added_listed_and_disabled(cli: Cli) -> None:
@@ -255,6 +273,31 @@ def test_audit_verify_export_and_tamper_detection(cli: Cli, tmp_path: Path) -> N
         db.execute("UPDATE audit_entries SET actor = 'someone-else' WHERE seq = 2")
     code, _, err = cli("audit", "verify")
     assert code == 3 and "FAILED" in err and "audit entry 2:" in err
+    assert err.count("\n") == 1  # one line
+
+
+def test_audit_verify_reports_entries_after_the_last_checkpoint_and_its_exit_statuses(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from node import audit
+    from node.access import Actor
+    from node.runtime import Node
+
+    with Node.open(cli.config) as node, node.unit_of_work() as session:  # as the web: no checkpoint
+        audit.record(session, Actor.system("test"), "record.view")
+        audit.record(session, Actor.system("test"), "record.view")
+
+    code, out, _ = cli("audit", "verify")
+
+    assert code == 0 and "Audit log intact: 3 entries, 1 signed checkpoint(s)" in out
+    assert "audit-checkpoints: 1 checkpoint(s)" in out
+    assert "2 entries after the last checkpoint, the oldest from 20" in out and " s ago)" in out
+    assert cli("audit", "checkpoint")[0] == 0
+    assert "after the last checkpoint" not in cli("audit", "verify")[1]
+    with pytest.raises(SystemExit):
+        main(["audit", "verify", "--help"])
+    help_text = capsys.readouterr().out
+    assert "exit status:" in help_text and "3  the log failed verification" in help_text
 
 
 def test_missing_config_and_password_are_clear(tmp_path: Path, capsys, monkeypatch) -> None:

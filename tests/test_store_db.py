@@ -3,7 +3,9 @@ nor write."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 import time
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from node.store.db import WriteQueue, make_engine, read_only
+from node.store.db import WriteQueue, make_engine, make_private, read_only
 
 
 @pytest.fixture
@@ -138,3 +140,38 @@ def test_workers_sharing_the_queue_take_turns_through_the_lock_file(tmp_path: Pa
     assert done.wait(timeout=5)
     with second.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_store_and_its_wal_files_are_the_owners_only(tmp_path: Path) -> None:
+    before = os.umask(0o022)  # the usual umask, under which SQLite would make 0644 files
+    try:
+        engine = make_engine(f"sqlite:///{tmp_path / 'node.db'}", share_queue=True)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (n INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+        files = sorted(p.name for p in tmp_path.iterdir())
+        modes = {p.name: _mode(p) for p in tmp_path.iterdir()}
+        engine.dispose()
+    finally:
+        os.umask(before)
+    assert files == ["node.db", "node.db-shm", "node.db-wal", "node.db.writers"]
+    assert modes == dict.fromkeys(files, 0o600)
+
+
+def test_make_private_tightens_a_store_made_before_the_rule(tmp_path: Path) -> None:
+    path = tmp_path / "node.db"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE t (n INTEGER)")
+        for name in ("node.db", "node.db-wal", "node.db-shm"):
+            os.chmod(tmp_path / name, 0o644)
+        changed = make_private(f"sqlite:///{path}")
+        assert sorted(p.name for p in changed) == ["node.db", "node.db-shm", "node.db-wal"]
+        assert {_mode(tmp_path / p.name) for p in changed} == {0o600}
+    db.close()
+    assert make_private(f"sqlite:///{path}") == []  # nothing left to change
+    assert make_private("sqlite://") == make_private("postgresql://db/x") == []

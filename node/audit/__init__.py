@@ -1,11 +1,14 @@
 """The node's append-only, tamper-evident audit log (DESIGN section 8): who did what, when and why.
 
 Entries are chained by SHA-256 in the RFC 6962 style and the node signs checkpoints of the chain's
-size and head (`node.audit.chain` gives the exact encodings). `verify_log` checks any log against
-its checkpoints and raises `AuditTampered` at the first bad entry. Entries cut from the tail after
-the last checkpoint cannot be detected from the node alone; checkpoints also go to the coordinator.
+size and head (`node.audit.chain` gives the exact encodings), each also kept in the node's
+checkpoint file beside its keys (`node.audit.anchor`). `verify_log` checks any log against its
+checkpoints; `verify_store` checks the store against its checkpoints and that file
+(`node.audit.anchored`); both raise `AuditTampered` at the first fault. Entries after the last
+checkpoint cannot be vouched for from the node alone; checkpoints will also go to the coordinator.
 """
 
+from node.audit.anchor import CheckpointFile, CheckpointFileError
 from node.audit.chain import (
     AuditRecord,
     Checkpoint,
@@ -25,10 +28,14 @@ from node.audit.log import (
     appended,
     checkpoint,
     checkpoint_if_due,
+    confirm_committed,
     entries,
+    forget_filed,
     latest_checkpoint,
     record,
     record_refusal,
+    require_checkpoint_file,
+    start_checkpoint_file,
     verify_store,
 )
 from node.audit.verify import AuditTampered, VerifyReport, verify_log
@@ -38,6 +45,8 @@ __all__ = [
     "AuditRecord",
     "AuditTampered",
     "Checkpoint",
+    "CheckpointFile",
+    "CheckpointFileError",
     "VerifyReport",
     "appended",
     "canonical_bytes",
@@ -45,9 +54,11 @@ __all__ = [
     "checkpoint",
     "checkpoint_if_due",
     "checkpoint_message",
+    "confirm_committed",
     "entries",
     "export",
     "export_for",
+    "forget_filed",
     "format_time",
     "latest_checkpoint",
     "leaf_hash",
@@ -56,7 +67,9 @@ __all__ = [
     "record",
     "record_refusal",
     "relink",
+    "require_checkpoint_file",
     "sign_checkpoint",
+    "start_checkpoint_file",
     "verify_log",
     "verify_store",
 ]

@@ -3,9 +3,11 @@
 Appends are serialised on the single `AuditHead` row (``SELECT ... FOR UPDATE`` on PostgreSQL; on
 SQLite every transaction already begins with ``BEGIN IMMEDIATE``), so entries get seq 1, 2, 3, ...
 in one order and each links to the one before. An entry commits or rolls back with the action it
-records. The node checkpoints after every CLI command and every `audit_checkpoint_every` entries;
-entries cut from the tail after the last checkpoint cannot be detected from the node alone, which
-is why checkpoints also go to the coordinator.
+records. The node checkpoints after every CLI command and every `audit_checkpoint_every` entries,
+and appends each checkpoint to its checkpoint file (`node.audit.anchor`) before the transaction
+commits; `verify_store` holds the store to that file (`node.audit.anchored`). Entries after the
+last checkpoint can still be rewritten unnoticed from the node alone, which is why checkpoints
+will also go to the coordinator.
 """
 
 from __future__ import annotations
@@ -13,14 +15,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    String,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from node.access import Actor
+from node.audit.anchor import CheckpointFile, CheckpointFileError, FileContents
+from node.audit.anchored import check_against_file, check_not_bare, vouchers
 from node.audit.chain import (
     ZERO_HASH,
     AuditRecord,
@@ -30,8 +47,16 @@ from node.audit.chain import (
     next_record,
     sign_checkpoint,
 )
-from node.audit.verify import AuditTampered, VerifyReport, verify_log
+from node.audit.verify import (
+    AuditTampered,
+    InvalidText,
+    VerifyReport,
+    check_checkpoint_types,
+    describe,
+    verify_log,
+)
 from node.keys import NodeKeys
+from node.store.db import read_only
 from node.store.models import AuditCheckpoint, AuditEntry, AuditHead, utcnow
 
 log = logging.getLogger(__name__)
@@ -39,28 +64,45 @@ log = logging.getLogger(__name__)
 HEAD_ID = 1
 REFUSED = "access.denied"
 _APPENDED = "mash_audit_appended"  # session.info key: this session appended an entry
+_BASE = "mash_audit_base"  # session.info key: (transaction, size, head) before its first append
+_FILED = "mash_audit_filed"  # session.info key: checkpoints filed, awaiting the commit
 SYSTEM_ROLE = "system"
 PEER_ROLE = "peer-node"
 CHUNK_SIZE = 2000
-_ENTRY_COLUMNS = (
-    AuditEntry.seq,
-    AuditEntry.at,
-    AuditEntry.actor,
-    AuditEntry.actor_role,
-    AuditEntry.actor_agency,
-    AuditEntry.action,
-    AuditEntry.object_ref,
-    AuditEntry.purpose,
-    AuditEntry.detail,
-    AuditEntry.chain_hash,
+
+
+def _raw(column: Any) -> Any:
+    """A column read as the database returns it, without SQLAlchemy's conversion (which fails
+    on a value of the wrong type), so that verification can name such a value as tampering."""
+    return type_coerce(column, NullType()).label(column.key)
+
+
+_ENTRY_COLUMNS = tuple(
+    _raw(column)
+    for column in (
+        AuditEntry.seq,
+        AuditEntry.at,
+        AuditEntry.actor,
+        AuditEntry.actor_role,
+        AuditEntry.actor_agency,
+        AuditEntry.action,
+        AuditEntry.object_ref,
+        AuditEntry.purpose,
+        AuditEntry.detail,
+        AuditEntry.chain_hash,
+    )
 )
-_CHECKPOINT_COLUMNS = (
-    AuditCheckpoint.size,
-    AuditCheckpoint.head_hash,
-    AuditCheckpoint.signed_at,
-    AuditCheckpoint.verify_key,
-    AuditCheckpoint.signature,
+_CHECKPOINT_COLUMNS = tuple(
+    _raw(column)
+    for column in (
+        AuditCheckpoint.size,
+        AuditCheckpoint.head_hash,
+        AuditCheckpoint.signed_at,
+        AuditCheckpoint.verify_key,
+        AuditCheckpoint.signature,
+    )
 )
+_HEAD_COLUMNS = (_raw(AuditHead.size), _raw(AuditHead.head_hash))
 
 # Built once: appends are frequent and building a statement costs more than running it.
 _INSERT_ENTRY = insert(AuditEntry.__table__)
@@ -69,9 +111,7 @@ _MOVE_HEAD = (
     .where(AuditHead.id == HEAD_ID)
     .values(size=bindparam("new_size"), head_hash=bindparam("new_hash"))
 )
-_LOCK_HEAD = (
-    select(AuditHead.size, AuditHead.head_hash).where(AuditHead.id == HEAD_ID).with_for_update()
-)
+_LOCK_HEAD = select(*_HEAD_COLUMNS).where(AuditHead.id == HEAD_ID).with_for_update()
 
 
 def record(
@@ -101,6 +141,7 @@ def record(
     }
     _check_lengths(fields)
     size, head = _lock_head(session)
+    _note_base(session, size, head)
     entry = next_record(head, seq=size + 1, **fields)
     session.execute(_INSERT_ENTRY, asdict(entry))
     session.execute(_MOVE_HEAD, {"new_size": entry.seq, "new_hash": entry.chain_hash})
@@ -132,21 +173,37 @@ def appended(session: Session) -> bool:
     return bool(session.info.get(_APPENDED))
 
 
-def checkpoint(session: Session, keys: NodeKeys) -> Checkpoint:
-    """Sign and store a checkpoint of the log as it stands; if it has not grown, return the last."""
+def checkpoint(
+    session: Session, keys: NodeKeys, anchor: CheckpointFile | None = None
+) -> Checkpoint:
+    """Sign and store a checkpoint of the log as it stands; if it has not grown, return the last.
+
+    With `anchor` (the node's checkpoint file), the checkpoint is also appended there and
+    fsynced before this returns, so before the caller commits; after the commit the caller
+    calls `confirm_committed`. Refuses (AuditTampered) to sign a log that does not extend the
+    last checkpoint, or a store that lacks a checkpoint the file says was committed.
+    """
     size, head = _lock_head(session)
     latest = latest_checkpoint(session)
     if latest is not None:
+        check_checkpoint_types(latest)
         _check_grown_from(session, latest, size, head)
-        if latest.size == size and latest.verify_key == bytes(keys.verify_key):
-            return latest
+    if anchor is not None:
+        _settle(session, anchor, latest)
+    if latest is not None and latest.size == size and latest.verify_key == bytes(keys.verify_key):
+        return latest
     signed = sign_checkpoint(keys, size, head, format_time(utcnow()))
     session.execute(insert(AuditCheckpoint).values(asdict(signed)))
+    if anchor is not None:
+        anchor.append(signed, *_unit_base(session, size, head))
+        session.info.setdefault(_FILED, []).append(signed)
     log.info("audit checkpoint signed at size %d", size)
     return signed
 
 
-def checkpoint_if_due(session: Session, keys: NodeKeys, every: int) -> Checkpoint | None:
+def checkpoint_if_due(
+    session: Session, keys: NodeKeys, every: int, anchor: CheckpointFile | None = None
+) -> Checkpoint | None:
     """Checkpoint when at least `every` entries were appended since the last checkpoint."""
     if every < 1:
         raise ValueError(f"checkpoint interval must be at least 1 entry; got {every}")
@@ -154,7 +211,46 @@ def checkpoint_if_due(session: Session, keys: NodeKeys, every: int) -> Checkpoin
     latest = latest_checkpoint(session)
     if size - (latest.size if latest is not None else 0) < every:
         return None
-    return checkpoint(session, keys)
+    return checkpoint(session, keys, anchor)
+
+
+def confirm_committed(session: Session, anchor: CheckpointFile) -> None:
+    """After the session's commit: mark the checkpoints it filed as committed in the file."""
+    anchor.confirm(session.info.pop(_FILED, []))
+
+
+def forget_filed(session: Session) -> None:
+    """After a rollback: the checkpoints the session filed stay in the file, uncommitted."""
+    session.info.pop(_FILED, None)
+
+
+def require_checkpoint_file(session: Session, anchor: CheckpointFile) -> None:
+    """Refuse a store with signed checkpoints whose checkpoint file is missing (a store from
+    before the file, until `mash-node init` starts it)."""
+    if anchor.exists():
+        return
+    count = session.scalar(select(func.count()).select_from(AuditCheckpoint))
+    if count:
+        raise CheckpointFileError(
+            f"{anchor.path}: the audit checkpoint file is missing, but the store holds {count} "
+            "signed checkpoint(s); run `mash-node init`, which starts the file from them once "
+            "the log verifies"
+        )
+
+
+def start_checkpoint_file(
+    session: Session, anchor: CheckpointFile, trusted_keys: Collection[bytes]
+) -> int:
+    """Create the checkpoint file if it is missing, holding the store's checkpoints (marked
+    committed) once the log verifies against them; returns how many it wrote. Trust on first
+    use: a store rewritten before this runs is caught only by the coordinator's copies."""
+    if anchor.exists():
+        return 0
+    verify_store(session, trusted_keys, anchor=None)
+    query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
+    stored = [_to_checkpoint(row) for row in session.execute(query)]
+    anchor.start([(cp, cp.size, cp.head_hash) for cp in stored])
+    return len(stored)
 
 
 def latest_checkpoint(session: Session) -> Checkpoint | None:
@@ -167,16 +263,43 @@ def latest_checkpoint(session: Session) -> Checkpoint | None:
     return _to_checkpoint(row) if row is not None else None
 
 
-def verify_store(session: Session, trusted_keys: Collection[bytes]) -> VerifyReport:
-    """Verify the stored log against its stored checkpoints and its head row; raise AuditTampered.
+def verify_store(
+    session: Session, trusted_keys: Collection[bytes], *, anchor: CheckpointFile | None
+) -> VerifyReport:
+    """Verify the stored log against its checkpoints, its head row and the node's checkpoint
+    file (`anchor`; None checks the store alone, in `session`); raise AuditTampered at the
+    first fault.
 
-    Checkpoints are read before the head and entries are read up to the head, so entries appended
-    while this runs are neither misread as tampering nor verified until the next run.
+    With the file, the store is read in a read-only transaction of its own, begun after the file
+    was read (a SQLite transaction sees the store as at its first read, and the session may have
+    read already), and the file is read again afterwards (see `node.audit.anchored`). The
+    checkpoints are read before the head, and the entries up to the head, so work committed
+    while this runs is neither misread as tampering nor verified until the next run.
     """
-    query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
-    checkpoints = [_to_checkpoint(row) for row in session.execute(query)]
-    size, head = _read_head(session)
-    report = verify_log(entries(session, AuditEntry.seq <= size), checkpoints, trusted_keys)
+    if anchor is None:
+        return _verify_in(session, trusted_keys, None, FileContents())
+    first = anchor.read()
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with Session(read_only(engine)) as reading, reading.begin():
+        return _verify_in(reading, trusted_keys, anchor, first)
+
+
+def _verify_in(
+    session: Session,
+    trusted_keys: Collection[bytes],
+    anchor: CheckpointFile | None,
+    first: FileContents,
+) -> VerifyReport:
+    _check_tables(session)
+    with _text_as_stored(session):
+        query = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.id)
+        stored = [_to_checkpoint(row) for row in session.execute(query)]
+        size, head = _read_head(session)
+        second = anchor.read(first) if anchor is not None else first
+        report = verify_log(
+            entries(session, AuditEntry.seq <= size), vouchers(stored, first), trusted_keys
+        )
     if report.size != size:
         raise AuditTampered(
             report.size + 1,
@@ -186,6 +309,17 @@ def verify_store(session: Session, trusted_keys: Collection[bytes]) -> VerifyRep
     if report.head_hash != head:
         raise AuditTampered(size, "the audit head's hash differs from the chain's end")
     _check_nothing_beyond_head(session)
+    if anchor is not None:
+        report = check_against_file(
+            stored,
+            first,
+            second,
+            report,
+            trusted_keys,
+            lambda seq: _chain_hash_at(session, seq),
+            str(anchor.path),
+        )
+    check_not_bare(report)
     return report
 
 
@@ -206,6 +340,90 @@ def entries(
         last = rows[-1].seq
 
 
+def _check_tables(session: Session) -> None:
+    """The audit tables must be there with their columns (a dropped one is tampering too)."""
+    inspector = inspect(session.connection())
+    for model in (AuditEntry, AuditHead, AuditCheckpoint):
+        table = model.__table__
+        if not inspector.has_table(table.name):
+            raise AuditTampered(None, f"the store has no {table.name} table: it was dropped")
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = sorted(set(table.columns.keys()) - present)
+        if missing:
+            raise AuditTampered(
+                None, f"the store's {table.name} table has lost its column(s) {', '.join(missing)}"
+            )
+
+
+def _note_base(session: Session, size: int, head: bytes) -> None:
+    """Remember the log as it was before this transaction's first append."""
+    transaction = session.get_transaction()
+    noted = session.info.get(_BASE)
+    if noted is None or noted[0] is not transaction:
+        session.info[_BASE] = (transaction, size, head)
+
+
+def _unit_base(session: Session, size: int, head: bytes) -> tuple[int, bytes]:
+    """The log as committed when this transaction began: before its first append, or as it
+    stands (`size`, `head`) if it appended nothing."""
+    noted = session.info.get(_BASE)
+    if noted is not None and noted[0] is session.get_transaction():
+        return noted[1], noted[2]
+    return size, head
+
+
+def _settle(session: Session, anchor: CheckpointFile, latest: Checkpoint | None) -> None:
+    """Before filing a checkpoint: the newest one the file says committed must be in the store,
+    and the store's latest, if the file holds it unmarked (its process died before marking it),
+    is marked now."""
+    tail = anchor.tail()
+    marked = [r.checkpoint for r in tail.records if tail.is_committed(r.checkpoint)]
+    if marked and marked[-1] != latest and not _is_stored(session, marked[-1]):
+        lost = marked[-1]
+        raise AuditTampered(
+            None,
+            f"the store has lost the checkpoint of {lost.size} entries signed at "
+            f"{lost.signed_at}, which {anchor.path} records as committed; "
+            "run `mash-node audit verify`",
+        )
+    unmarked = latest is not None and not tail.is_committed(latest)
+    if unmarked and any(record.checkpoint == latest for record in tail.records):
+        anchor.confirm([latest])  # type: ignore[list-item]  # not None: unmarked
+
+
+def _is_stored(session: Session, point: Checkpoint) -> bool:
+    found = session.scalar(
+        select(func.count())
+        .select_from(AuditCheckpoint)
+        .where(AuditCheckpoint.signature == point.signature)
+    )
+    return bool(found)
+
+
+@contextmanager
+def _text_as_stored(session: Session) -> Iterator[None]:
+    """On SQLite, read text that is not UTF-8 as InvalidText rather than fail the read (SQLite
+    lets any bytes be stored as text); PostgreSQL refuses such text when it is written."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.dbapi_connection
+    before = driver.text_factory
+    driver.text_factory = _decode_text
+    try:
+        yield
+    finally:
+        driver.text_factory = before
+
+
+def _decode_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return InvalidText(data)  # type: ignore[return-value]  # verify names it as tampering
+
+
 def _check_lengths(fields: dict[str, str]) -> None:
     for name, value in fields.items():
         column_type = AuditEntry.__table__.c[name].type
@@ -216,11 +434,11 @@ def _check_lengths(fields: dict[str, str]) -> None:
 
 def _lock_head(session: Session) -> tuple[int, bytes]:
     """The log's size and head hash, with the head row locked until the transaction ends."""
-    row = session.execute(_LOCK_HEAD).one_or_none()
+    row = _only_head(session.execute(_LOCK_HEAD).all())
     if row is None:
         _create_head(session)
-        row = session.execute(_LOCK_HEAD).one()
-    return row.size, bytes(row.head_hash)
+        row = _only_head(session.execute(_LOCK_HEAD).all())
+    return _head_values(row)
 
 
 def _create_head(session: Session) -> None:
@@ -243,10 +461,29 @@ def _create_head(session: Session) -> None:
 
 
 def _read_head(session: Session) -> tuple[int, bytes]:
-    row = session.execute(
-        select(AuditHead.size, AuditHead.head_hash).where(AuditHead.id == HEAD_ID)
-    ).one_or_none()
-    return (0, ZERO_HASH) if row is None else (row.size, bytes(row.head_hash))
+    row = _only_head(session.execute(select(*_HEAD_COLUMNS).where(AuditHead.id == HEAD_ID)).all())
+    return (0, ZERO_HASH) if row is None else _head_values(row)
+
+
+def _only_head(rows: list[Any]) -> Any:
+    """The one head row, or None; a repeated head row (its key removed by hand) is tampering."""
+    if len(rows) > 1:
+        raise AuditTampered(None, f"the audit head row is there {len(rows)} times")
+    return rows[0] if rows else None
+
+
+def _head_values(row: Any) -> tuple[int, bytes]:
+    """The head row's size and hash, refused as tampering if either has the wrong type."""
+    size, head = row.size, _as_bytes(row.head_hash)
+    if type(size) is not int or size < 0:
+        raise AuditTampered(
+            None, f"the audit head row is damaged: its size is stored as {describe(size)}"
+        )
+    if type(head) is not bytes or len(head) != len(ZERO_HASH):
+        raise AuditTampered(
+            None, f"the audit head row is damaged: its hash is stored as {describe(head)}"
+        )
+    return size, head
 
 
 def _check_grown_from(session: Session, latest: Checkpoint, size: int, head: bytes) -> None:
@@ -268,8 +505,10 @@ def _check_grown_from(session: Session, latest: Checkpoint, size: int, head: byt
 def _chain_hash_at(session: Session, seq: int) -> bytes:
     if seq == 0:
         return ZERO_HASH
-    value = session.scalar(select(AuditEntry.chain_hash).where(AuditEntry.seq == seq))
-    return bytes(value) if value is not None else b""
+    value = _as_bytes(
+        session.scalar(select(_raw(AuditEntry.chain_hash)).where(AuditEntry.seq == seq))
+    )
+    return value if type(value) is bytes else b""
 
 
 def _check_nothing_beyond_head(session: Session) -> None:
@@ -282,8 +521,13 @@ def _check_nothing_beyond_head(session: Session) -> None:
         )
 
 
+def _as_bytes(value: Any) -> Any:
+    """A BLOB as bytes (drivers may give a memoryview); any other value as it is."""
+    return bytes(value) if isinstance(value, memoryview | bytearray) else value
+
+
 def _to_record(row: Any) -> AuditRecord:
-    chain = row.chain_hash
+    """The entry as stored, each value of whatever type the store holds (verify checks them)."""
     return AuditRecord(
         seq=row.seq,
         at=row.at,
@@ -294,15 +538,16 @@ def _to_record(row: Any) -> AuditRecord:
         object_ref=row.object_ref,
         purpose=row.purpose,
         detail=row.detail,
-        chain_hash=bytes(chain) if isinstance(chain, bytes | memoryview) else b"",
+        chain_hash=_as_bytes(row.chain_hash),
     )
 
 
 def _to_checkpoint(row: Any) -> Checkpoint:
+    """The checkpoint as stored, each value of whatever type the store holds (verify checks)."""
     return Checkpoint(
         size=row.size,
-        head_hash=bytes(row.head_hash),
+        head_hash=_as_bytes(row.head_hash),
         signed_at=row.signed_at,
-        verify_key=bytes(row.verify_key),
-        signature=bytes(row.signature),
+        verify_key=_as_bytes(row.verify_key),
+        signature=_as_bytes(row.signature),
     )

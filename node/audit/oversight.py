@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from node.access import Actor, require_oversight
+from node.audit.anchor import CheckpointFile
 from node.audit.chain import Checkpoint
 from node.audit.log import latest_checkpoint, record, verify_store
 from node.audit.verify import AuditTampered, VerifyReport
@@ -43,11 +44,14 @@ def log_state(session: Session, actor: Actor) -> LogState:
     return LogState(size, latest_checkpoint(session))
 
 
-def verify_now(session: Session, actor: Actor, trusted_keys: list[bytes]) -> Verification:
-    """Verify the whole log against its checkpoints (as `mash-node audit verify` does)."""
+def verify_now(
+    session: Session, actor: Actor, trusted_keys: list[bytes], anchor: CheckpointFile
+) -> Verification:
+    """Verify the whole log against its checkpoints and the node's checkpoint file (as
+    `mash-node audit verify` does)."""
     require_oversight(actor)
     try:
-        report = verify_store(session, trusted_keys)
+        report = verify_store(session, trusted_keys, anchor=anchor)
     except AuditTampered as exc:
         record(session, actor, "audit.verify", detail={"intact": False, "problem": str(exc)})
         return Verification(None, str(exc))

@@ -5,15 +5,21 @@ while the importing process writes the batches before it. Whenever the importing
 wait for the worker (while it starts, or when writing gets ahead) it prepares the next batch the
 worker has not begun itself, so both cores stay busy however fast each side is. A small file is
 prepared in the importing process alone, by the same code. Every bad row is reported, in file
-order; once a file has a bad row its later rows are only validated.
+order; once a file has a bad row its later rows are only validated. The worker ends with the
+importing process however that ends, SIGKILL included (`end_with_parent`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
+import os
 import queue
+import signal
 import sys
+import threading
+import time
 import types
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -35,6 +41,9 @@ WORKER_MIN_BYTES = 4 << 20  # below this a worker's start-up costs more than it 
 # which Python's defaults would scan over and over.
 GC_THRESHOLDS = (200_000, 50, 100)
 _QUEUE_DEPTH = 3  # batches prepared ahead of the writer: bounds the memory used
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+WATCH_S = 0.5  # where the kernel cannot end a worker with its parent, how often it looks
+EXIT_ORPHANED = 70  # a worker that found its importing process gone
 _READ_AHEAD = 2  # batches the importing process prepares while it waits for the worker's
 
 # The person_records columns a prepared row carries, in this order, after the id, subject and
@@ -312,7 +321,7 @@ def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterato
     claims = _Claims(context)
     worker = context.Process(
         target=_work,
-        args=(results, claims, path, agency, dates_as_text, batch),
+        args=(results, claims, path, agency, dates_as_text, batch, os.getpid()),
         daemon=True,
     )
     with _without_main_module():
@@ -344,6 +353,35 @@ def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterato
         if worker.is_alive():
             worker.terminate()
         worker.join()
+
+
+def end_with_parent(parent: int) -> None:
+    """End this process when `parent` (the process that started it) dies, even by SIGKILL,
+    which no handler of the parent's sees. On Linux the kernel sends SIGKILL at once
+    (prctl PR_SET_PDEATHSIG); elsewhere a daemon thread checks every WATCH_S whether the
+    parent is still there. Either way the multiprocessing resource tracker, which lives as long
+    as a process holds its pipe, ends with it."""
+    if not _kill_me_with_my_parent():
+        threading.Thread(target=_watch, args=(parent,), name="watch-parent", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the kernel was told
+        os._exit(EXIT_ORPHANED)
+
+
+def _kill_me_with_my_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent ends; False where that cannot be."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_S)
+    os._exit(EXIT_ORPHANED)
 
 
 def _idle(results: Any, ahead: deque[Prepared], read_all: bool) -> bool:
@@ -382,12 +420,19 @@ def _receive(results: Any, worker: Any, path: Path) -> Prepared | None:
 
 
 def _work(
-    results: Any, claims: _Claims, path: Path, agency: str, dates_as_text: bool, batch: int
+    results: Any,
+    claims: _Claims,
+    path: Path,
+    agency: str,
+    dates_as_text: bool,
+    batch: int,
+    parent: int,
 ) -> None:
     """Worker process: prepare the batches it claims and send each one, then None (or the
-    exception)."""
+    exception). It ends as soon as the importing process `parent` does, however that ends."""
     import gc
 
+    end_with_parent(parent)
     gc.set_threshold(*GC_THRESHOLDS)  # as the importing process does: no cycles to find
     try:
         for prepared in prepare_persons(path, agency, dates_as_text, batch, claims.claim):

@@ -1,14 +1,19 @@
-"""Engines and sessions for SQLite (WAL, synchronous=FULL) and PostgreSQL, and schema upgrades."""
+"""Engines and sessions for SQLite (WAL, synchronous=FULL) and PostgreSQL, and schema upgrades.
+
+A SQLite store file is created readable and writable by its owner only (0600); SQLite gives its
+WAL and shared-memory files the mode of the store file, so they are private too.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
 import sqlite3
+import stat
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from node.errors import DomainError, ErrorCode
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+PRIVATE_FILE = 0o600
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal", ".writers")  # files SQLite and we keep beside it
 BUSY_TIMEOUT_S = 30.0
 READ_ONLY = "mash_read_only"  # execution option: this engine's transactions only read
 
@@ -33,6 +40,8 @@ def make_engine(url: str, *, share_queue: bool = False, **kwargs: Any) -> Engine
     """
     if url.startswith("sqlite"):
         database = make_url(url).database
+        if (path := sqlite_path(url)) is not None:
+            _create_private(path)
         shared = share_queue and database not in (None, "", ":memory:")
         attributes = {
             "queue": WriteQueue(),
@@ -46,6 +55,44 @@ def make_engine(url: str, *, share_queue: bool = False, **kwargs: Any) -> Engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite store's URL, or None for an in-memory store (or not SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if database in (None, "", ":memory:") or str(database).startswith("file:"):
+        return None
+    return Path(str(database))
+
+
+def make_private(url: str) -> list[Path]:
+    """Make a SQLite store's file and the files beside it (WAL, shared memory, journal, the
+    writers' lock) readable by the owner only, as a store made before this rule needs; returns
+    the files whose mode changed."""
+    database = sqlite_path(url)
+    if database is None:
+        return []
+    changed = []
+    for path in (database, *(Path(str(database) + end) for end in SQLITE_COMPANIONS)):
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode != PRIVATE_FILE:
+            os.chmod(path, PRIVATE_FILE)
+            changed.append(path)
+    return changed
+
+
+def _create_private(database: Path) -> None:
+    """Create the store file, empty and 0600, before SQLite would create it with the umask's
+    mode (0644 by default); an existing file is left as it is."""
+    if database.exists() or not database.parent.is_dir():
+        return  # SQLite opens it, or reports the missing folder itself
+    with suppress(FileExistsError):  # made meanwhile by another process
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
 
 
 def read_only(engine: Engine) -> Engine:
@@ -96,7 +143,7 @@ class WriteQueue:
 
 
 def _lock_file(path: Path) -> int:
-    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
 
 
 class _QueuedConnection(sqlite3.Connection):

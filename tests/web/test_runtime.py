@@ -71,7 +71,9 @@ def test_web_actions_are_checkpointed_every_n_entries_as_configured(web_node: We
     assert _checkpoint_sizes(web_node) == expected
     assert len(expected) > len(checkpoints) + 1  # the test saw the interval at work
     with web_node.sessions() as db:
-        report = audit.verify_store(db, [bytes(web_node.keys.verify_key)])
+        report = audit.verify_store(
+            db, [bytes(web_node.keys.verify_key)], anchor=web_node.node.anchor
+        )
     assert report.unanchored < EVERY
 
 

@@ -34,8 +34,9 @@ def verify() -> ResponseReturnValue:
     if form.validate():
         user = current_user()
         assert user is not None  # check_permission lets no one here unsigned
+        node = current_node()
         with unit_of_work() as db:
-            verification = verify_now(db, user.actor, [bytes(current_node().keys.verify_key)])
+            verification = verify_now(db, user.actor, [bytes(node.keys.verify_key)], node.anchor)
     return _page(verification)
 
 
