@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -72,6 +73,7 @@ GRACE = {
 }
 POLICE_ITEM = "Domestic incident at the family home"
 HEALTH_SECRET = "Attended A&E with a fractured wrist"
+LAMBETH_POSTCODE = "SE11 5QY"  # where the child lives now: only Lambeth's referral has it
 WAIT_S = 30.0
 
 
@@ -144,7 +146,7 @@ def referral_about_amara(
                             surname=person["surname"],
                             forenames=person["forenames"],
                             date_of_birth=dt.date.fromisoformat(person["date_of_birth"]),
-                            postcode="SE11 5QY",
+                            postcode=LAMBETH_POSTCODE,
                         ),
                     ),
                     received_at=dt.datetime.now(dt.UTC),
@@ -577,3 +579,32 @@ def test_administrators_and_auditors_see_states_and_timings_only(world: World) -
     assert refused.returncode == 1 and "no such request" in refused.stderr
     malformed = mash("hackney", "disclosures", "show", "7")
     assert malformed.returncode == 1 and "in-N" in malformed.stderr
+
+
+def test_the_holder_keeps_the_request_sealed_and_logs_nothing_of_it(world: World) -> None:
+    """Lambeth's new address for the child is in its request only: at Hackney it is nowhere but
+    inside the sealed body (nor in either node's log), even after the match and the answer."""
+    referral_id = referral_about_amara(world)
+    disclosure_id = ask_hackney(world, referral_id)
+    wait_until(
+        "acknowledged",
+        lambda: outgoing(world, disclosure_id).state is OutgoingState.ACKNOWLEDGED,
+    )
+    hackney_answers(world, outgoing(world, disclosure_id).idempotency_key)
+    wait_until("answered", lambda: outgoing(world, disclosure_id).state is OutgoingState.ANSWERED)
+
+    def dump(borough: str) -> str:
+        store = world.nodes[borough].directory / "data" / "node.db"
+        connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+        try:
+            return "\n".join(connection.iterdump())
+        finally:
+            connection.close()
+
+    dumped = dump("hackney")
+    assert "incoming_disclosures" in dumped
+    assert LAMBETH_POSTCODE in dump("lambeth")  # the search would find it, were it there
+    for text in (LAMBETH_POSTCODE, LAMBETH_POSTCODE.replace(" ", "")):
+        assert text not in dumped
+        for served in world.served.values():
+            assert text not in served.log.read_text(encoding="utf-8")
