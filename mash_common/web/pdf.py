@@ -1,5 +1,6 @@
-"""The information product as a PDF: the page's own template rendered by WeasyPrint with the print
-stylesheet, fetching nothing but the node's static files (no network, nothing outside them)."""
+"""Printable pages as PDF (the node's information product, the coordinator's evaluation reports):
+the page's own HTML rendered by WeasyPrint with a print stylesheet, fetching nothing but files of
+one static folder (no network, nothing outside it)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ class StaticOnly(URLFetcher):
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         if not url.startswith("file:"):
-            raise ValueError(f"the PDF may use only the node's static files, not {url}")
+            raise ValueError(f"the PDF may use only the static files, not {url}")
         path = Path(url2pathname(urlsplit(url).path)).resolve()
         if not path.is_relative_to(self.folder):
-            raise ValueError(f"the PDF may use only the node's static files, not {path}")
+            raise ValueError(f"the PDF may use only the static files, not {path}")
         return super().fetch(url, headers)
 
 

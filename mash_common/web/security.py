@@ -1,5 +1,6 @@
-"""Security headers for every response, set in one `after_request`: CSP with a per-request nonce,
-HSTS on HTTPS deployments, no-store for everything but static assets, and the usual hardening."""
+"""Security headers for every response of a web UI (the node's and the coordinator's), set in one
+`after_request`: CSP with a per-request nonce, HSTS on HTTPS deployments, no-store for everything
+but static assets, and the usual hardening."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import secrets
 from flask import Flask, Response, g, request
 
 NONCE_BYTES = 18
-CACHEABLE_ENDPOINTS = frozenset({"static", "home.favicon"})  # assets: no personal data
+STATIC_ENDPOINTS = frozenset({"static"})  # assets: nothing personal, may be cached
 HSTS = "max-age=63072000; includeSubDomains"
 PERMISSIONS_POLICY = (
     "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
@@ -37,8 +38,12 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def install_headers(app: Flask, *, hsts: bool) -> None:
-    """Add the headers to every response of `app`; HSTS only when it is served over HTTPS."""
+def install_headers(
+    app: Flask, *, hsts: bool, cacheable: frozenset[str] = STATIC_ENDPOINTS
+) -> None:
+    """Add the headers to every response of `app`; HSTS only when it is served over HTTPS.
+    Responses of the `cacheable` endpoints (static assets, an icon) may be cached; every other
+    one is sent `no-store`."""
 
     def add_headers(response: Response) -> Response:
         headers = response.headers
@@ -51,7 +56,7 @@ def install_headers(app: Flask, *, hsts: bool) -> None:
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
         if hsts:
             headers["Strict-Transport-Security"] = HSTS
-        if request.endpoint not in CACHEABLE_ENDPOINTS:
+        if request.endpoint not in cacheable:
             # Pages carry personal data: never keep them in a cache or the back-forward history.
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"

@@ -1,7 +1,7 @@
 #!/usr/bin/env sh
-# Rebuild the web UI's committed static files (../static) from app.scss and the npm packages
+# Rebuild the web UIs' committed static files (../static) from app.scss and the npm packages
 # pinned in package-lock.json. Needs Node 20+ and npm; installing or running the node does not.
-#   node/web/assets/build.sh
+#   mash_common/web/assets/build.sh
 # Writes: static/app.css, static/govuk-frontend.min.js, static/moj-frontend.min.js,
 # static/assets/images/icon-*.svg (MOJ Frontend's component icons; no crest or logo), and
 # built-from.txt (checksums of the sources, so a test can tell the build is stale).
