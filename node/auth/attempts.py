@@ -40,11 +40,12 @@ def check_allowed(session: Session, username: str, address: str, now: dt.datetim
     """Raise TooManyAttempts if this username or address has used up its failures."""
     since = now - WINDOW
     by_user = throttle.failures_since_last_success(
-        session.execute(
+        (at, succeeded)
+        for at, succeeded in session.execute(
             select(SignInAttempt.at, SignInAttempt.succeeded)
             .where(SignInAttempt.username == username[:USERNAME_LENGTH], SignInAttempt.at > since)
             .order_by(SignInAttempt.at, SignInAttempt.id)
-        ).tuples()
+        )
     )
     by_address = list(
         session.scalars(
