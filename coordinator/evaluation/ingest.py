@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from coordinator.errors import DomainError, ErrorCode, NotFound
@@ -77,27 +77,35 @@ def store_report(
         stored.envelope = envelope
         stored.synthetic = synthetic
         session.flush()
-        session.add_all(
-            EvaluationCount(
-                report_id=stored.id,
-                family=c.family,
-                category=c.category,
-                value=c.value,
-                suppressed=c.suppressed,
+        if figures.counts:
+            session.execute(
+                insert(EvaluationCount),
+                [
+                    {
+                        "report_id": stored.id,
+                        "family": c.family,
+                        "category": c.category,
+                        "value": c.value,
+                        "suppressed": c.suppressed,
+                    }
+                    for c in figures.counts
+                ],
             )
-            for c in figures.counts
-        )
-        session.add_all(
-            EvaluationStatistic(
-                report_id=stored.id,
-                family=s.family,
-                category=s.category,
-                value=s.value,
-                basis=s.basis,
-                suppressed=s.suppressed,
+        if figures.statistics:
+            session.execute(
+                insert(EvaluationStatistic),
+                [
+                    {
+                        "report_id": stored.id,
+                        "family": s.family,
+                        "category": s.category,
+                        "value": s.value,
+                        "basis": s.basis,
+                        "suppressed": s.suppressed,
+                    }
+                    for s in figures.statistics
+                ],
             )
-            for s in figures.statistics
-        )
         bump_generation(session)
     session.add(
         ReportReceipt(

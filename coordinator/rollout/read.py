@@ -535,3 +535,30 @@ def investment(session: Session) -> list[Investment]:
         for code, items in rows.items()
     ]
     return sorted(found, key=lambda i: (-i.total, i.name))
+
+
+@dataclass(frozen=True)
+class AgreementCount:
+    kind: AgreementKind
+    signed: int
+    in_progress: int  # started, not yet signed
+    consultations_closed: int  # EIA only
+
+
+def agreement_counts(session: Session) -> list[AgreementCount]:
+    """How many boroughs have signed each agreement, and how many are working on it."""
+    rows = list(session.scalars(select(Agreement)))
+    return [
+        AgreementCount(
+            kind,
+            sum(1 for a in rows if a.kind is kind and a.status is AgreementStatus.SIGNED),
+            sum(
+                1
+                for a in rows
+                if a.kind is kind
+                and a.status not in (AgreementStatus.SIGNED, AgreementStatus.NOT_STARTED)
+            ),
+            sum(1 for a in rows if a.kind is kind and a.consultation is ConsultationStatus.CLOSED),
+        )
+        for kind in AgreementKind
+    ]
