@@ -158,14 +158,14 @@ def _set_plan(
         go_live[code] = add_months(first, 4).replace(day=6 + 5 * i)
     for i, code in enumerate(wave3):
         go_live[code] = add_months(first, 9 + i // 3).replace(day=3 + 3 * (i % 3))
-    for i, code in enumerate(rest):
-        go_live[code] = add_months(first, 14 + i // 2).replace(day=5 + 9 * (i % 2))
+    for i, code in enumerate(rest):  # one a month from the second year: some not live yet
+        go_live[code] = add_months(first, 14 + i).replace(day=5 + 9 * (i % 2))
     today = utcnow().date()
     plan_waves = {
         1: (PILOT_1, add_months(first, -1), add_months(first, 2).replace(day=28)),
         2: (PILOT_2, add_months(first, 1), add_months(first, 4).replace(day=28)),
         3: (tuple(wave3), add_months(first, 6), add_months(first, 12).replace(day=28)),
-        4: (tuple(rest), add_months(first, 11), add_months(first, 26).replace(day=28)),
+        4: (tuple(rest), add_months(first, 11), add_months(first, 34).replace(day=28)),
     }
     live: dict[str, dt.date] = {}
     for number, (codes, start, target) in plan_waves.items():

@@ -313,7 +313,10 @@ def grouped_bars(
     unit: str = "",
     note: str = "",
 ) -> Chart:
-    """Side-by-side bars for each group (say, before and after go-live for each measure)."""
+    """Side-by-side bars for each group (say, before and after go-live for each measure); with
+    more than eight groups, one row a group, its bars across."""
+    if len(groups) > 8:
+        return _grouped_rows(chart_id, title, description, groups, series, table, unit, note)
     width, height, left, right, top_pad, bottom = 640, 280, 56, 624, 28, 232
     values = [v for s in series for v in s.values if v is not None]
     top, step = _nice_max(max(values, default=0) * 1.05)
@@ -342,6 +345,56 @@ def grouped_bars(
                 size=12,
             )
         )
+    parts.append("</svg>")
+    return Chart(
+        chart_id,
+        title,
+        description,
+        Markup("".join(parts)),  # noqa: S704 - every text is escaped above
+        table,
+        tuple((s.name, s.colour, False) for s in series),
+        note,
+    )
+
+
+def _grouped_rows(
+    chart_id: str,
+    title: str,
+    description: str,
+    groups: Sequence[str],
+    series: Sequence[Series],
+    table: Table,
+    unit: str,
+    note: str,
+) -> Chart:
+    bar, label_width, width = 9, 190, 640
+    row = bar * len(series) + 10
+    height = row * len(groups) + 40
+    values = [v for s in series for v in s.values if v is not None]
+    top, step = _nice_max(max(values, default=0) * 1.05)
+    span = width - label_width - 50
+    parts = _open(chart_id, title, description, width, height)
+    ticks = round(top / step)
+    for i in range(ticks + 1):
+        x = label_width + span * i / ticks
+        parts.append(f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height - 30}" stroke="{GRID}"/>')
+        parts.append(_text(x, height - 14, _tick(step * i), anchor="middle", size=12, fill=AXIS))
+    if unit:
+        parts.append(_text(width - 8, height - 14, unit, anchor="end", size=12, fill=AXIS))
+    for g, group in enumerate(groups):
+        y = 6 + g * row
+        parts.append(
+            _text(label_width - 8, y + row / 2 + 3, _short(group, 26), anchor="end", size=12)
+        )
+        for k, s in enumerate(series):
+            value = s.values[g]
+            if value is None:
+                continue
+            w = span * min(value, top) / top
+            parts.append(
+                f'<rect x="{label_width}" y="{y + k * bar:.1f}" width="{w:.1f}" height="{bar - 1}" '
+                f'fill="{s.colour}"/>'
+            )
     parts.append("</svg>")
     return Chart(
         chart_id,
