@@ -215,14 +215,17 @@ def _value_words(name: str, value: object, waves: dict[int, str]) -> str:
     return text
 
 
-def change_lines(fields: dict[str, list[object]], waves: dict[int, str]) -> list[str]:
-    """Each changed field as "Name: before → after" (or just after, or removed)."""
+def change_lines(
+    fields: dict[str, list[object]], waves: dict[int, str], action: str = "changed"
+) -> list[str]:
+    """Each field as "Name: before → after"; what was created as "Name: value", what was removed
+    as "Name: value (removed)"."""
     lines = []
     for name, (before, after) in fields.items():
         label = FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
-        if before is None:
+        if before is None and action == "created":
             lines.append(f"{label}: {_value_words(name, after, waves)}")
-        elif after is None:
+        elif after is None and action == "removed":
             lines.append(f"{label}: {_value_words(name, before, waves)} (removed)")
         else:
             lines.append(

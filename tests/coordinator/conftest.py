@@ -69,7 +69,10 @@ def build_coordinator(
     with Coordinator.initialise(config) as coordinator, coordinator.unit_of_work() as session:
         seed(session)
         users.create_first_admin(
-            session, username="bootstrap", display_name="Bootstrap", password="Bootstrap-pass-2026"
+            session,
+            username="bootstrap",
+            display_name="Bootstrap",
+            password="First-admin-pass-2026",
         )
         for username, name, role, enrolled in people:
             password = f"Correct-horse-{len(found)}-battery"

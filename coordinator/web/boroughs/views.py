@@ -109,7 +109,7 @@ def show(code: str) -> ResponseReturnValue:
         baseline=baseline,
         level_chart=_level_chart(detail, on),
         charts=charts_shown,
-        changes=[(c, change_lines(c.fields, waves)) for c in detail.changes],
+        changes=[(c, change_lines(c.fields, waves, c.action)) for c in detail.changes],
         editor=_is_editor(),
         waves=waves,
     )

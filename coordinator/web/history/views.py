@@ -27,7 +27,7 @@ def index() -> ResponseReturnValue:
         names = {b.code: b.name for b in read.borough_summaries(session)}
     return render_template(
         "history/index.html",
-        changes=[(c, change_lines(c.fields, waves)) for c in changes],
+        changes=[(c, change_lines(c.fields, waves, c.action)) for c in changes],
         names=names,
         page=number,
         pages=max(1, -(-total // PAGE)),
