@@ -97,10 +97,13 @@ def _tick(value: float) -> str:
     return f"{value:g}"
 
 
-def _open(chart_id: str, title: str, description: str, width: int, height: int) -> list[str]:
+def _open(
+    chart_id: str, title: str, description: str, width: int, height: int, role: str = "img"
+) -> list[str]:
+    """The SVG's opening: a picture (`img`), or a `group` when it holds links."""
     return [
         f'<svg class="app-chart__svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'preserveAspectRatio="xMinYMin meet" role="img" '
+        f'preserveAspectRatio="xMinYMin meet" role="{role}" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
@@ -525,11 +528,12 @@ def tile_map(
     columns = max((t.column for t in tiles), default=0) + 1
     rows = max((t.row for t in tiles), default=0) + 1
     width, height = columns * (size + gap) + gap, rows * (size + gap) + gap
-    parts = _open(chart_id, title, description, width, height)
+    parts = _open(chart_id, title, description, width, height, role="group")
     for tile in tiles:
         x, y = gap + tile.column * (size + gap), gap + tile.row * (size + gap)
         parts.append(
-            f'<a href="{escape(tile.href)}" aria-label="{escape(tile.name)}: {escape(tile.status)}">'
+            f'<a href="{escape(tile.href)}" '
+            f'aria-label="{escape(tile.short)}: {escape(tile.name)}, {escape(tile.status)}">'
             f"<title>{escape(tile.name)}: {escape(tile.status)}</title>"
             f'<rect x="{x}" y="{y}" width="{size}" height="{size}" rx="3" fill="{tile.fill}" '
             f'stroke="{TEXT}" stroke-width="1"/>'
