@@ -74,6 +74,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with Coordinator.open(config):  # refuse a store behind this release before binding
         pass
+    if hasattr(signal, "SIGPIPE"):
+        # A browser that goes away mid-response is the server's business, not a reason to die
+        # (`main` lets SIGPIPE end the short commands quietly, as `| head` expects).
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     run(config, host=args.host, port=args.port, grpc_host=args.grpc_host, grpc_port=args.grpc_port)
     return 0
 

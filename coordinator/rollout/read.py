@@ -221,6 +221,14 @@ def _today(today: dt.date | None) -> dt.date:
     return today or dt.datetime.now(dt.UTC).date()
 
 
+def borough_name(session: Session, code: str) -> str:
+    """The borough's name; NotFound if `code` is not one of London's."""
+    name = session.scalar(select(Borough.name).where(Borough.code == code))
+    if name is None:
+        raise NotFound(f"no borough {code!r}")
+    return name
+
+
 def settings(session: Session) -> SettingsView:
     row = session.get_one(ProgrammeSettings, 1)
     return SettingsView(row.police_cost_min, row.police_cost_max, row.amber_days, row.version)

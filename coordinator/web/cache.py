@@ -12,26 +12,28 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 from flask import Flask, current_app
 from markupsafe import Markup
 
 EXTENSION = "mash_coordinator_cache"
+T = TypeVar("T")
 MAX_PARTS = 256
 
 
 class PartCache:
     def __init__(self) -> None:
-        self._parts: OrderedDict[Hashable, tuple[int, Markup]] = OrderedDict()
+        self._parts: OrderedDict[Hashable, tuple[int, object]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, generation: int, draw: Callable[[], str]) -> Markup:
+    def get(self, key: Hashable, generation: int, draw: Callable[[], T]) -> T:
         with self._lock:
             held = self._parts.get(key)
             if held is not None and held[0] == generation:
                 self._parts.move_to_end(key)
-                return held[1]
-        drawn = Markup(draw())  # noqa: S704 - drawn by our own templates, which escape
+                return held[1]  # type: ignore[return-value]
+        drawn = draw()
         with self._lock:
             self._parts[key] = (generation, drawn)
             self._parts.move_to_end(key)
@@ -45,5 +47,12 @@ def install(app: Flask) -> None:
 
 
 def part(key: Hashable, generation: int, draw: Callable[[], str]) -> Markup:
+    """HTML drawn by our own templates (which escape), kept until the generation moves on."""
     cache: PartCache = current_app.extensions[EXTENSION]
-    return cache.get(key, generation, draw)
+    return cache.get(key, generation, lambda: Markup(draw()))  # noqa: S704
+
+
+def value(key: Hashable, generation: int, make: Callable[[], T]) -> T:
+    """Anything else made from the data (a report's PDF), kept the same way."""
+    cache: PartCache = current_app.extensions[EXTENSION]
+    return cache.get(key, generation, make)

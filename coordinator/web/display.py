@@ -15,7 +15,7 @@ from coordinator.rollout.read import BoroughSummary, StageCount, WaveView
 from coordinator.rollout.words import STAGE_NAMES
 from coordinator.store.models import Stage
 from coordinator.web import charts
-from coordinator.web.cache import part
+from coordinator.web.cache import part, value
 from coordinator.web.formatters import date, short_date
 from coordinator.web.services import reading
 
@@ -43,6 +43,13 @@ def cached(key: Hashable, draw: Callable[[], str]) -> Markup:
     with reading() as session:
         current = generation(session)
     return part(key, current, draw)
+
+
+def cached_bytes(key: Hashable, make: Callable[[], bytes]) -> bytes:
+    """Bytes made from the data (a PDF), kept until the data generation moves on."""
+    with reading() as session:
+        current = generation(session)
+    return value(key, current, make)
 
 
 def wave_timeline(waves: Sequence[WaveView], on: dt.date) -> charts.Chart:

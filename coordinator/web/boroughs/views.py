@@ -40,7 +40,7 @@ from coordinator.web.boroughs.forms import (
     PartnerForm,
     RemoveForm,
 )
-from coordinator.web.display import change_lines, today
+from coordinator.web.display import cached, change_lines, today
 from coordinator.web.permissions import roles
 from coordinator.web.refusals import error_summary, form_errors, show_refusal
 from coordinator.web.services import reading, unit_of_work
@@ -77,42 +77,49 @@ def index() -> ResponseReturnValue:
 @roles(access.READERS)
 def show(code: str) -> ResponseReturnValue:
     on = today()
+    editor = _is_editor()
     with reading() as session:
-        detail = read.borough_detail(session, code, on)
-        baseline = baselines.baseline(session, code)
-        span = analysis.month_range(session)
-        waves = {w.id: w.name for w in read.waves(session)}
-        figures_view = None
-        if span is not None:
-            last = span[1]
-            first = max(span[0], add_months(last, -23))
-            loaded = analysis.load(session, first, last, boroughs=[code])
-            if loaded.report_count:
-                figures_view = loaded
-    charts_shown = []
-    if figures_view is not None:
-        charts_shown = [
-            figures.contacts(
-                figures_view, baseline=baseline.contacts if baseline else None, prefix="b-"
-            ),
-            figures.turnaround(
-                figures_view,
+        name = read.borough_name(session, code)
+
+    def draw() -> str:
+        with reading() as session:
+            detail = read.borough_detail(session, code, on)
+            baseline = baselines.baseline(session, code)
+            span = analysis.month_range(session)
+            waves = {w.id: w.name for w in read.waves(session)}
+            figures_view = None
+            if span is not None:
+                last = span[1]
+                first = max(span[0], add_months(last, -23))
+                loaded = analysis.load(session, first, last, boroughs=[code])
+                if loaded.report_count:
+                    figures_view = loaded
+        charts_shown = []
+        if figures_view is not None:
+            rag_baseline = (
                 {rag: r.mean_days for rag, r in baseline.by_rag.items() if r.mean_days is not None}
                 if baseline
-                else None,
-                prefix="b-",
-            ),
-        ]
-    return render_template(
-        "boroughs/show.html",
-        detail=detail,
-        baseline=baseline,
-        level_chart=_level_chart(detail, on),
-        charts=charts_shown,
-        changes=[(c, change_lines(c.fields, waves, c.action)) for c in detail.changes],
-        editor=_is_editor(),
-        waves=waves,
-    )
+                else None
+            )
+            charts_shown = [
+                figures.contacts(
+                    figures_view, baseline=baseline.contacts if baseline else None, prefix="b-"
+                ),
+                figures.turnaround(figures_view, rag_baseline, prefix="b-"),
+            ]
+        return render_template(
+            "boroughs/_show.html",
+            detail=detail,
+            baseline=baseline,
+            level_chart=_level_chart(detail, on),
+            charts=charts_shown,
+            changes=[(c, change_lines(c.fields, waves, c.action)) for c in detail.changes],
+            editor=editor,
+        )
+
+    # The page is the same for every user of the same kind (editors see the change links).
+    content = cached(("borough", code, editor, on), draw)
+    return render_template("boroughs/show.html", name=name, content=content)
 
 
 def _level_chart(detail: read.BoroughDetail, on: dt.date) -> charts.Chart | None:

@@ -15,7 +15,7 @@ from coordinator.evaluation import analysis, reports
 from coordinator.rollout import read
 from coordinator.store.models import utcnow
 from coordinator.web import figures
-from coordinator.web.display import cached, stage_chart, today
+from coordinator.web.display import cached, cached_bytes, stage_chart, today
 from coordinator.web.permissions import roles
 from coordinator.web.services import current_coordinator, reading
 from mash_common.web import STATIC_FOLDER
@@ -120,9 +120,13 @@ def pdf(kind: str) -> ResponseReturnValue:
     period = _period(kind)
     if not period.available:
         abort(404)
-    content = cached(("report", kind, period.today), lambda: _content(period))
-    html = render_template("reports/print.html", period=period, content=content)
-    response = make_response(render_pdf(html, STATIC_FOLDER))
+
+    def make() -> bytes:
+        content = cached(("report", kind, period.today), lambda: _content(period))
+        html = render_template("reports/print.html", period=period, content=content)
+        return render_pdf(html, STATIC_FOLDER)
+
+    response = make_response(cached_bytes(("report-pdf", kind, period.today), make))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(period)}.pdf"'
     return response
