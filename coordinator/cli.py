@@ -181,6 +181,21 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from coordinator.demo import prepare
+
+    skip = tuple(code.strip() for code in args.skip.split(",") if code.strip()) if args.skip else ()
+    config_path = prepare(Path(args.dir), port=args.port, grpc_port=args.grpc_port, skip=skip)
+    if args.no_serve:
+        return 0
+    from coordinator.web.serve import run
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    run(load_config(config_path))
+    return 0
+
+
 # --- the federation CA ----------------------------------------------------------------------------
 
 
@@ -348,6 +363,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--skip", metavar="CODES", help="comma-separated boroughs to leave out")
     demo.add_argument("--seed", type=int, default=7)
     demo.set_defaults(run=cmd_demo_data)
+
+    demo_cmd = commands.add_parser(
+        "demo",
+        help="a demo coordinator in DIR: init, accounts, demo data, then serve",
+        description="Make a demo coordinator in DIR (kept if there): config, init, three "
+        "accounts (printed, and kept in DIR/demo-accounts.txt), the demo data; then serve it.",
+    )
+    demo_cmd.add_argument("--dir", default="demo-coordinator")
+    demo_cmd.add_argument("--port", type=int, default=8090, help="web port (default 8090)")
+    demo_cmd.add_argument("--grpc-port", type=int, default=50070, help="gRPC port (default 50070)")
+    demo_cmd.add_argument("--skip", metavar="CODES", help="boroughs whose real nodes report")
+    demo_cmd.add_argument("--no-serve", action="store_true", help="set up only")
+    demo_cmd.set_defaults(run=cmd_demo)
 
     ca_parser = commands.add_parser("ca", help="the federation's certificate authority")
     ca_commands = ca_parser.add_subparsers(dest="ca_command", required=True)
