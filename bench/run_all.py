@@ -3,7 +3,7 @@
 Run: .venv/bin/python -m bench.run_all   (or `make bench`)
 
 The benchmarks are import_throughput, search_latency, matching_quality, web_latency,
-index_filter and voprf; each
+index_filter, voprf and coordinator_latency; each
 module's `main(argv)` is called with no arguments. The exit status is the first non-zero one.
 """
 
@@ -21,6 +21,7 @@ BENCHMARKS = (
     "web_latency",
     "index_filter",
     "voprf",
+    "coordinator_latency",
 )
 
 

@@ -12,6 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from coordinator.rollout.words import (
@@ -22,6 +23,11 @@ from coordinator.rollout.words import (
     STAGE_NAMES,
 )
 from coordinator.web.fields import DateField, NumberField, VersionField
+
+
+def options(pairs: object) -> list[SelectChoice]:
+    """Choices as wtforms wants them (tuples are deprecated)."""
+    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[attr-defined]
 
 
 def _notes(label: str = "Notes") -> TextAreaField:
@@ -37,7 +43,7 @@ class BoroughPlanForm(FlaskForm):
     stage = RadioField(
         "Stage",
         widget=GovRadioInput(),
-        choices=[(stage.value, name) for stage, name in STAGE_NAMES.items()],
+        choices=options((stage.value, name) for stage, name in STAGE_NAMES.items()),
         validators=[InputRequired("Choose the borough's stage")],
     )
     wave_id = SelectField("Wave", widget=GovSelect(), choices=[])
@@ -85,7 +91,7 @@ class PartnerForm(FlaskForm):
     arrangement = RadioField(
         "How the agency takes part",
         widget=GovRadioInput(),
-        choices=[(a.value, name) for a, name in ARRANGEMENT_NAMES.items()],
+        choices=options((a.value, name) for a, name in ARRANGEMENT_NAMES.items()),
         validators=[InputRequired("Choose how the agency takes part")],
     )
     since = DateField("Since", description="The day it joined the hub. For example, 1 9 2026")
@@ -96,7 +102,7 @@ class AgreementForm(FlaskForm):
     status = RadioField(
         "Status",
         widget=GovRadioInput(),
-        choices=[(s.value, name) for s, name in AGREEMENT_STATUS_NAMES.items()],
+        choices=options((s.value, name) for s, name in AGREEMENT_STATUS_NAMES.items()),
         validators=[InputRequired("Choose the status")],
     )
     started_on = DateField("Work started on")
@@ -105,7 +111,7 @@ class AgreementForm(FlaskForm):
     consultation = RadioField(
         "Local consultation",
         widget=GovRadioInput(),
-        choices=[(s.value, name) for s, name in CONSULTATION_NAMES.items()],
+        choices=options((s.value, name) for s, name in CONSULTATION_NAMES.items()),
         default="not-started",
     )
     consultation_opened_on = DateField("Consultation opened on")
@@ -118,7 +124,7 @@ class FundingForm(FlaskForm):
     kind = RadioField(
         "What it pays for",
         widget=GovRadioInput(),
-        choices=[(k.value, name) for k, name in FUNDING_KIND_NAMES.items()],
+        choices=options((k.value, name) for k, name in FUNDING_KIND_NAMES.items()),
         validators=[InputRequired("Choose whether this is the police cost or a contribution")],
     )
     funder = StringField(

@@ -39,6 +39,7 @@ from coordinator.web.boroughs.forms import (
     MilestoneForm,
     PartnerForm,
     RemoveForm,
+    options,
 )
 from coordinator.web.display import cached, change_lines, today
 from coordinator.web.permissions import roles
@@ -220,7 +221,9 @@ def edit(code: str) -> ResponseReturnValue:
     )
     with reading() as session:
         waves = read.waves(session)
-    form.wave_id.choices = [("", "Not yet in a wave")] + [(str(w.id), w.name) for w in waves]
+    form.wave_id.choices = options(
+        [("", "Not yet in a wave")] + [(str(w.id), w.name) for w in waves]
+    )
 
     def save() -> None:
         with unit_of_work() as session:
@@ -354,7 +357,7 @@ def milestone_remove(milestone_id: int) -> ResponseReturnValue:
 def assessment_new(code: str) -> ResponseReturnValue:
     detail = _detail(code)
     form = AssessmentForm()
-    form.level.choices = [(str(level), f"{level}: {name}") for level, name in detail.levels]
+    form.level.choices = options((str(level), f"{level}: {name}") for level, name in detail.levels)
 
     def save() -> None:
         with unit_of_work() as session:
