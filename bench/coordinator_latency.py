@@ -307,13 +307,13 @@ def report(runs: Sequence[PageRun]) -> list[str]:
     return lines
 
 
-def time_pdf(runs: int) -> list[float]:
-    """The interim report's PDF made cold, `runs` times, in this process: seconds each."""
-    from markupsafe import Markup
-
+def time_pdf(runs: int) -> list[tuple[float, float]]:
+    """The interim report's PDF made cold, `runs` times, in this process: (wall, CPU) seconds
+    each (on a shared machine the wall time includes waiting for a core)."""
     from coordinator.config import load_config
     from coordinator.web import create_app
     from coordinator.web.reports import views
+    from coordinator.web.reports.printing import for_print
     from mash_common.web import STATIC_FOLDER
     from mash_common.web.pdf import render_pdf
 
@@ -323,12 +323,12 @@ def time_pdf(runs: int) -> list[float]:
         from flask import render_template
 
         for _ in range(runs):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             period = views._period("interim")
-            content = Markup(views._content(period))
+            content = for_print(views._content(period))
             html = render_template("reports/print.html", period=period, content=content)
             pdf = render_pdf(html, STATIC_FOLDER)
-            times.append(time.perf_counter() - started)
+            times.append((time.perf_counter() - started, time.process_time() - cpu))
             assert pdf.startswith(b"%PDF")
     return times
 
@@ -395,11 +395,13 @@ def main(argv: list[str] | None = None) -> int:
         f"interim report PDF over HTTP, first request (cold): {http_pdf[0]:.2f} s, {http_pdf[1]:,} bytes"
     )
     if times:
+        walls, cpus = [w for w, _ in times], [c for _, c in times]
         print(
-            f"interim report PDF made cold in process, {len(times)} runs: median "
-            f"{statistics.median(times):.2f} s, best {min(times):.2f} s, worst {max(times):.2f} s"
+            f"interim report PDF made cold in process, {len(times)} runs: wall median "
+            f"{statistics.median(walls):.2f} s, best {min(walls):.2f} s, worst {max(walls):.2f} s; "
+            f"CPU median {statistics.median(cpus):.2f} s, worst {max(cpus):.2f} s"
         )
-        worst = max([*times, http_pdf[0]])
+        worst = max([*walls, http_pdf[0]])
         print(
             f"  [{'met' if worst < TARGET_PDF_S else 'NOT MET'}] under {TARGET_PDF_S:g} s (worst {worst:.2f} s)"
         )

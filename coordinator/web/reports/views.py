@@ -17,6 +17,7 @@ from coordinator.store.models import utcnow
 from coordinator.web import figures
 from coordinator.web.display import cached, cached_bytes, stage_chart, today
 from coordinator.web.permissions import roles
+from coordinator.web.reports.printing import for_print
 from coordinator.web.services import current_coordinator, reading
 from mash_common.web import STATIC_FOLDER
 from mash_common.web.pdf import render_pdf
@@ -123,7 +124,7 @@ def pdf(kind: str) -> ResponseReturnValue:
 
     def make() -> bytes:
         content = cached(("report", kind, period.today), lambda: _content(period))
-        html = render_template("reports/print.html", period=period, content=content)
+        html = render_template("reports/print.html", period=period, content=for_print(content))
         return render_pdf(html, STATIC_FOLDER)
 
     response = make_response(cached_bytes(("report-pdf", kind, period.today), make))
