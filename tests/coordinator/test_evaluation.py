@@ -207,3 +207,22 @@ def test_demo_data_keeps_every_rule_and_fills_two_years(db: Session) -> None:
         if r[5].isdigit() and 0 < int(r[5]) < 5 and r[0] in ("london", "borough")
     ]
     assert small == []
+
+
+def test_the_nodes_nonces_are_kept_in_the_store_until_they_expire(coordinator_engine) -> None:  # type: ignore[no-untyped-def]
+    import secrets
+
+    from coordinator.evaluation.nonces import StoredNonces
+    from coordinator.store.db import make_sessionmaker
+
+    now = [1_800_000_000.0]
+    nonces = StoredNonces(make_sessionmaker(coordinator_engine), clock=lambda: now[0])
+    first, other = secrets.token_bytes(32), secrets.token_bytes(32)
+    expires = int(now[0] * 1000) + 300_000
+
+    assert nonces.remember("hackney", first, expires)
+    assert not nonces.remember("hackney", first, expires)  # a replay
+    assert nonces.remember("camden", first, expires)  # another borough's own nonce
+    again = StoredNonces(make_sessionmaker(coordinator_engine), clock=lambda: now[0])
+    assert not again.remember("hackney", first, expires)  # after a restart too
+    assert again.remember("hackney", other, expires)
