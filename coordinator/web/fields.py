@@ -61,10 +61,13 @@ class DateField(Field):
 
     widget = DatePartsWidget()
 
-    def __init__(self, label: str, **kwargs: Any) -> None:
+    def __init__(self, label: str, *, required: str | None = None, **kwargs: Any) -> None:
+        """`required`: the message when all three boxes are blank (None: a blank date is
+        allowed here, and the service says whether it is needed)."""
         super().__init__(label, **kwargs)
         self.day = self.month = self.year = ""
         self.bad_parts: tuple[str, ...] = ()
+        self.required = required
 
     def process(
         self,
@@ -101,6 +104,8 @@ class DateField(Field):
         parts = {"day": self.day, "month": self.month, "year": self.year}
         missing = tuple(part for part in DATE_PARTS if not parts[part])
         if len(missing) == len(DATE_PARTS):
+            if self.required:
+                self._refuse(self.required, ())
             return
         if missing:
             self._refuse(f"{label} must include a {' and '.join(missing)}", missing)
@@ -127,9 +132,12 @@ class NumberField(StringField):
 
     widget = GovTextInput()
 
-    def __init__(self, label: str, *, whole: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, label: str, *, whole: bool = True, required: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(label, **kwargs)
         self.whole = whole
+        self.required = required
         self.number: float | int | None = None
 
     def process_data(self, value: Any) -> None:
@@ -142,6 +150,8 @@ class NumberField(StringField):
         text = re.sub(r"[\s,£]", "", self.data or "")
         self.number = None
         if not text:
+            if self.required:
+                raise StopValidation(self.required)
             return
         pattern = r"\d{1,12}" if self.whole else r"\d{1,9}(\.\d{1,4})?"
         if not re.fullmatch(pattern, text):

@@ -64,7 +64,9 @@ class MilestoneForm(FlaskForm):
             Length(max=200, message="Milestone must be 200 characters or fewer"),
         ],
     )
-    due_on = DateField("Due date", description="For example, 30 11 2026")
+    due_on = DateField(
+        "Due date", description="For example, 30 11 2026", required="Enter the date it is due"
+    )
     completed_on = DateField(
         "Date done", description="Leave blank until it is done. For example, 2 11 2026"
     )
@@ -76,7 +78,11 @@ class RemoveForm(FlaskForm):
 
 
 class AssessmentForm(FlaskForm):
-    assessed_on = DateField("Date of the assessment", description="For example, 12 10 2026")
+    assessed_on = DateField(
+        "Date of the assessment",
+        description="For example, 12 10 2026",
+        required="Enter the date of the assessment",
+    )
     level = RadioField(
         "Level assessed",
         widget=GovRadioInput(),
@@ -136,24 +142,62 @@ class FundingForm(FlaskForm):
             Length(max=200, message="Who pays must be 200 characters or fewer"),
         ],
     )
-    amount_pounds = NumberField("Amount a year, in pounds", description="For example, 75,000")
+    amount_pounds = NumberField(
+        "Amount a year, in pounds",
+        description="For example, 75,000",
+        required="Enter the amount in pounds a year",
+    )
     notes = _notes()
 
 
 class BaselineForm(FlaskForm):
     version = VersionField()
-    period_from = DateField("First day of the snapshot audit")
-    period_to = DateField("Last day of the snapshot audit")
+    period_from = DateField(
+        "First day of the snapshot audit", required="Enter the first day of the snapshot audit"
+    )
+    period_to = DateField(
+        "Last day of the snapshot audit", required="Enter the last day of the snapshot audit"
+    )
     sample_size = NumberField(
         "Contacts in the audit", description="How many contacts the snapshot audit looked at"
     )
-    red_contacts = NumberField("Red: contacts a month", whole=False)
-    red_mean_days = NumberField("Red: mean turnaround, working days", whole=False)
-    red_median_days = NumberField("Red: median turnaround, working days", whole=False)
-    amber_contacts = NumberField("Amber: contacts a month", whole=False)
-    amber_mean_days = NumberField("Amber: mean turnaround, working days", whole=False)
-    amber_median_days = NumberField("Amber: median turnaround, working days", whole=False)
-    green_contacts = NumberField("Green: contacts a month", whole=False)
-    green_mean_days = NumberField("Green: mean turnaround, working days", whole=False)
-    green_median_days = NumberField("Green: median turnaround, working days", whole=False)
+    red_contacts = NumberField(
+        "Red: contacts a month", whole=False, required="Enter the red contacts a month"
+    )
+    red_mean_days = NumberField(
+        "Red: mean turnaround, working days",
+        whole=False,
+        required="Enter the red mean turnaround",
+    )
+    red_median_days = NumberField(
+        "Red: median turnaround, working days",
+        whole=False,
+        required="Enter the red median turnaround",
+    )
+    amber_contacts = NumberField(
+        "Amber: contacts a month", whole=False, required="Enter the amber contacts a month"
+    )
+    amber_mean_days = NumberField(
+        "Amber: mean turnaround, working days",
+        whole=False,
+        required="Enter the amber mean turnaround",
+    )
+    amber_median_days = NumberField(
+        "Amber: median turnaround, working days",
+        whole=False,
+        required="Enter the amber median turnaround",
+    )
+    green_contacts = NumberField(
+        "Green: contacts a month", whole=False, required="Enter the green contacts a month"
+    )
+    green_mean_days = NumberField(
+        "Green: mean turnaround, working days",
+        whole=False,
+        required="Enter the green mean turnaround",
+    )
+    green_median_days = NumberField(
+        "Green: median turnaround, working days",
+        whole=False,
+        required="Enter the green median turnaround",
+    )
     notes = _notes()
