@@ -570,3 +570,13 @@ def agreement_counts(session: Session) -> list[AgreementCount]:
         )
         for kind in AgreementKind
     ]
+
+
+def agreement_statuses(session: Session) -> dict[str, dict[AgreementKind, AgreementStatus]]:
+    """Each borough's agreements' statuses, by kind."""
+    found: dict[str, dict[AgreementKind, AgreementStatus]] = defaultdict(dict)
+    for code, kind, status in session.execute(
+        select(Agreement.borough_code, Agreement.kind, Agreement.status)
+    ):
+        found[code][kind] = status
+    return dict(found)

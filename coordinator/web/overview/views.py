@@ -25,10 +25,12 @@ def index() -> ResponseReturnValue:
         with reading() as session:
             view = read.overview(session, on)
             received = analysis.reports_received(session)
+            agreements = read.agreement_counts(session)
         return render_template(
             "overview/_content.html",
             view=view,
             received=received,
+            agreements=agreements,
             timeline=wave_timeline(view.waves, on),
             stages=stage_chart(view.stage_counts),
             map=london_map(view.boroughs),
