@@ -3,7 +3,8 @@
 Run: .venv/bin/python -m bench.run_all   (or `make bench`)
 
 The benchmarks are import_throughput, search_latency, matching_quality, web_latency,
-index_filter, voprf, audit_tampering and import_kill; each
+index_filter, voprf, audit_tampering, import_kill, coordinator_latency, check_latency,
+index_build and concurrent_edits; each
 module's `main(argv)` is called with no arguments. The exit status is the first non-zero one.
 """
 
@@ -23,6 +24,10 @@ BENCHMARKS = (
     "voprf",
     "audit_tampering",
     "import_kill",
+    "coordinator_latency",
+    "check_latency",
+    "index_build",
+    "concurrent_edits",
 )
 
 

@@ -1,7 +1,8 @@
 """The federation's certificate authority: a directory with its private key (`ca.key`, 0600, never
 leaving the directory) and self-signed certificate (`ca.crt`), which issues node certificates as
 mash_common/pki.py's profile says (RFC 5280: CA basic constraints, key usage, key identifiers;
-node certificates for TLS serverAuth and clientAuth). The coordinator runs it
+node certificates, and the coordinator's reserved one, for TLS serverAuth and clientAuth). The
+coordinator runs it
 (`mash-coordinator ca ...`); tests and air-gapped demos use `issue_with_key` as well.
 """
 
@@ -20,10 +21,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from mash_common.boroughs import require_borough_code
 from mash_common.files import private_dir, read_private, write_private
 from mash_common.pki import (
+    COORDINATOR_COMMON_NAME,
+    COORDINATOR_SERVER_NAME,
+    COORDINATOR_URI,
     ORGANISATION,
     CertificateError,
     borough_name,
     borough_uri,
+    coordinator_name,
     load_certificate,
     load_private_key,
     new_private_key,
@@ -134,6 +139,43 @@ def issue(
     (PEM). The certificate's names come from `borough`, not from the request; a request whose
     signature is bad, whose key is not ECDSA P-256, or which names another borough is refused."""
     require_borough_code(borough)
+    csr, public_key = _request(csr_pem)
+    named = [a.value for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if named and named != [borough]:
+        raise CaError(
+            f"the certificate signing request is for {named[0]!r}, not {borough!r}; "
+            "check --borough and which node made the request"
+        )
+    return _sign(ca_dir, _borough_names(borough), public_key, valid_days, now or _now())
+
+
+def issue_coordinator(
+    ca_dir: Path,
+    csr_pem: bytes,
+    *,
+    valid_days: int = NODE_VALID_DAYS,
+    now: dt.datetime | None = None,
+) -> bytes:
+    """Sign the coordinator's certificate signing request (PEM); returns its certificate (PEM)
+    with the coordinator's reserved names (mash_common/pki.py). A request naming anything else
+    is refused."""
+    csr, public_key = _request(csr_pem)
+    named = [a.value for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if named and named != [COORDINATOR_COMMON_NAME]:
+        raise CaError(f"the certificate signing request is for {named[0]!r}, not the coordinator")
+    return _sign(ca_dir, _coordinator_names(), public_key, valid_days, now or _now())
+
+
+def issue_coordinator_with_key(
+    ca_dir: Path, out_dir: Path, *, valid_days: int = NODE_VALID_DAYS
+) -> IssuedFiles:
+    """Make the coordinator's TLS key and certificate in `out_dir` (made 0700): `tls.key`
+    (0600), `tls.crt` and `federation-ca.crt`. The coordinator runs the CA, so its key is made
+    beside it (`mash-coordinator init`). Refuses to replace a `tls.key`."""
+    return _issue_with_key(ca_dir, _coordinator_names(), out_dir, valid_days)
+
+
+def _request(csr_pem: bytes) -> tuple[x509.CertificateSigningRequest, ec.EllipticCurvePublicKey]:
     try:
         csr = x509.load_pem_x509_csr(csr_pem)
     except ValueError:
@@ -145,13 +187,29 @@ def issue(
         "secp256r1"
     ):
         raise CaError("the certificate signing request's key must be ECDSA P-256")
-    named = [a.value for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-    if named and named != [borough]:
-        raise CaError(
-            f"the certificate signing request is for {named[0]!r}, not {borough!r}; "
-            "check --borough and which node made the request"
-        )
-    return _sign(ca_dir, borough, public_key, valid_days, now or _now())
+    return csr, public_key
+
+
+@dataclass(frozen=True)
+class _Names:
+    """What a certificate is issued to: its subject and its subject alternative names."""
+
+    subject: x509.Name
+    alternatives: tuple[x509.GeneralName, ...]
+
+
+def _borough_names(borough: str) -> _Names:
+    return _Names(
+        borough_name(borough),
+        (x509.DNSName(server_name(borough)), x509.UniformResourceIdentifier(borough_uri(borough))),
+    )
+
+
+def _coordinator_names() -> _Names:
+    return _Names(
+        coordinator_name(),
+        (x509.DNSName(COORDINATOR_SERVER_NAME), x509.UniformResourceIdentifier(COORDINATOR_URI)),
+    )
 
 
 def issue_with_key(
@@ -161,13 +219,17 @@ def issue_with_key(
     `federation-ca.crt` into `out_dir` (made 0700): for tests and air-gapped demos only, since
     the node's private key is then made outside the node. Refuses to replace a `tls.key`."""
     require_borough_code(borough)
+    return _issue_with_key(ca_dir, _borough_names(borough), out_dir, valid_days)
+
+
+def _issue_with_key(ca_dir: Path, names: _Names, out_dir: Path, valid_days: int) -> IssuedFiles:
     _load(ca_dir)
     private_dir(out_dir)
     files = IssuedFiles(out_dir / KEY_FILE, out_dir / CERT_FILE, out_dir / CA_FILE)
     if files.key.exists():
         raise CaError(f"{files.key}: a TLS key is already there; it is never replaced")
     key = new_private_key()
-    certificate = _sign(ca_dir, borough, key.public_key(), valid_days, _now())
+    certificate = _sign(ca_dir, names, key.public_key(), valid_days, _now())
     write_private(files.key, private_key_pem(key))
     files.certificate.write_bytes(certificate)
     files.ca_certificate.write_bytes(ca_certificate(ca_dir))
@@ -176,7 +238,7 @@ def issue_with_key(
 
 def _sign(
     ca_dir: Path,
-    borough: str,
+    names: _Names,
     public_key: ec.EllipticCurvePublicKey,
     valid_days: int,
     now: dt.datetime,
@@ -187,7 +249,7 @@ def _sign(
     not_after = min(now + dt.timedelta(days=valid_days), ca_cert.not_valid_after_utc)
     certificate = (
         x509.CertificateBuilder()
-        .subject_name(borough_name(borough))
+        .subject_name(names.subject)
         .issuer_name(ca_cert.subject)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
@@ -214,15 +276,7 @@ def _sign(
             ),
             critical=False,
         )
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName(server_name(borough)),
-                    x509.UniformResourceIdentifier(borough_uri(borough)),
-                ]
-            ),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName(list(names.alternatives)), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),

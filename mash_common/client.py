@@ -1,5 +1,5 @@
-"""`client_channel`: a mutual-TLS channel to one borough's node, on which every call has a
-deadline.
+"""`client_channel`: a mutual-TLS channel to one borough's node (`coordinator_channel`: to the
+coordinator), on which every call has a deadline.
 
 The channel verifies the server's certificate against the federation CA and the name
 `<borough>.mash-node` (`grpc.ssl_target_name_override`), so a client that expects hackney
@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 
-from mash_common.pki import server_name
+from mash_common.pki import COORDINATOR_SERVER_NAME, server_name
 from mash_common.tls import TlsIdentity, channel_credentials
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -81,6 +81,24 @@ def client_channel(
         target,
         channel_credentials(identity),
         options=[("grpc.ssl_target_name_override", server_name(borough_expected)), *options],
+    )
+    return grpc.intercept_channel(channel, DefaultDeadline(default_timeout))
+
+
+def coordinator_channel(
+    target: str,
+    identity: TlsIdentity,
+    *,
+    default_timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    options: Sequence[tuple[str, Any]] = (),
+) -> grpc.Channel:
+    """A channel to `target` ("host:port") that only talks to the coordinator (its server
+    certificate must carry the reserved name `coordinator.mash-coordinator`, which no borough's
+    does), presenting `identity`'s certificate."""
+    channel = grpc.secure_channel(
+        target,
+        channel_credentials(identity),
+        options=[("grpc.ssl_target_name_override", COORDINATOR_SERVER_NAME), *options],
     )
     return grpc.intercept_channel(channel, DefaultDeadline(default_timeout))
 

@@ -6,6 +6,13 @@ the subject common name is the borough code; a SAN DNS name `<code>.mash-node` i
 verify a server against (gRPC's `grpc.ssl_target_name_override`, RFC 6125 name matching); and a
 SAN URI `urn:mash:borough:<code>` is the identity a receiver reads. Keys are ECDSA P-256
 (FIPS 186-4), which BoringSSL (grpcio) accepts for TLS 1.3 clients and servers alike.
+
+The coordinator has one reserved identity of its own, which no borough's certificate can carry:
+its common name is "MASH federation coordinator" (capitals and spaces, which the borough-code rule
+never allows), its SAN DNS name `coordinator.mash-coordinator` (every borough's ends in
+`.mash-node`) is what nodes verify it against, and its SAN URI is `urn:mash:coordinator`. A
+certificate is either a borough's or the coordinator's: `borough_of_certificate` refuses the
+coordinator's, and `is_coordinator_certificate` refuses a borough's.
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ from mash_common.files import read_private, write_private
 ORGANISATION = "MASH federation"
 SERVER_NAME_SUFFIX = ".mash-node"
 BOROUGH_URI_PREFIX = "urn:mash:borough:"
+COORDINATOR_COMMON_NAME = "MASH federation coordinator"
+COORDINATOR_SERVER_NAME = "coordinator.mash-coordinator"
+COORDINATOR_URI = "urn:mash:coordinator"
 
 
 class CertificateError(ValueError):
@@ -108,6 +118,61 @@ def make_csr(borough: str, key_path: Path) -> bytes:
         .sign(key, hashes.SHA256())
     )
     return csr.public_bytes(serialization.Encoding.PEM)
+
+
+def make_coordinator_csr(key_path: Path) -> bytes:
+    """A PEM certificate signing request for the coordinator's reserved identity, signed with
+    the TLS key at `key_path` (made there first, 0600, if the file does not exist)."""
+    if key_path.exists():
+        key = load_private_key(_read_key(key_path), str(key_path))
+    else:
+        key = new_private_key()
+        write_private(key_path, private_key_pem(key))
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(coordinator_name())
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName(COORDINATOR_SERVER_NAME),
+                    x509.UniformResourceIdentifier(COORDINATOR_URI),
+                ]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return csr.public_bytes(serialization.Encoding.PEM)
+
+
+def coordinator_name() -> x509.Name:
+    """The subject of the coordinator's certificate: its reserved common name, O = the
+    federation."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+            x509.NameAttribute(NameOID.COMMON_NAME, COORDINATOR_COMMON_NAME),
+        ]
+    )
+
+
+def is_coordinator_certificate(certificate: x509.Certificate) -> bool:
+    """Whether the certificate is the coordinator's: its common name, its one `urn:mash:` URI
+    and its DNS names all the coordinator's reserved ones (and nothing naming a borough)."""
+    common_names = [
+        a.value for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    ]
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    uris = [u for u in names.get_values_for_type(x509.UniformResourceIdentifier)]
+    dns = names.get_values_for_type(x509.DNSName)
+    return (
+        common_names == [COORDINATOR_COMMON_NAME]
+        and uris == [COORDINATOR_URI]
+        and dns == [COORDINATOR_SERVER_NAME]
+    )
 
 
 def borough_name(borough: str) -> x509.Name:

@@ -15,6 +15,7 @@ from mash_common.files import read_private
 from mash_common.pki import (
     CertificateError,
     borough_of_certificate,
+    is_coordinator_certificate,
     load_certificate,
     load_private_key,
 )
@@ -26,29 +27,43 @@ CA_FILE = "federation-ca.crt"
 
 @dataclass(frozen=True)
 class TlsIdentity:
-    """PEM bytes of a node's TLS key, its certificate and the federation CA's certificate,
-    checked to belong together. Build with `load` or `from_dir`."""
+    """PEM bytes of a node's (or the coordinator's) TLS key, its certificate and the federation
+    CA's certificate, checked to belong together. Build with `load` or `from_dir`. `borough` is
+    the borough the certificate names, or "" for the coordinator's (`is_coordinator`)."""
 
     key: bytes = field(repr=False)
     certificate: bytes
     ca_certificate: bytes
     borough: str
+    is_coordinator: bool = False
 
     @classmethod
-    def load(cls, key: Path, certificate: Path, ca_certificate: Path) -> TlsIdentity:
+    def load(
+        cls, key: Path, certificate: Path, ca_certificate: Path, *, coordinator: bool = False
+    ) -> TlsIdentity:
         """Read the three files, refusing a key others can read, a certificate that is not the
-        key's, not the CA's, or names no borough; errors name the file."""
+        key's, not the CA's, or names no borough (with `coordinator`: is not the coordinator's);
+        errors name the file."""
         key_pem = read_private(key)
         cert_pem = _read(certificate)
         ca_pem = _read(ca_certificate)
         return cls.of(
-            key_pem, cert_pem, ca_pem, sources=(str(key), str(certificate), str(ca_certificate))
+            key_pem,
+            cert_pem,
+            ca_pem,
+            sources=(str(key), str(certificate), str(ca_certificate)),
+            coordinator=coordinator,
         )
 
     @classmethod
-    def from_dir(cls, directory: Path) -> TlsIdentity:
+    def from_dir(cls, directory: Path, *, coordinator: bool = False) -> TlsIdentity:
         """`load` of `tls.key`, `tls.crt` and `federation-ca.crt` in `directory`."""
-        return cls.load(directory / KEY_FILE, directory / CERT_FILE, directory / CA_FILE)
+        return cls.load(
+            directory / KEY_FILE,
+            directory / CERT_FILE,
+            directory / CA_FILE,
+            coordinator=coordinator,
+        )
 
     @classmethod
     def of(
@@ -58,8 +73,10 @@ class TlsIdentity:
         ca_certificate: bytes,
         *,
         sources: tuple[str, str, str] = ("the key", "the certificate", "the CA certificate"),
+        coordinator: bool = False,
     ) -> TlsIdentity:
-        """The identity of PEM bytes, checked as `load` checks files."""
+        """The identity of PEM bytes, checked as `load` checks files: a borough's certificate,
+        or with `coordinator` the coordinator's reserved one."""
         key_source, cert_source, ca_source = sources
         private_key = load_private_key(key, key_source)
         cert = load_certificate(certificate, cert_source)
@@ -70,6 +87,10 @@ class TlsIdentity:
             cert.verify_directly_issued_by(ca)
         except (ValueError, TypeError, InvalidSignature):
             raise CertificateError(f"{cert_source}: not issued by {ca_source}") from None
+        if coordinator:
+            if not is_coordinator_certificate(cert):
+                raise CertificateError(f"{cert_source}: not the coordinator's certificate")
+            return cls(key, certificate, ca_certificate, "", is_coordinator=True)
         try:
             borough = borough_of_certificate(cert)
         except CertificateError as exc:

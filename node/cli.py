@@ -12,12 +12,22 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from mash_common.evaluation import (
+    FAMILIES,
+    FEWER_THAN,
+    SUPPRESS_BELOW,
+    CountFigure,
+    MonthlyFigures,
+    label,
+    month_name,
+    parse_month,
+)
 from node import access, audit, match_key_set, search, subjects, users
 from node.access import Actor
 from node.agencies import STANDARD_AGENCIES, sync_agencies
@@ -30,6 +40,9 @@ from node.matching.keys import Identity
 from node.matching.normalise import DateError
 from node.runtime import Node
 from node.store.models import Agency, Role
+
+if TYPE_CHECKING:
+    from node.federation.reports import QueueEntry
 
 DEFAULT_CONFIG = "node.toml"
 
@@ -660,7 +673,7 @@ def cmd_disclosures_show(args: argparse.Namespace) -> int:
         shown, steps = register.entry(session, actor, args.id)
     made_of = "made of this hub by" if shown.ref.startswith("in-") else "made by this hub of"
     print(f"Request {shown.ref}, {made_of} {shown.borough}, for referral {shown.referral}")
-    for label, value in (
+    for name, value in (
         ("urgency", shown.urgency),
         ("state", shown.state),
         ("opened", _utc(shown.opened_at)),
@@ -672,7 +685,7 @@ def cmd_disclosures_show(args: argparse.Namespace) -> int:
             f"{shown.attempts}" + (f", last: {shown.last_error}" if shown.last_error else ""),
         ),
     ):
-        print(f"  {label + ':':<10} {value}")
+        print(f"  {name + ':':<10} {value}")
     print("Steps:")
     _table(("at", "who", "step"), [(_utc(s.at), s.actor, s.step) for s in steps])
     return 0
@@ -811,6 +824,132 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     run(config, host=args.host, port=args.port, workers=args.workers, alongside=alongside)
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from node.federation import reports
+
+    node = _open(args)
+    if args.identity:
+        _print_identity(node)
+        return 0
+    if args.queue:
+        _print_queue(reports.queue_entries(node))
+        return 0
+    if args.month is None and not args.deliver:
+        raise CommandError("give --month YYYY-MM (or --deliver to send what is queued)")
+    if args.month is not None:
+        figures = _month_figures(node, args.month)
+        _print_figures(node, figures, sending=args.send)
+        if not args.send:
+            return 0
+        queue_id = reports.queue_report(node, figures)
+        print(f"\nQueued as report {queue_id} for the coordinator.")
+    delivery = reports.deliver_queued(node)
+    for attempt in delivery.attempts:
+        if attempt.state == reports.DELIVERED:
+            print(f"  {attempt.month} (report {attempt.queue_id}): delivered ({attempt.detail})")
+        elif attempt.state == reports.REFUSED:
+            print(f"  {attempt.month} (report {attempt.queue_id}): refused: {attempt.detail}")
+    if delivery.still_queued:
+        first = next(a for a in delivery.attempts if a.state == reports.QUEUED)
+        print(
+            f"The coordinator could not be reached ({first.detail}); {delivery.still_queued} "
+            "report(s) stay queued and are sent, oldest first, by the next "
+            "`mash-node report --send` or `--deliver`."
+        )
+        return 3
+    if not delivery.attempts:
+        print("Nothing queued for the coordinator.")
+    return 1 if delivery.refused else 0
+
+
+def _month_figures(node: Node, text: str) -> MonthlyFigures:
+    from node.evaluation import monthly_figures
+    from node.federation.info import software_version
+
+    try:
+        month = parse_month(text)
+    except ValueError:
+        raise CommandError("--month: give a month as YYYY-MM, such as 2026-11") from None
+    today = dt.datetime.now(dt.UTC).date()
+    if month > dt.date(today.year, today.month, 1):
+        raise CommandError(f"--month: {text} has not begun yet")
+    with node.reading() as session:
+        return monthly_figures(
+            session, month, node.config.referrals, software_version=software_version()
+        )
+
+
+def _print_figures(node: Node, figures: MonthlyFigures, *, sending: bool) -> None:
+    verb = "to be sent" if sending else "that would be sent"
+    month = month_name(parse_month(figures.month))
+    print(f"{node.config.borough_name}'s evaluation figures for {month}, {verb} to the coordinator")
+    print(
+        f"Counts from 1 to {SUPPRESS_BELOW - 1} are shown as “{FEWER_THAN}” and sent without "
+        "their number. No person is named or described."
+    )
+    by_family: dict[str, list[CountFigure]] = {}
+    for count in figures.counts:
+        by_family.setdefault(count.family, []).append(count)
+    for name, family in FAMILIES.items():
+        if family.statistic:
+            continue
+        items = by_family.get(name, [])
+        shown = [
+            f"{label(c.category)} {FEWER_THAN if c.suppressed else f'{c.value:,}'}"
+            for c in items
+            if c.value or c.suppressed
+        ]
+        print(f"\n{family.title}: {', '.join(shown) if shown else 'none'}")
+    print()
+    for statistic in figures.statistics:
+        family = FAMILIES[statistic.family]
+        if statistic.suppressed:
+            text = f"not sent (over {FEWER_THAN} decisions)"
+        elif statistic.basis == 0:
+            text = "none"
+        else:
+            text = f"{statistic.value:g} {family.unit} over {statistic.basis:,}"
+        print(f"{family.title}, {label(statistic.category)}: {text}")
+
+
+def _print_identity(node: Node) -> None:
+    from node.keys import load_tls
+
+    print(f"borough      {node.config.borough_code}")
+    print(f"verify key   {bytes(node.keys.verify_key).hex()}")
+    print(f"key id       {node.keys.signing_key_id}")
+    try:
+        load_tls(node.config.keys_dir)
+        print(f"certificate  {node.config.keys_dir / 'tls.crt'}")
+    except DomainError as exc:
+        print(f"certificate  none yet: {exc}")
+    print(
+        "On the coordinator: mash-coordinator nodes add --borough "
+        f"{node.config.borough_code} --verify-key {bytes(node.keys.verify_key).hex()} "
+        f"--certificate {node.config.keys_dir / 'tls.crt'}"
+    )
+
+
+def _print_queue(entries: list[QueueEntry]) -> None:
+    if not entries:
+        print("No reports queued or sent yet.")
+        return
+    _table(
+        ("report", "month", "state", "queued", "attempts", "answer or last error"),
+        [
+            (
+                str(e.id),
+                e.month,
+                e.state,
+                f"{e.queued_at:%Y-%m-%d %H:%M}",
+                str(e.attempts),
+                e.outcome or e.last_error[:60],
+            )
+            for e in entries
+        ],
+    )
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -1019,6 +1158,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--port", type=int, help="serve the web UI on this port (default: 8080)")
     demo.set_defaults(run=cmd_demo)
+
+    report = commands.add_parser(
+        "report",
+        help="the month's evaluation figures for the coordinator: show, queue and send",
+        description="Show the hub's evaluation figures for a month, in words, as they would be "
+        "sent to the coordinator (counts of 1 to 4 suppressed). With --send, queue them and "
+        "send every queued report, oldest first; those the coordinator cannot take now stay "
+        "queued (exit status 3). --deliver sends what is queued; --queue lists it; --identity "
+        "prints what the coordinator's config needs to know of this node.",
+    )
+    report.add_argument("--month", metavar="YYYY-MM", help="the calendar month, e.g. 2026-11")
+    report.add_argument("--send", action="store_true", help="queue the month's figures and send")
+    report.add_argument("--deliver", action="store_true", help="send the queued reports")
+    report.add_argument("--queue", action="store_true", help="list the queued and sent reports")
+    report.add_argument(
+        "--identity", action="store_true", help="this node's verify key and certificate"
+    )
+    report.set_defaults(run=cmd_report)
 
     check = commands.add_parser(
         "check", help="ask the other boroughs whether they hold anything on a person"

@@ -87,6 +87,15 @@ class FederationSettings:
 
 
 @dataclass(frozen=True)
+class CoordinatorSettings:
+    """Where the coordinator's gRPC server is, for the monthly evaluation reports (mutual TLS
+    with the node's keys-dir files; the coordinator's certificate must carry its reserved name)."""
+
+    address: str  # host:port
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     path: Path
     borough_code: str
@@ -98,6 +107,7 @@ class NodeConfig:
     referrals: ReferralPolicy
     web: WebSettings
     federation: FederationSettings | None = None  # None: no [federation] section
+    coordinator: CoordinatorSettings | None = None  # None: no [coordinator] section
 
     @property
     def keys_dir(self) -> Path:
@@ -155,7 +165,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> NodeConfig:
     referrals = _referrals(raw.get("referrals", {}), borough_code, {a.code for a in agencies}, path)
     web = _web(raw.get("web", {}), path)
     federation = _federation(raw["federation"], path) if "federation" in raw else None
-    unknown = set(raw) - {"node", "hub", "referrals", "web", "federation"}
+    coordinator = _coordinator(raw["coordinator"], path) if "coordinator" in raw else None
+    unknown = set(raw) - {"node", "hub", "referrals", "web", "federation", "coordinator"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
     return NodeConfig(
@@ -169,6 +180,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> NodeConfig:
         referrals=referrals,
         web=web,
         federation=federation,
+        coordinator=coordinator,
     )
 
 
@@ -341,6 +353,30 @@ def _federation(table: Any, path: Path) -> FederationSettings:
             '"Lambeth MASH, 020 7926 5555, mash@lambeth.gov.uk"'
         )
     return FederationSettings(host, port, peers_file, **limits, hub_contact=contact.strip())
+
+
+_COORDINATOR_KEYS = ("address", "timeout_seconds")
+
+
+def _coordinator(table: Any, path: Path) -> CoordinatorSettings:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [coordinator] must be a table")
+    for key in table:
+        if key not in _COORDINATOR_KEYS:
+            raise ConfigError(
+                f"{path}: coordinator.{key} is not a setting ({', '.join(_COORDINATOR_KEYS)})"
+            )
+    address = table.get("address")
+    host, _, port = address.rpartition(":") if isinstance(address, str) else ("", "", "")
+    if not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise ConfigError(
+            f"{path}: coordinator.address must be the coordinator's gRPC host:port, "
+            'e.g. "coordinator.example.org:50070"'
+        )
+    timeout = table.get("timeout_seconds", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 300:
+        raise ConfigError(f"{path}: coordinator.timeout_seconds must be 1-300 seconds")
+    return CoordinatorSettings(address=address, timeout_seconds=float(timeout))
 
 
 def _agencies(hub: dict[str, Any], path: Path) -> tuple[AgencyDefinition, ...]:

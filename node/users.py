@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import re
 
-import nacl.exceptions
-from nacl import pwhash
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mash_common.auth import passwords
+from mash_common.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from node import audit
 from node.access import AccessDenied, Actor, require_admin, require_oversight, role_needs_agency
 from node.errors import DomainError, ErrorCode
 from node.store.models import Agency, Role, User
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,79}$")
-MIN_PASSWORD_LENGTH = 12
 
 
 class UserError(DomainError):
@@ -26,18 +25,11 @@ class SignInFailed(Exception):
     """Wrong username or password, or a disabled account (deliberately not saying which)."""
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash (libsodium's interactive limits) in the standard encoded form."""
-    return pwhash.argon2id.str(password.encode("utf-8")).decode("ascii")
-
-
 def check_password_rules(username: str, password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"must be at least {MIN_PASSWORD_LENGTH} characters long", field="password")
-    if username.lower() in password.lower():
-        raise UserError("must not contain the username", field="password")
-    if len(set(password)) < 5:
-        raise UserError("too easy to guess (use at least 5 different characters)", field="password")
+    try:
+        passwords.check_password_rules(username, password)
+    except passwords.PasswordRuleBroken as exc:
+        raise UserError(exc.message, field="password") from None
 
 
 def add_user(
@@ -152,15 +144,9 @@ def list_users(session: Session, actor: Actor) -> list[User]:
 def authenticate(session: Session, username: str, password: str) -> Actor:
     """Check a username and password; audit the attempt either way."""
     user = session.scalar(select(User).where(User.username == username))
-    ok = False
-    if user is not None and not user.disabled:
-        try:
-            ok = pwhash.verify(user.password_hash.encode("ascii"), password.encode("utf-8"))
-        except nacl.exceptions.InvalidkeyError:
-            ok = False
-    else:
-        # Spend the same work on unknown users, so timing does not reveal which names exist.
-        hash_password(password)
+    # An unknown or disabled user costs the same work, so timing does not reveal which names exist.
+    stored = user.password_hash if user is not None and not user.disabled else None
+    ok = passwords.verify_password(stored, password)
     if not ok:
         audit.record(
             session, Actor.system("sign-in"), "sign-in.failed", object_ref=f"user:{username[:80]}"
@@ -182,6 +168,7 @@ def _get(session: Session, username: str) -> User:
 
 
 __all__ = [
+    "MIN_PASSWORD_LENGTH",
     "AccessDenied",
     "SignInFailed",
     "UserError",

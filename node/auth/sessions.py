@@ -9,21 +9,16 @@ everything else lives on the server.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import hashlib
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mash_common.auth.tokens import new_token, token_digest
 from node.access import Actor
 from node.config import WebSettings
 from node.store.models import Agency, Role, User, WebSession
-
-TOKEN_BYTES = 32
 
 
 class SessionEnded(Exception):
@@ -53,18 +48,12 @@ class SignedInUser:
         return Actor(username=self.username, role=self.role, agency_code=self.agency_code)
 
 
-def new_token() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(TOKEN_BYTES)).decode("ascii")
-
-
 def token_hash(token: str) -> bytes:
-    try:
-        raw = base64.urlsafe_b64decode(token.encode("ascii"))
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise SessionEnded("unknown") from None
-    if len(raw) != TOKEN_BYTES:
+    """The digest the store keeps of a token; SessionEnded if the text is not a token."""
+    digest = token_digest(token)
+    if digest is None:
         raise SessionEnded("unknown")
-    return hashlib.sha256(raw).digest()
+    return digest
 
 
 def start(db: Session, user: User, now: dt.datetime) -> str:

@@ -1,4 +1,5 @@
-"""The TOTP second factor (RFC 6238: SHA-1, 6 digits, 30-second steps): enrol, verify, refuse reuse.
+"""The TOTP second factor (RFC 6238: SHA-1, 6 digits, 30-second steps) of the hub's users: enrol,
+verify, refuse reuse. The primitives (codes, secrets, QR codes) are mash_common.auth.totp's.
 
 Secrets are stored sealed with the node's web key (`NodeKeys.seal`), base64-encoded, in
 `users.totp_secret`. A code is accepted for the current step or one step either side, and only for
@@ -11,54 +12,46 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-import pyotp
-import segno
-from pyotp.utils import strings_equal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mash_common.auth.totp import (
+    DIGITS,
+    STEP_SECONDS,
+    CodeRejected,
+    CodeReused,
+    check_not_reused,
+    grouped,
+    matching_step,
+    new_secret,
+    normalise_code,
+    provisioning_uri,
+    qr_code_svg,
+)
 from node import audit
 from node.access import Actor
 from node.keys import NodeKeys
 from node.store.models import User
 
-DIGITS = 6
-STEP_SECONDS = 30
-VALID_WINDOW = 1
-SECRET_LENGTH = 32  # base32 characters: 160 bits, as RFC 4226 recommends
 ENROLLED = "user.totp-enrolled"
 SIGNED_IN = "sign-in.succeeded"
 
-
-class CodeRejected(Exception):
-    """The code is not one the user's authenticator app shows now."""
-
-
-class CodeReused(CodeRejected):
-    """The code (or an older one) was already used to sign in."""
+__all__ = [
+    "DIGITS",
+    "STEP_SECONDS",
+    "CodeRejected",
+    "CodeReused",
+    "grouped",
+    "matching_step",
+    "new_secret",
+    "normalise_code",
+    "provisioning_uri",
+    "qr_code_svg",
+]
 
 
 class SecretNotStored(Exception):
     """The sealed secret cannot be stored (the column is too narrow) or read back."""
-
-
-def new_secret() -> str:
-    return pyotp.random_base32(SECRET_LENGTH)
-
-
-def provisioning_uri(secret: str, username: str, issuer: str) -> str:
-    """The otpauth:// URI an authenticator app reads from the QR code."""
-    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
-
-
-def qr_code_svg(uri: str, title: str) -> str:
-    """The URI as an inline SVG QR code (medium error correction, 4px modules)."""
-    return str(segno.make(uri, error="m").svg_inline(scale=4, title=title))
-
-
-def grouped(secret: str) -> str:
-    """The secret in groups of four characters, for typing into an app by hand."""
-    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def seal_secret(keys: NodeKeys, secret: str) -> str:
@@ -67,21 +60,6 @@ def seal_secret(keys: NodeKeys, secret: str) -> str:
 
 def unseal_secret(keys: NodeKeys, sealed: str) -> str:
     return keys.unseal(base64.b64decode(sealed, validate=True)).decode("ascii")
-
-
-def matching_step(secret: str, code: str, now: dt.datetime) -> int:
-    """The time step whose code this is (current or one either side), or raise CodeRejected."""
-    code = normalise_code(code)
-    totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
-    current = totp.timecode(now)
-    for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
-        if strings_equal(code, totp.generate_otp(step)):
-            return step
-    raise CodeRejected("the code does not match the current one")
-
-
-def normalise_code(code: str) -> str:
-    return "".join(code.split())
 
 
 def last_used_step(user: User) -> int | None:
@@ -105,9 +83,7 @@ def accept_code(session: Session, keys: NodeKeys, user: User, code: str, now: dt
 def refuse_reuse(user: User, step: int) -> None:
     """Refuse a code whose time-step is not after the last one used, then remember this one.
     The caller holds the user's row locked, so two requests cannot both pass."""
-    last = last_used_step(user)
-    if last is not None and step <= last:
-        raise CodeReused("this code, or a later one, was already used; wait for a new code")
+    check_not_reused(last_used_step(user), step)
     user.totp_last_step = step
 
 

@@ -142,6 +142,38 @@ def decision_deadline(start: dt.datetime, rag: Rag, policy: ReferralPolicy) -> d
     return _working_deadline(start, allowed, policy)
 
 
+def working_time_between(
+    start: dt.datetime, end: dt.datetime, policy: ReferralPolicy
+) -> dt.timedelta:
+    """The hub's working time (its working hours on working days that are not bank holidays)
+    between two aware moments; zero if `end` is not after `start`. What the evaluation's
+    turnaround in working days counts."""
+    start = _require_aware(start, "start")
+    end = _require_aware(end, "end")
+    _check_working_week(policy)
+    zone = ZoneInfo(policy.timezone)
+    total = _ZERO
+    day = start.astimezone(zone).date()
+    last = end.astimezone(zone).date()
+    while day <= last:
+        window = _window(day, policy, zone)
+        if window is not None:
+            opens, closes = window
+            begin, finish = max(opens, start), min(closes, end)
+            if finish > begin:
+                total += finish - begin
+        day += _ONE_DAY
+    return total
+
+
+def working_day_length(policy: ReferralPolicy) -> dt.timedelta:
+    """The length of the hub's working day (for turnaround in working days)."""
+    today = dt.date(2000, 1, 3)
+    return dt.datetime.combine(today, policy.day_ends) - dt.datetime.combine(
+        today, policy.day_starts
+    )
+
+
 def clock(deadline: dt.datetime, now: dt.datetime, policy: ReferralPolicy) -> Clock:
     """How a deadline stands at `now`: time left in real time, breached from the deadline itself.
 

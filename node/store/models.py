@@ -832,3 +832,27 @@ class DisclosureEvent(Base):
     actor: Mapped[str] = mapped_column(String(120))
     step: Mapped[str] = mapped_column(String(40))  # what happened, in one word: no content
     summary: Mapped[str] = mapped_column(Text)  # in words for the hub, with reasons
+
+
+# --- evaluation reports to the coordinator ------------------------------------------------------
+
+
+class EvaluationReportQueue(Base):
+    """A month's evaluation figures waiting to be sent to the coordinator, or sent: the figures
+    as computed (a `mash.coordinator.v1.MonthlyFigures` message, small counts already suppressed),
+    signed afresh at each attempt; sent oldest first."""
+
+    __tablename__ = "evaluation_report_queue"
+    __table_args__ = (Index(None, "delivered_at", "id"),)
+
+    id: Mapped[intpk]
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    figures: Mapped[bytes] = mapped_column(LargeBinary)
+    generated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    queued_at: Mapped[created_at]
+    state: Mapped[str] = mapped_column(String(20), default="queued")  # queued | delivered | refused
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20), default="")  # the coordinator's answer

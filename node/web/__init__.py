@@ -10,6 +10,8 @@ from flask_wtf.csrf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+from mash_common.web import STATIC_FOLDER
+from mash_common.web.security import csp_nonce, install_headers
 from node.access import AccessDenied
 from node.config import NodeConfig, load_config
 from node.runtime import Node
@@ -18,9 +20,8 @@ from node.web.converters import CONVERTERS
 from node.web.errors import register_error_handlers
 from node.web.formatters import ROLE_NAMES
 from node.web.permissions import check_permission, handle_access_denied, may_open
-from node.web.security import csp_nonce, install_headers
 from node.web.services import current_node, install
-from node.web.sessions import configure_cookie, current_user, identify_user
+from node.web.sessions import CACHEABLE_ENDPOINTS, configure_cookie, current_user, identify_user
 
 CONFIG_ENVIRONMENT = "MASH_NODE_CONFIG"
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
@@ -31,7 +32,8 @@ def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
     that is behind this release), every page behind a permission check, CSRF protection on every
     form, and the security headers on every response."""
     node = Node.open(config, shared_writers=True)  # SQLite writes queue with the other workers
-    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    # The built GOV.UK assets are shared with the coordinator (mash_common/web/static).
+    app = Flask(__name__, static_folder=str(STATIC_FOLDER), static_url_path="/static")
     app.config.update(
         TESTING=testing,
         SECRET_KEY=node.keys.cookie_secret(),
@@ -52,7 +54,7 @@ def create_app(config: NodeConfig, *, testing: bool = False) -> Flask:
     CSRFProtect().init_app(app)
     register_error_handlers(app)
     app.register_error_handler(AccessDenied, handle_access_denied)
-    install_headers(app, hsts=config.web.secure_cookies)
+    install_headers(app, hsts=config.web.secure_cookies, cacheable=CACHEABLE_ENDPOINTS)
     register_blueprints(app)
     return app
 

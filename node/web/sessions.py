@@ -11,14 +11,16 @@ import datetime as dt
 
 from flask import Flask, flash, g, request, session
 
+from mash_common.web.security import STATIC_ENDPOINTS
 from node.auth.sessions import SessionEnded, SignedInUser, WriteNeeded, resume
 from node.config import WebSettings
 from node.store.models import utcnow
-from node.web.security import CACHEABLE_ENDPOINTS
 from node.web.services import current_node, reading, unit_of_work
 
 TOKEN_KEY = "token"  # noqa: S105 - the session key it is kept under
 SECURE_COOKIE = "__Host-mash-session"
+# Static assets and the icon: no session looked up, and they may be cached (no personal data).
+CACHEABLE_ENDPOINTS = STATIC_ENDPOINTS | {"home.favicon"}
 PLAIN_COOKIE = "mash-session"
 
 # What the sign-in page tells someone whose session ended without their signing out.

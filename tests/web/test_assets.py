@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.web.conftest import WebClient
 
-WEB = Path(__file__).resolve().parents[2] / "node" / "web"
+WEB = Path(__file__).resolve().parents[2] / "mash_common" / "web"
 STATIC = WEB / "static"
 ASSETS = WEB / "assets"
 NOT_SHIPPED = {"govuk-crest.svg"}  # GOV.UK branding: only the GOV.UK header and footer use it
@@ -28,7 +28,9 @@ def test_the_build_is_up_to_date_with_its_sources() -> None:
         for name in ("app.scss", "build.sh", "package.json", "package-lock.json")
     }
 
-    assert recorded == current, "run node/web/assets/build.sh and commit node/web/static"
+    assert recorded == current, (
+        "run mash_common/web/assets/build.sh and commit mash_common/web/static"
+    )
 
 
 def test_the_stylesheet_uses_arial_and_every_image_it_names_is_shipped() -> None:

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from mash_common.web.pdf import StaticOnly, render_pdf
 from node.access import Actor
 from node.auth import sessions as auth_sessions
 from node.importing.service import import_files
@@ -41,7 +42,6 @@ from node.store.models import (
     utcnow,
 )
 from node.web import create_app, sessions
-from node.web.product.pdf import StaticOnly, render_pdf
 from node.web.services import current_node
 from tests.helpers import ADMIN, write_csv
 from tests.web.conftest import Page, WebClient, WebNode
@@ -677,7 +677,7 @@ def test_the_pdf_renderer_reads_the_static_folder_and_nothing_else(tmp_path: Pat
         f"{static.as_uri()}/../secret.txt",
         "https://example.org/print.css",
     ):
-        with pytest.raises(ValueError, match="only the node's static files"):
+        with pytest.raises(ValueError, match="only the static files"):
             fetcher.fetch(refused)
     assert render_pdf("<p>OFFICIAL-SENSITIVE</p>", static).startswith(b"%PDF")
 

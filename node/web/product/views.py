@@ -20,6 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from mash_common.web.pdf import render_pdf
 from node import access
 from node.access import Actor
 from node.errors import ErrorCode, sentence
@@ -27,7 +28,6 @@ from node.referrals.common import ReferralError
 from node.referrals.intake import CONCERN_CATEGORIES
 from node.referrals.outcome import InformationProduct, information_product
 from node.web.permissions import roles
-from node.web.product.pdf import render_pdf
 from node.web.referrals.display import install_filters
 from node.web.referrals.tags import install_tags
 from node.web.refusals import PROBLEM

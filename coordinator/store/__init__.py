@@ -1,0 +1,1 @@
+"""The coordinator's SQLAlchemy store: engine, sessions, models and Alembic migrations."""
