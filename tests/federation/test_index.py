@@ -40,6 +40,8 @@ def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
         local.config_path.write_text(
             text.replace("[hub]", f'database_url = "{database}"\n\n[hub]', 1)
         )
+        # The node was set up on SQLite: its checkpoint file vouches for that store, not this one.
+        (local.directory / "data" / "keys" / "audit-checkpoints").unlink()
         with Node.initialise(local.config_path) as fresh, fresh.unit_of_work() as session:
             sync_agencies(session, fresh.config.agencies)
     with Node.open(local.config_path) as opened:
