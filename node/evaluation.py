@@ -9,7 +9,10 @@ made in the month. Turnaround in working days is the hub's working time from con
 A repeat contact names, as a subject, someone named in a contact received in the 12 months
 before. Equality monitoring counts the subjects named in the month's contacts (age when
 contacted, gender as recorded); the node records no ethnicity or disability, so those are "not
-recorded". The hub has no cross-borough checks or disclosures yet: those families are zero.
+recorded". Cross-borough work: each borough asked about each subject in the month's checks
+(answered: it said holds or holds nothing; holds: it held something), the disclosure requests
+this hub made in the month and those it received (approved, declined or expired: how the
+received ones ended), and the median hours from receiving a request to answering it.
 Nothing here names or describes a person: only counts and statistics leave this module.
 """
 
@@ -37,11 +40,16 @@ from mash_common.evaluation import (
     suppress,
 )
 from node.config import ReferralPolicy
+from node.federation.asking import HOLDS, NOTHING
 from node.referrals.deadlines import working_day_length, working_time_between
 from node.store.models import (
+    BoroughCheck,
     Decision,
+    IncomingDisclosure,
+    IncomingState,
     Intervention,
     Outcome,
+    OutgoingDisclosure,
     Referral,
     ReferralPerson,
     Subject,
@@ -72,6 +80,7 @@ def monthly_figures(
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     _contacts(session, start, end, counts)
     stats = _decisions(session, start, end, policy, counts)
+    stats.append(_cross_borough(session, start, end, counts))
     return MonthlyFigures(
         month=month_text(month),
         counts=_suppressed_counts(counts),
@@ -215,8 +224,48 @@ def _decisions(
             _statistic("turnaround.median_working_days", rag, working_days[rag], statistics.median),
             _statistic("turnaround.median_hours", rag, hours[rag], statistics.median),
         ]
-    found.append(StatisticFigure("disclosures.median_hours", "all", 0.0, 0))  # none yet
     return found
+
+
+def _cross_borough(
+    session: Session, start: dt.datetime, end: dt.datetime, counts: dict[str, Counter[str]]
+) -> StatisticFigure:
+    """Checks asked of other boroughs, and disclosure requests made and received."""
+    for outcome in session.scalars(
+        select(BoroughCheck.outcome).where(
+            BoroughCheck.checked_at >= start, BoroughCheck.checked_at < end
+        )
+    ):
+        counts["checks.existence"]["asked"] += 1
+        if outcome in (HOLDS, NOTHING):
+            counts["checks.existence"]["answered"] += 1
+        if outcome == HOLDS:
+            counts["checks.existence"]["holds"] += 1
+    made = session.scalars(
+        select(OutgoingDisclosure.id).where(
+            OutgoingDisclosure.created_at >= start, OutgoingDisclosure.created_at < end
+        )
+    ).all()
+    counts["disclosures.requests"]["made"] += len(made)
+    ended = {
+        IncomingState.ANSWERED: "approved",
+        IncomingState.DECLINED: "declined",
+        IncomingState.EXPIRED: "expired",
+    }
+    hours = []
+    for state, received_at, answered_at in session.execute(
+        select(
+            IncomingDisclosure.state,
+            IncomingDisclosure.received_at,
+            IncomingDisclosure.answered_at,
+        ).where(IncomingDisclosure.received_at >= start, IncomingDisclosure.received_at < end)
+    ):
+        counts["disclosures.requests"]["received"] += 1
+        if state in ended:
+            counts["disclosures.requests"][ended[state]] += 1
+        if answered_at is not None:
+            hours.append(max(0.0, (answered_at - received_at).total_seconds() / 3600))
+    return _statistic("disclosures.median_hours", "all", hours, statistics.median)
 
 
 def _statistic(

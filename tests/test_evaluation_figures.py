@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mash_common.evaluation import SUPPRESS_BELOW, problems
@@ -17,7 +18,15 @@ from node.referrals.deadlines import working_time_between
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.outcome import record_decision
 from node.referrals.triage import set_rag
-from node.store.models import Outcome, Pathway, Rag
+from node.store.models import (
+    BoroughCheck,
+    IncomingDisclosure,
+    IncomingState,
+    Outcome,
+    Pathway,
+    Rag,
+    ReferralPerson,
+)
 from tests.helpers import MANAGER, make_hub
 
 NOVEMBER = dt.date(2025, 11, 1)
@@ -190,3 +199,63 @@ def test_working_time_counts_only_working_hours_on_working_days(policy: Referral
 
     assert working_time_between(friday_four, monday_ten, policy) == dt.timedelta(hours=2)
     assert working_time_between(monday_ten, friday_four, policy) == dt.timedelta(0)
+
+
+def test_cross_borough_checks_and_disclosures_are_counted(
+    session: Session, policy: ReferralPolicy
+) -> None:
+    make_hub(session)
+    referral_id = _contact(session, policy, MONDAY)
+    person = session.scalars(
+        select(ReferralPerson.id).where(ReferralPerson.referral_id == referral_id)
+    ).one()
+    in_month = MONDAY + dt.timedelta(hours=3)
+    outcomes = ["holds"] * 5 + ["holds-nothing"] * 6 + ["not-answered"] * 2
+    for i, outcome in enumerate(outcomes):
+        session.add(
+            BoroughCheck(
+                referral_id=referral_id,
+                referral_person_id=person,
+                borough=f"borough{i}",
+                borough_name=f"Borough {i}",
+                outcome=outcome,
+                checked_by="manager",
+                checked_at=in_month,
+            )
+        )
+    ends = [IncomingState.ANSWERED] * 6 + [IncomingState.DECLINED, IncomingState.IN_REVIEW]
+    for i, state in enumerate(ends):
+        answered = state in (IncomingState.ANSWERED, IncomingState.DECLINED)
+        session.add(
+            IncomingDisclosure(
+                asker="lambeth",
+                asker_name="Lambeth",
+                idempotency_key=f"key-{i:04d}",
+                payload_digest=bytes(32),
+                state=state,
+                urgency=Rag.RED,
+                referral_reference="LAM-1",
+                purpose="p",
+                user_pseudonym="u",
+                sealed_body=b"s",
+                received_at=in_month,
+                deadline_at=in_month + dt.timedelta(hours=4),
+                answered_at=in_month + dt.timedelta(hours=2 + i) if answered else None,
+            )
+        )
+    session.flush()
+
+    figures = monthly_figures(session, NOVEMBER, policy)
+    counts = _counts(figures)
+    stats = {(s.family, s.category): s for s in figures.statistics}
+
+    assert counts[("checks.existence", "asked")] == 13
+    assert counts[("checks.existence", "answered")] == 11
+    assert counts[("checks.existence", "holds")] == 5
+    assert counts[("disclosures.requests", "received")] == 8
+    assert counts[("disclosures.requests", "approved")] == 6
+    assert counts[("disclosures.requests", "declined")] == "suppressed"
+    assert counts[("disclosures.requests", "made")] == 0
+    median = stats[("disclosures.median_hours", "all")]
+    assert (median.basis, median.value) == (7, 5.0)  # 2..8 hours after receipt
+    assert problems(figures) == []
