@@ -5,6 +5,9 @@ the boroughs, recorded by each borough's agencies in their own way), ready to tr
 Each node has its own directory, store, keys, certificate (from a demo CA, made from the node's
 own request), web UI and federation port; the three share the demo accounts. Lambeth has a
 contact about a child who moved from Hackney, so "Check other boroughs" finds something.
+The programme's coordinator serves beside them (set up by its own command in `coordinator/`,
+sharing the demo CA), with its seeded rollout plan and synthetic figures for the other
+boroughs; the three nodes queue their monthly evaluation figures and send them as they serve.
 Running it again keeps what is there: the nodes, their keys, accounts and audit logs; the
 extracts are imported again, which updates records in place.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import random
+import re
 import secrets
 import shlex
 import signal
@@ -27,23 +31,28 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mash_common.tls import CERT_FILE
 from node import users
 from node.access import Actor
 from node.agencies import STANDARD_AGENCIES, sync_agencies
 from node.auth.totp import enrol_totp_for_demo
 from node.demo_referrals import seed_moved_child_referral, seed_referrals, subject_of
+from node.errors import DomainError
 from node.federation import index
 from node.federation.local import LocalNode, make_local_federation
 from node.importing.service import import_files
+from node.keys import load_keys
 from node.referrals.intake import PersonDetails
 from node.runtime import Node
-from node.store.models import MatchCandidate, PersonRecord, Role, User
+from node.store.models import EvaluationReportQueue, MatchCandidate, PersonRecord, Role, User
 from node.synthetic.population import Household, iter_households, moved_to
 from node.web.serve import require_free_port
 
 BOROUGHS = (("hackney", "Hackney"), ("lambeth", "Lambeth"), ("southwark", "Southwark"))
 MOVES = (("hackney", "lambeth", 30), ("lambeth", "southwark", 20), ("southwark", "hackney", 15))
 FEDERATION_PORT = 50051
+COORDINATOR_GRPC_PORT = 50070
+COORDINATOR_DIR = "coordinator"
 ACCOUNTS_FILE = "demo-accounts.txt"
 SEED = 1
 PR_SET_PDEATHSIG = 1
@@ -80,8 +89,9 @@ def run_demo(
     directory = directory.resolve()
     web = [(port or 8080) + n for n in range(len(BOROUGHS))]
     grpc = [FEDERATION_PORT + n for n in range(len(BOROUGHS))]
+    coordinator_web = web[-1] + 1
     if serve:
-        for number in (*web, *grpc):  # before the set-up, not after it
+        for number in (*web, *grpc, coordinator_web, COORDINATOR_GRPC_PORT):  # before set-up
             require_free_port("127.0.0.1", number)
     nodes = make_local_federation(
         directory,
@@ -89,14 +99,68 @@ def run_demo(
         agencies=list(STANDARD_AGENCIES),
         web_ports=web,
         federation_ports=grpc,
+        extra_config=f'\n[coordinator]\naddress = "127.0.0.1:{COORDINATOR_GRPC_PORT}"\n',
     )
+    coordinator = _coordinator(directory, nodes, coordinator_web)
     accounts = _accounts(directory / ACCOUNTS_FILE)
     arrived = _moves(households)
     boroughs = [_set_up(local, households, accounts, arrived[local.borough]) for local in nodes]
-    _print_welcome(directory, boroughs, accounts)
+    _print_welcome(directory, boroughs, accounts, coordinator)
     if serve:
-        return _serve(boroughs)
+        return _serve(boroughs, coordinator)
     return 0
+
+
+@dataclass(frozen=True)
+class DemoCoordinator:
+    config_path: Path
+    web_port: int
+    accounts: str  # as the coordinator's demo wrote them: who, role, password, TOTP secret
+
+
+def _coordinator(directory: Path, nodes: Sequence[LocalNode], web_port: int) -> DemoCoordinator:
+    """The programme's coordinator, with its seeded rollout plan, two years of synthetic figures
+    for the boroughs without a demo node, and the demo nodes listed as reporting to it. It is
+    set up by its own command (the node never imports the coordinator) and shares the demo's
+    federation CA, so that each side trusts the other's certificate."""
+    folder = directory / COORDINATOR_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    shared_ca = folder / "ca"
+    if not shared_ca.exists():
+        shared_ca.symlink_to(Path("..") / "ca", target_is_directory=True)
+    codes = ",".join(code for code, _ in BOROUGHS)
+    _coordinator_command(
+        "demo", "--dir", str(folder), "--port", str(web_port),
+        "--grpc-port", str(COORDINATOR_GRPC_PORT), "--skip", codes, "--no-serve",
+    )  # fmt: skip
+    config = folder / "coordinator.toml"
+    listed = config.read_text(encoding="utf-8")
+    for local in nodes:
+        if re.search(rf'^borough = "{local.borough}"$', listed, re.MULTILINE):
+            continue
+        keys = local.directory / "data" / "keys"
+        _coordinator_command(
+            "--config", str(config), "nodes", "add", "--borough", local.borough,
+            "--verify-key", bytes(load_keys(keys).verify_key).hex(),
+            "--certificate", str(keys / CERT_FILE),
+        )  # fmt: skip
+    accounts = (folder / "demo-accounts.txt").read_text(encoding="utf-8")
+    return DemoCoordinator(config, web_port, accounts)
+
+
+def _coordinator_command(*args: str) -> None:
+    done = subprocess.run(  # noqa: S603 - this interpreter, the demo's own coordinator
+        [sys.executable, "-m", "coordinator.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise DemoError(f"mash-coordinator {' '.join(args[:3])}: {done.stderr.strip()}")
+
+
+class DemoError(DomainError):
+    """A step of the demo's set-up failed (its message says which, and why)."""
 
 
 def _moves(households: int) -> dict[str, list[Household]]:
@@ -141,6 +205,7 @@ def _set_up(
             seed_referrals(session, node.config.referrals)
             moved_referral = _moved_child_referral(session, node, local.borough, newcomers)
         index.refresh(node)
+        _queue_reports(node)
         with node.reading() as session:
             records = session.scalar(select(func.count()).select_from(PersonRecord)) or 0
             subjects = (
@@ -149,6 +214,33 @@ def _set_up(
             candidates = session.scalar(select(func.count()).select_from(MatchCandidate)) or 0
     print(f"{local.name}: {records:,} agency records imported, linked into {subjects:,} subjects")
     return DemoBorough(local, records, subjects, candidates, moved_referral)
+
+
+def _queue_reports(node: Node) -> None:
+    """Last month's and this month's evaluation figures, queued for the coordinator (each month
+    once: a later run leaves them be); the serving node sends them."""
+    from node.evaluation import monthly_figures
+    from node.federation import reports
+    from node.federation.info import software_version
+
+    today = dt.date.today().replace(day=1)
+    months = [(today - dt.timedelta(days=1)).replace(day=1), today]
+    with node.reading() as session:
+        queued = set(  # a report refused (e.g. before its node was listed) is queued again
+            session.scalars(
+                select(EvaluationReportQueue.month).where(
+                    EvaluationReportQueue.state != reports.REFUSED
+                )
+            )
+        )
+    for month in months:
+        if f"{month:%Y-%m}" in queued:
+            continue
+        with node.reading() as session:
+            figures = monthly_figures(
+                session, month, node.config.referrals, software_version=software_version()
+            )
+        reports.queue_report(node, figures)
 
 
 def _moved_child_referral(
@@ -225,36 +317,48 @@ def _accounts(path: Path) -> dict[str, tuple[str, str]]:
     return held
 
 
-def _serve(boroughs: Sequence[DemoBorough]) -> int:
-    """Serve every borough (web UI and federation) until Ctrl-C or SIGTERM, then stop them all
-    (and they stop by themselves if this process dies)."""
+def _serve(boroughs: Sequence[DemoBorough], coordinator: DemoCoordinator) -> int:
+    """Serve the coordinator and every borough (web UI and federation) until Ctrl-C or SIGTERM,
+    then stop them all (and they stop by themselves if this process dies)."""
     processes: list[subprocess.Popen[str]] = []
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        for borough in boroughs:
+        commands = [
+            (
+                "The coordinator",
+                [
+                    "coordinator.cli",
+                    "--config",
+                    str(coordinator.config_path),
+                    "serve",
+                    "--port",
+                    str(coordinator.web_port),
+                    "--grpc-port",
+                    str(COORDINATOR_GRPC_PORT),
+                ],
+            ),
+            *(
+                (b.local.name, ["node.cli", "--config", str(b.local.config_path), "serve"])
+                for b in boroughs
+            ),
+        ]
+        for _, command in commands:
             processes.append(
-                subprocess.Popen(  # noqa: S603 - this interpreter, the demo's own config
-                    [
-                        sys.executable,
-                        "-m",
-                        "node.cli",
-                        "--config",
-                        str(borough.local.config_path),
-                        "serve",
-                    ],
+                subprocess.Popen(  # noqa: S603 - this interpreter, the demo's own configs
+                    [sys.executable, "-m", *command],
                     stdout=subprocess.PIPE,
                     text=True,
                     preexec_fn=_die_with_parent,
                 )
             )
-        for borough, process in zip(boroughs, processes, strict=True):
+        for (name, _), process in zip(commands, processes, strict=True):
             assert process.stdout is not None
             line = process.stdout.readline()
             if not line.startswith("Listening on"):
-                print(f"{borough.local.name} did not start: see the lines above", file=sys.stderr)
+                print(f"{name} did not start: see the lines above", file=sys.stderr)
                 return 1
-            print(f"{borough.local.name}: {line.strip()}", flush=True)
-        print("All three boroughs are serving. Ctrl-C stops them.", flush=True)
+            print(f"{name}: {line.strip()}", flush=True)
+        print("The coordinator and all three boroughs are serving. Ctrl-C stops them.", flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         return 1  # one stopped on its own: its error is above
@@ -287,7 +391,10 @@ def _die_with_parent() -> None:
 
 
 def _print_welcome(
-    directory: Path, boroughs: Sequence[DemoBorough], accounts: dict[str, tuple[str, str]]
+    directory: Path,
+    boroughs: Sequence[DemoBorough],
+    accounts: dict[str, tuple[str, str]],
+    coordinator: DemoCoordinator,
 ) -> None:
     print()
     print("Demo federation of three hub nodes is ready. All data is synthetic.")
@@ -333,3 +440,12 @@ def _print_welcome(
     print(
         f"  MASH_USER=auditor MASH_PASSWORD={accounts['auditor'][0]} .venv/bin/mash-node audit verify"
     )
+    print()
+    print(
+        f"The programme's coordinator: http://127.0.0.1:{coordinator.web_port}/ (its rollout "
+        "plan, and the evaluation"
+    )
+    print("figures every borough reports; the three demo boroughs send theirs as they serve).")
+    for line in coordinator.accounts.splitlines()[1:]:
+        if line.startswith("  "):
+            print(line)

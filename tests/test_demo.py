@@ -48,3 +48,12 @@ def test_demo_builds_three_boroughs_and_a_second_run_keeps_them(
         assert conn.execute("SELECT count(*) FROM audit_entries").fetchone()[0] > audit_size
     with sqlite3.connect(lambeth) as conn:
         assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 6
+    # The coordinator: set up beside them, listing each node (once), its own accounts printed;
+    # each node has this month's and last month's figures queued for it, once.
+    coordinator = (tmp_path / "demo" / "coordinator" / "coordinator.toml").read_text()
+    for code, _ in BOROUGHS:
+        assert coordinator.count(f'\nborough = "{code}"\n') == 1
+    assert "demo.editor" in capsys.readouterr().out
+    with sqlite3.connect(hackney) as conn:
+        months = [m for (m,) in conn.execute("SELECT month FROM evaluation_report_queue")]
+    assert len(months) == len(set(months)) == 2

@@ -1,6 +1,7 @@
 """The node's federation, opened: its peers, the copies of their filters, the asker and the
 answerer, the gRPC services, and the upkeep that keeps the published index and peers' filters
-current (`Upkeep`, every `federation.refresh_seconds` while the node serves)."""
+current and sends the evaluation reports queued for the coordinator (`Upkeep`, every
+`federation.refresh_seconds` while the node serves)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from mash_common.server import Service
 from node.config import ConfigError
-from node.federation import index
+from node.federation import index, reports
 from node.federation.answering import Answering
 from node.federation.asking import Asker
 from node.federation.courier import Courier
@@ -122,12 +123,27 @@ class Upkeep:
             pass  # another process (an import's refresh) is at it
         except Exception:  # the upkeep must outlive any one failure; it is logged
             log.exception("refreshing the index failed")
+        self._deliver_reports()
         all_current = True
         for borough, result in federation.asker.refresh_filters().items():
             log.info("peer %s: %s", borough, result)
             all_current = all_current and not result.startswith("not refreshed")
         self.rounds += 1
         return all_current
+
+    def _deliver_reports(self) -> None:
+        """Send the evaluation reports queued for the coordinator, if the node has one."""
+        node = self._federation.node
+        if node.config.coordinator is None:
+            return
+        try:
+            delivery = reports.deliver_queued(node)
+        except Exception:  # the upkeep must outlive any one failure; it is logged
+            log.exception("sending the queued evaluation reports failed")
+            return
+        for attempt in delivery.attempts:
+            if attempt.state != reports.QUEUED:
+                log.info("evaluation report %s: %s", attempt.month, attempt.state)
 
     def _run(self) -> None:
         retry = RETRY_FIRST_S
