@@ -318,8 +318,7 @@ def not_delivered(session: Session, disclosure_id: int, why: str, *, permanent: 
     request = _locked(session, disclosure_id)
     if request.state not in (OutgoingState.DRAFT, OutgoingState.SENT):
         return
-    request.attempts += 1
-    request.last_error = why[:300]
+    wire.not_delivered(request, why)
     if permanent:
         request.state = OutgoingState.REFUSED
         request.closed_at = utcnow()
@@ -328,7 +327,6 @@ def not_delivered(session: Session, disclosure_id: int, why: str, *, permanent: 
         _step(session, _courier(), request, f"Refused by {request.holder_name}: {why}")
         _on_referral(session, _courier(), request, "disclosure-refused", f"refused: {why}")
         return
-    request.next_attempt_at = utcnow() + wire.retry_after(request.attempts)
     if request.state is OutgoingState.DRAFT:
         request.state = OutgoingState.SENT
         request.version += 1
@@ -351,10 +349,7 @@ def cancel_delivered(session: Session, disclosure_id: int) -> None:
 
 def retry_later(session: Session, disclosure_id: int, why: str) -> None:
     """A withdrawal or status question was not delivered: tried again later."""
-    request = _locked(session, disclosure_id)
-    request.attempts += 1
-    request.last_error = why[:300]
-    request.next_attempt_at = utcnow() + wire.retry_after(request.attempts)
+    wire.not_delivered(_locked(session, disclosure_id), why)
 
 
 def expired(session: Session, disclosure_id: int) -> None:

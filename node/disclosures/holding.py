@@ -747,10 +747,7 @@ def answer_delivered(session: Session, request_id: int) -> None:
 
 
 def answer_not_delivered(session: Session, request_id: int, why: str) -> None:
-    request = _get_locked(session, request_id)
-    request.attempts += 1
-    request.last_error = why[:300]
-    request.next_attempt_at = utcnow() + wire.retry_after(request.attempts)
+    wire.not_delivered(_get_locked(session, request_id), why)
 
 
 def _get_locked(session: Session, request_id: int) -> IncomingDisclosure:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from mash_common.envelope import new_header, seal
 from node.matching.keys import KEY_SET_VERSION
+from node.store.models import utcnow
 from protos.mash.federation.v1 import disclosure_pb2
 
 REQUEST = disclosure_pb2.RequestPayload.DESCRIPTOR.full_name
@@ -75,3 +76,16 @@ def retry_after(attempts: int) -> dt.timedelta:
     """From a second, doubling to a minute, with a little jitter so peers do not beat together."""
     seconds = min(RETRY_MOST_S, RETRY_FIRST_S * 2 ** max(0, attempts - 1))
     return dt.timedelta(seconds=seconds * random.uniform(0.8, 1.0))
+
+
+class Delivered(Protocol):
+    attempts: int
+    last_error: str
+    next_attempt_at: dt.datetime | None
+
+
+def not_delivered(record: Delivered, why: str) -> None:
+    """A message of `record` did not get through: count the attempt, keep why, try later."""
+    record.attempts += 1
+    record.last_error = why[:300]
+    record.next_attempt_at = utcnow() + retry_after(record.attempts)

@@ -11,11 +11,13 @@ retries until it is acknowledged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from wtforms import Field
 
 from node import access
 from node.access import Actor
@@ -272,50 +274,52 @@ def decide(request_id: int, item_id: int) -> ResponseReturnValue:
 @roles(access.MANAGERS)
 def answer(request_id: int) -> ResponseReturnValue:
     form = AnswerForm(prefix="answer")
-    if form.validate():
-        try:
-            with unit_of_work() as db:
-                asker = _asker_box_key(db, request_id)
-                holding.send_answer(
-                    db,
-                    _actor(),
-                    request_id,
-                    asker,
-                    form.note.data or "",
-                    seen_version=form.seen_version(),
-                )
-        except DomainError as exc:
-            show_refusal(form, exc)
-        else:
-            _deliver_answer(request_id)
-            flash("The answer is sent.")
-            return redirect(url_for(".incoming", request_id=request_id))
-    return _request_page(request_id, failed=("answer", form))
+    return _close(request_id, "answer", form, holding.send_answer, form.note, "The answer is sent.")
 
 
 @blueprint.post("/disclosures/incoming/<id:request_id>/decline")
 @roles(access.MANAGERS)
 def decline(request_id: int) -> ResponseReturnValue:
     form = DeclineForm(prefix="decline")
+    return _close(
+        request_id,
+        "decline",
+        form,
+        holding.decline,
+        form.reason,
+        "The request is declined; the asking borough is told why.",
+    )
+
+
+def _close(
+    request_id: int,
+    name: str,
+    form: AnswerForm | DeclineForm,
+    step: Callable[..., object],
+    words: Field,
+    done: str,
+) -> ResponseReturnValue:
+    """The manager's answer or refusal: sealed to the asker, then delivered at once if it can
+    be (the courier retries until the asking borough has it)."""
     if form.validate():
         try:
             with unit_of_work() as db:
                 asker = _asker_box_key(db, request_id)
-                holding.decline(
+                step(
                     db,
                     _actor(),
                     request_id,
                     asker,
-                    form.reason.data or "",
+                    words.data or "",
                     seen_version=form.seen_version(),
                 )
         except DomainError as exc:
             show_refusal(form, exc)
         else:
             _deliver_answer(request_id)
-            flash("The request is declined; the asking borough is told why.")
+            flash(done)
             return redirect(url_for(".incoming", request_id=request_id))
-    return _request_page(request_id, failed=("decline", form))
+    return _request_page(request_id, failed=(name, form))
 
 
 def _request_page(request_id: int, failed: tuple[str, FlaskForm] | None = None) -> str:
