@@ -23,6 +23,7 @@ import grpc
 import pytest
 from sqlalchemy import select
 
+from mash_common.envelope import new_header, seal
 from mash_common.status import error_code_of
 from node import users
 from node.access import AccessDenied
@@ -33,6 +34,7 @@ from node.federation.peers import load_peers
 from node.federation.runtime import Federation
 from node.importing.service import import_files
 from node.keys import load_keys, seal_to
+from node.matching.keys import KEY_SET_VERSION
 from node.referrals.borough_checks import people_to_check, record_answers
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.triage import record_lawful_basis, set_rag
@@ -368,6 +370,15 @@ def test_tampered_replayed_mis_sealed_and_wrong_borough_messages_are_refused_and
         == "invalid"
     )
 
+    # a request made with an older match-key set than Hackney accepts
+    keys = load_keys(world.nodes["lambeth"].directory / "data" / "keys")
+    stale = asking.request_payload(request)
+    stale.header.CopyFrom(new_header("lambeth", key_set_version=KEY_SET_VERSION - 1))
+    stale_signed = disclosure_pb2.SignedRequest(
+        envelope=seal(stale.SerializeToString(), wire.REQUEST, keys, "lambeth", keys.signing_key_id)
+    )
+    assert _refused_with(world, "lambeth", "hackney", "Request", stale_signed) == "key-set-version"
+
     # Lambeth's envelope sent over Southwark's connection
     assert _refused_with(world, "southwark", "hackney", "Request", signed) == "wrong-borough"
 
@@ -395,7 +406,7 @@ def test_tampered_replayed_mis_sealed_and_wrong_borough_messages_are_refused_and
     )
     assert outgoing(world, disclosure_id).state is OutgoingState.ACKNOWLEDGED
 
-    assert _refusals(world, "hackney") == refusals_before + 4
+    assert _refusals(world, "hackney") == refusals_before + 5
     assert _refusals(world, "lambeth") >= 2
 
 
