@@ -36,7 +36,12 @@ from node import users
 from node.access import Actor
 from node.agencies import STANDARD_AGENCIES, sync_agencies
 from node.auth.totp import enrol_totp_for_demo
-from node.demo_referrals import seed_moved_child_referral, seed_referrals, subject_of
+from node.demo_referrals import (
+    MOVED_CHILD_ACCOUNT,
+    seed_moved_child_referral,
+    seed_referrals,
+    subject_of,
+)
 from node.errors import DomainError
 from node.federation import index
 from node.federation.local import LocalNode, make_local_federation
@@ -44,7 +49,16 @@ from node.importing.service import import_files
 from node.keys import load_keys
 from node.referrals.intake import PersonDetails
 from node.runtime import Node
-from node.store.models import EvaluationReportQueue, MatchCandidate, PersonRecord, Role, User
+from node.store.models import (
+    EvaluationReportQueue,
+    InformationItem,
+    MatchCandidate,
+    PersonRecord,
+    Referral,
+    ReferralPerson,
+    Role,
+    User,
+)
 from node.synthetic.population import Household, iter_households, moved_to
 from node.web.serve import require_free_port
 
@@ -79,6 +93,7 @@ class DemoBorough:
     subjects: int
     candidates: int
     moved_referral: str | None
+    moved_holders: tuple[str, ...] = ()  # the agencies holding items on that child in Hackney
 
 
 def run_demo(
@@ -203,7 +218,13 @@ def _set_up(
                 import_files(session, admin, agency, paths)
         with node.unit_of_work() as session:
             seed_referrals(session, node.config.referrals)
-            moved_referral = _moved_child_referral(session, node, local.borough, newcomers)
+            moved_referral, moved_holders = _moved_child_referral(
+                session,
+                node,
+                local.borough,
+                newcomers,
+                local.directory.parent / "hackney" / "node.toml",
+            )
         index.refresh(node)
         _queue_reports(node)
         with node.reading() as session:
@@ -213,7 +234,7 @@ def _set_up(
             )
             candidates = session.scalar(select(func.count()).select_from(MatchCandidate)) or 0
     print(f"{local.name}: {records:,} agency records imported, linked into {subjects:,} subjects")
-    return DemoBorough(local, records, subjects, candidates, moved_referral)
+    return DemoBorough(local, records, subjects, candidates, moved_referral, moved_holders)
 
 
 def _queue_reports(node: Node) -> None:
@@ -244,27 +265,69 @@ def _queue_reports(node: Node) -> None:
 
 
 def _moved_child_referral(
-    session: Session, node: Node, borough: str, newcomers: Sequence[Household]
-) -> str | None:
-    """In Lambeth, a contact about a child whose family came from Hackney."""
+    session: Session, node: Node, borough: str, newcomers: Sequence[Household], origin: Path
+) -> tuple[str | None, tuple[str, ...]]:
+    """In Lambeth, a contact about a child whose family came from Hackney: the child under 16
+    whose Hackney records hold the most agencies' items (police and health first), so that a
+    disclosure from Hackney has items for several agencies to decide."""
     if borough != "lambeth":
-        return None
+        return None, ()
     today = dt.date.today()
-    for household in newcomers:
-        for person in household.children:
-            if person.age_on(today) >= 16:
-                continue
-            child = PersonDetails(
-                surname=person.surname,
-                forenames=person.forenames,
-                date_of_birth=person.date_of_birth,
-                address=person.address,
-                postcode=person.postcode,
-            )
-            subject = subject_of(session, child, person.nhs_number)
-            child = PersonDetails(**{**child.__dict__, "subject_id": subject})
-            return seed_moved_child_referral(session, node.config.referrals, child, "Hackney")
-    return None
+    children = [
+        person
+        for household in newcomers
+        for person in household.children
+        if person.age_on(today) < 16 and person.nhs_number
+    ]
+    if not children:
+        return None, ()
+    held = _agencies_with_items(origin, [person.nhs_number for person in children])
+    made = session.execute(  # on a later run: the child of the referral made before
+        select(ReferralPerson.forenames, ReferralPerson.surname, ReferralPerson.date_of_birth)
+        .join(Referral, Referral.id == ReferralPerson.referral_id)
+        .where(Referral.account.like(f"%{MOVED_CHILD_ACCOUNT}%"))
+    ).first()
+    earlier = [p for p in children if made and (p.forenames, p.surname, p.date_of_birth) == made]
+    person = max(
+        earlier or children,
+        key=lambda p: (
+            {"police", "health"} <= held.get(p.nhs_number.replace(" ", ""), set()),
+            len(held.get(p.nhs_number.replace(" ", ""), set())),
+        ),
+    )
+    child = PersonDetails(
+        surname=person.surname,
+        forenames=person.forenames,
+        date_of_birth=person.date_of_birth,
+        address=person.address,
+        postcode=person.postcode,
+    )
+    subject = subject_of(session, child, person.nhs_number)
+    child = PersonDetails(**{**child.__dict__, "subject_id": subject})
+    reference = seed_moved_child_referral(session, node.config.referrals, child, "Hackney")
+    return reference, tuple(sorted(held.get(person.nhs_number.replace(" ", ""), set())))
+
+
+def _agencies_with_items(origin: Path, nhs_numbers: Sequence[str]) -> dict[str, set[str]]:
+    """Which agencies of the borough at `origin` hold items on each of these NHS numbers' people
+    (on any record of the hub subject the number belongs to, as a disclosure's match finds)."""
+    numbers = [number.replace(" ", "") for number in nhs_numbers]
+    found: dict[str, set[str]] = {}
+    with Node.open(origin) as node, node.reading() as session:
+        subjects = dict(
+            session.execute(
+                select(PersonRecord.subject_id, PersonRecord.nhs_number_norm).where(
+                    PersonRecord.nhs_number_norm.in_(numbers)
+                )
+            ).all()
+        )
+        for subject, agency in session.execute(
+            select(PersonRecord.subject_id, PersonRecord.agency_code)
+            .join(InformationItem, InformationItem.record_id == PersonRecord.id)
+            .where(PersonRecord.subject_id.in_(list(subjects)))
+        ):
+            found.setdefault(subjects[subject], set()).add(agency)
+    return found
 
 
 def _users(node: Node, accounts: dict[str, tuple[str, str]]) -> Actor:
@@ -420,14 +483,14 @@ def _print_welcome(
             f"Try: sign in to Lambeth as manager, open referral {lambeth.moved_referral} (a child "
             "who moved from Hackney)"
         )
+        print("and press 'Check other boroughs'; then 'Ask Hackney for what it holds'.")
+        print("In Hackney, as manager, open 'Disclosure requests' and match the child; as each of")
         print(
-            "and press 'Check other boroughs'; then 'Ask Hackney for what it holds'. In Hackney, as"
+            f"{', '.join(lambeth.moved_holders) or 'the agencies'}, decide on your agency's items;"
         )
         print(
-            "manager, open 'Disclosure requests' to match the child; as police and as health, "
-            "decide on"
+            "as manager, send the answer. It arrives on Lambeth's referral and information product."
         )
-        print("your agency's items; as manager, send the answer. It arrives on Lambeth's referral.")
         print("Or from the command line:")
     config = shlex.quote(str(lambeth.local.config_path))
     password = accounts["manager"][0]

@@ -223,17 +223,21 @@ def _known_adult(session: Session) -> PersonDetails | None:
     return _person(record) if record else None
 
 
+MOVED_CHILD_ACCOUNT = "joined this term from"  # how the demo finds its moved child's referral
+
+
 def seed_moved_child_referral(
     session: Session, policy: ReferralPolicy, child: PersonDetails, from_borough: str
 ) -> str | None:
     """A school's contact about a child who moved here from `from_borough` (the demo's way into
-    "Check other boroughs"); None if the hub already has one. Returns its reference."""
+    "Check other boroughs"), once; returns its reference (the one made before, on a later run)."""
     account = (
-        f"New pupil who joined this term from {from_borough}: arrives hungry, flinches when "
+        f"New pupil who {MOVED_CHILD_ACCOUNT} {from_borough}: arrives hungry, flinches when "
         "approached, and says the family left because of 'trouble at home'."
     )
-    if session.scalar(select(Referral.id).where(Referral.account == account)) is not None:
-        return None
+    made = session.scalar(select(Referral.reference).where(Referral.account == account))
+    if made is not None:
+        return made
     referral = record_contact(
         session,
         MANAGER,

@@ -19,7 +19,16 @@ from node.config import NodeConfig, load_config, render_config
 from node.disclosures import DisclosureError, holding, wire
 from node.errors import ErrorCode
 from node.keys import NodeKeys, ensure_keys, load_keys, seal_to
-from node.store.models import AuditEntry, IncomingDisclosure, IncomingState, PeerCheck, utcnow
+from node.store.models import (
+    AuditEntry,
+    DisclosureItem,
+    IncomingDisclosure,
+    IncomingState,
+    PeerCheck,
+    ReleaseState,
+    Role,
+    utcnow,
+)
 from protos.mash.federation.v1 import disclosure_pb2
 from tests.helpers import make_hub
 
@@ -186,3 +195,38 @@ def test_the_deadline_hours_are_configurable(
         session, shorter, keys, LAMBETH, "Lambeth", _payload(keys, "key-short001")
     )
     assert received.deadline - utcnow() <= dt.timedelta(hours=1)
+
+
+def test_the_same_decision_again_writes_nothing_and_the_history_names_no_content(
+    session: Session, config: NodeConfig, keys: NodeKeys
+) -> None:
+    make_hub(session)
+    _checked(session)
+    received = _receive(session, config, keys, _payload(keys, "key-items001"))
+    request = session.scalars(select(IncomingDisclosure)).one()
+    session.add(
+        DisclosureItem(
+            disclosure_id=request.id,
+            agency_code="police",
+            title="Incident: a secret only police may read",
+            content="The full account",
+            reference="",
+        )
+    )
+    session.flush()
+    item = session.scalars(select(DisclosureItem)).one()
+    police = Actor("police.pro", Role.AGENCY_PROFESSIONAL, "police")
+
+    decided = holding.decide_item(
+        session, police, item.id, ReleaseState.RELEASED, "Needed", "Children Act 1989 s47"
+    )
+    version = decided.version
+    again = holding.decide_item(
+        session, police, item.id, ReleaseState.RELEASED, "Needed", "Children Act 1989 s47"
+    )
+
+    assert received.repeated is False
+    assert again.version == version  # nothing written the second time
+    steps = holding.request_history(session, request.id)
+    assert [s.step for s in steps] == ["received", "item-decided"]
+    assert "secret" not in steps[-1].summary and steps[-1].summary.startswith("Police released")

@@ -384,20 +384,29 @@ def decide_item(
         lawful_basis = require_text(
             lawful_basis, "lawful_basis", "name the lawful basis", limit=200
         )
+    basis = lawful_basis.strip() if state is ReleaseState.RELEASED else ""
+    if item.decided and (item.release_state, item.reason, item.lawful_basis) == (
+        state,
+        reason,
+        basis,
+    ):
+        return item  # decided so already: nothing is written
     item.release_state = state
     item.decided = True
     item.reason = reason
-    item.lawful_basis = lawful_basis.strip() if state is ReleaseState.RELEASED else ""
+    item.lawful_basis = basis
     item.decided_by = actor.username
     item.decided_at = utcnow()
     item.version += 1
+    agency = session.get(Agency, item.agency_code)
     verb = "released" if state is ReleaseState.RELEASED else "declined (signposted)"
-    _step(
+    _step(  # the history is read by every agency working the request: a reference, no title
         session,
         actor,
         request,
         "disclosure.item-decided",
-        f"{item.agency_code} {verb} {item.reference or item.title}",
+        f"{agency.name if agency else item.agency_code} {verb} "
+        f"{item.reference or f'item {item.id}'}",
     )
     return item
 

@@ -296,7 +296,7 @@ def test_a_request_travels_is_answered_item_by_item_and_arrives_labelled(world: 
     assert [s.summary.split(":")[0] for s in steps][:3] == [
         "Request received from Lambeth",
         "Matched to hub subject " + steps[1].summary.split("subject ")[1].split(":")[0],
-        "police released CAD-88",
+        "Police released CAD-88",
     ]
     with world.node("lambeth") as lambeth, lambeth.reading() as session:
         summaries = [s.summary for s in asking.history(session, disclosure_id)]
