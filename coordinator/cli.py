@@ -21,6 +21,7 @@ from pathlib import Path
 
 from coordinator import users
 from coordinator.access import Actor
+from coordinator.auth import attempts
 from coordinator.config import ConfigError, load_config
 from coordinator.errors import DomainError
 from coordinator.runtime import Coordinator
@@ -133,6 +134,18 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
     with coordinator.unit_of_work(actor) as session:
         users.reset_second_factor(session, actor, args.username)
     print(f"{args.username} sets up a new authenticator at their next sign-in")
+    return 0
+
+
+def cmd_user_lift_delays(args: argparse.Namespace) -> int:
+    coordinator = _open(args)
+    actor = _sign_in(coordinator, args.user)
+    with coordinator.unit_of_work(actor) as session:
+        forgotten = attempts.lift(session, actor, args.username)
+    print(
+        f"{args.username} can sign in again without waiting "
+        f"({forgotten} failed attempt(s) forgotten; each stays among the access events)"
+    )
     return 0
 
 
@@ -335,6 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     reset = user.add_parser("reset-two-factor", help="lost authenticator: set it up again")
     reset.add_argument("username")
     reset.set_defaults(run=cmd_user_reset)
+    lift = user.add_parser(
+        "lift-delays", help="let a user whose sign-in is slowed by failed attempts sign in now"
+    )
+    lift.add_argument("username")
+    lift.set_defaults(run=cmd_user_lift_delays)
 
     nodes = commands.add_parser("nodes", help="the hub nodes that report").add_subparsers(
         dest="nodes_command", required=True

@@ -1,51 +1,30 @@
-"""Sign-in attempts recorded, and the throttling rule of mash_common.auth.throttle applied."""
+"""Sign-in attempts on the coordinator: the shared rule of `mash_common.auth.throttle` over the
+coordinator's store, and the administrator's lifting of a user's delays (recorded)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coordinator import events
+from coordinator.access import Actor, require_admin
 from coordinator.store.models import SignInAttempt
-from mash_common.auth import throttle
-from mash_common.auth.throttle import ADDRESS_LENGTH, USERNAME_LENGTH, WINDOW
+from mash_common.auth.throttle import USERNAME_LENGTH, Attempts
+
+_ATTEMPTS = Attempts(SignInAttempt)
+check_allowed = _ATTEMPTS.check_allowed
+record = _ATTEMPTS.record
 
 
-def check_allowed(session: Session, username: str, address: str, now: dt.datetime) -> None:
-    """Raise TooManyAttempts if this username or address has used up its failures."""
-    since = now - WINDOW
-    by_user = throttle.failures_since_last_success(
-        (at, succeeded)
-        for at, succeeded in session.execute(
-            select(SignInAttempt.at, SignInAttempt.succeeded)
-            .where(SignInAttempt.username == username[:USERNAME_LENGTH], SignInAttempt.at > since)
-            .order_by(SignInAttempt.at, SignInAttempt.id)
-        )
+def lift(session: Session, actor: Actor, username: str) -> int:
+    """An administrator lifts a user's sign-in delays: their failed attempts are forgotten (each
+    is still among the access events). Recorded; returns how many were forgotten."""
+    require_admin(actor)
+    forgotten = _ATTEMPTS.forget_failures(session, username)
+    events.record(
+        session,
+        actor,
+        "sign-in.delays-lifted",
+        user=username[:USERNAME_LENGTH],
+        failures_forgotten=forgotten,
     )
-    by_address = list(
-        session.scalars(
-            select(SignInAttempt.at)
-            .where(
-                SignInAttempt.address == address[:ADDRESS_LENGTH],
-                SignInAttempt.at > since,
-                SignInAttempt.succeeded.is_(False),
-            )
-            .order_by(SignInAttempt.at)
-        )
-    )
-    throttle.check_allowed(by_user, by_address, now)
-
-
-def record(
-    session: Session, username: str, address: str, *, succeeded: bool, now: dt.datetime
-) -> None:
-    session.add(
-        SignInAttempt(
-            username=username[:USERNAME_LENGTH],
-            address=address[:ADDRESS_LENGTH],
-            succeeded=succeeded,
-            at=now,
-        )
-    )
-    session.flush()
+    return forgotten

@@ -58,15 +58,19 @@ def test_a_token_is_kept_as_its_digest_and_anything_else_is_no_token() -> None:
     assert tokens.token_digest("é") is None
 
 
-def test_throttling_counts_failures_since_the_last_success_and_says_how_long() -> None:
+def test_delays_begin_after_the_free_failures_double_and_stop_at_the_most() -> None:
     now = dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC)
-    minutes = [now - dt.timedelta(minutes=m) for m in (14, 10, 8, 6, 4, 2)]
-    attempts = [(minutes[0], False), (minutes[1], True), *((at, False) for at in minutes[2:])]
+    failures = [now - dt.timedelta(seconds=s) for s in (50, 40, 30, 20, 10)]
 
-    failures = throttle.failures_since_last_success(attempts)
-    throttle.check_allowed(failures, [], now)  # four since the success: allowed
-    with pytest.raises(throttle.TooManyAttempts) as refused:
-        throttle.check_allowed([*failures, now], [], now)
+    assert throttle.wait_after(failures[:2], 3, now) == 0  # within the free failures
+    assert throttle.wait_after(failures[:3], 3, now) == 0  # 30 s after one 30 s ago
+    assert throttle.wait_after(failures[:4], 3, now) == 40  # 60 s after one 20 s ago
+    assert throttle.wait_after(failures, 3, now) == 110  # 120 s after one 10 s ago
+    assert throttle.wait_after([now] * 20, 3, now) == 900  # never more than 15 minutes
 
-    assert failures == minutes[2:]
-    assert (refused.value.by, refused.value.minutes) == ("username", 7)
+
+def test_a_refusal_says_which_rule_and_how_long_in_words() -> None:
+    assert str(throttle.TooManyAttempts(1, "address")).endswith("try again in 1 second")
+    refused = throttle.TooManyAttempts(61, "username and address")
+    assert (refused.minutes, refused.wait) == (2, "2 minutes")
+    assert "by username and address" in str(refused)

@@ -10,10 +10,15 @@ import subprocess
 from pathlib import Path
 
 import pyotp
+import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from coordinator.cli import main
 from coordinator.evaluation.demo_data import write_demo_data
 from coordinator.rollout import plan
+from coordinator.store.models import AccessEvent
+from mash_common.auth import throttle
 from tests.coordinator.conftest import EDITOR, Built, client_for
 from tests.web.conftest import WebClient
 
@@ -37,13 +42,29 @@ def test_first_sign_in_sets_up_the_authenticator_then_opens_the_overview(
     assert "33" in overview.main_text
 
 
-def test_a_wrong_password_is_refused_and_guessing_is_slowed(web: WebClient, built: Built) -> None:
-    editor = built.users["editor"]
-    for _ in range(5):
+def test_a_wrong_password_is_refused_and_guessing_is_slowed_for_that_user_only(
+    app: Flask, built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor, colleague = built.users["editor"], built.users["second.editor"]
+    web = WebClient(app.test_client())
+    for _ in range(throttle.PAIR_FREE):
         refused = web.give_password(editor, "Not-the-password-1", status=200)
         assert "The username or password is not right" in refused.main_text
     paused = web.give_password(editor, status=429)
+    colleague_in = WebClient(app.test_client()).give_password(colleague)  # same address
+
+    monkeypatch.setenv("MASH_USER", "admin")
+    monkeypatch.setenv("MASH_PASSWORD", built.users["admin"].password)
+    lifted = main(["--config", str(built.config_path), "user", "lift-delays", "editor"])
+    editor_in = web.give_password(editor)
+
     assert "Too many attempts" in paused.title
+    assert "Try again in 30 seconds" in paused.main_text
+    assert colleague_in.response.status_code == 302
+    assert lifted == 0 and editor_in.response.status_code == 302
+    with built.coordinator.reading() as session:
+        actions = session.scalars(select(AccessEvent.action)).all()
+    assert "sign-in.delays-lifted" in actions
 
 
 def test_every_page_has_strict_security_headers(app: Flask, built: Built) -> None:

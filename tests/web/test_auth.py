@@ -13,6 +13,7 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 
+from mash_common.auth import throttle
 from node import users
 from node.auth import attempts, totp
 from node.store.models import AuditEntry, SignInAttempt, User, WebSession, utcnow
@@ -186,7 +187,7 @@ def test_failures_slow_the_next_attempt_with_a_growing_wait_and_are_audited(
     web: WebClient, web_node: WebNode
 ) -> None:
     user = web_node.users["manager"]
-    for _ in range(attempts.PAIR_FREE):  # the first few mistakes cost nothing
+    for _ in range(throttle.PAIR_FREE):  # the first few mistakes cost nothing
         web.give_password(user, "a-wrong-password-here", status=200)
 
     refused = web.give_password(user, status=429)  # even the right password must wait now
@@ -208,10 +209,10 @@ def test_the_wait_doubles_with_each_failure_up_to_fifteen_minutes(web_node: WebN
             try:
                 attempts.check_allowed(session, "police.pro", "10.0.0.9", now)
                 waits.append(0)
-            except attempts.TooManyAttempts as exc:
+            except throttle.TooManyAttempts as exc:
                 waits.append(exc.seconds)
-    assert waits[: attempts.PAIR_FREE - 1] == [0, 0]
-    assert waits[attempts.PAIR_FREE - 1 :][:6] == [30, 60, 120, 240, 480, 900]
+    assert waits[: throttle.PAIR_FREE - 1] == [0, 0]
+    assert waits[throttle.PAIR_FREE - 1 :][:6] == [30, 60, 120, 240, 480, 900]
     assert max(waits) == 900
 
 
@@ -230,7 +231,7 @@ def test_one_persons_mistakes_do_not_stop_their_colleagues_at_the_same_address(
                 at=now - dt.timedelta(days=3),
             )
         )
-        for n in range(attempts.ADDRESS_FREE):
+        for n in range(throttle.ADDRESS_FREE):
             session.add(
                 SignInAttempt(
                     username=f"guess{n}", address="10.1.1.1", at=now - dt.timedelta(seconds=20 - n)
@@ -238,7 +239,7 @@ def test_one_persons_mistakes_do_not_stop_their_colleagues_at_the_same_address(
             )
         session.flush()
         attempts.check_allowed(session, "auditor", "10.1.1.1", now)  # a known pair: let in
-        with pytest.raises(attempts.TooManyAttempts) as refused:
+        with pytest.raises(throttle.TooManyAttempts) as refused:
             attempts.check_allowed(session, "manager", "10.1.1.1", now)  # new here: slowed
         assert refused.value.by == "address"
         attempts.check_allowed(session, "manager", "10.9.9.9", now)  # elsewhere: let in
@@ -257,14 +258,14 @@ def test_guessing_one_username_from_many_addresses_slows_only_new_addresses(
                 at=now - dt.timedelta(hours=2),
             )
         )
-        for n in range(attempts.USERNAME_FREE):
+        for n in range(throttle.USERNAME_FREE):
             session.add(
                 SignInAttempt(
                     username="manager", address=f"203.0.113.{n}", at=now - dt.timedelta(seconds=5)
                 )
             )
         session.flush()
-        with pytest.raises(attempts.TooManyAttempts) as refused:
+        with pytest.raises(throttle.TooManyAttempts) as refused:
             attempts.check_allowed(session, "manager", "203.0.113.200", now)
         assert refused.value.by == "username"
         attempts.check_allowed(session, "manager", "10.0.0.1", now)  # the manager's own desk
@@ -280,7 +281,7 @@ def test_a_success_and_time_clear_the_wait(web_node: WebNode) -> None:
                 )
             )
         session.flush()
-        with pytest.raises(attempts.TooManyAttempts):  # three failures: wait 30 s after the last
+        with pytest.raises(throttle.TooManyAttempts):  # three failures: wait 30 s after the last
             attempts.check_allowed(session, "manager", "10.0.0.1", now)
         attempts.check_allowed(session, "manager", "10.0.0.1", now + dt.timedelta(seconds=11))
         session.add(SignInAttempt(username="manager", address="10.0.0.1", succeeded=True, at=now))
@@ -293,7 +294,7 @@ def test_an_administrator_lifts_the_wait_and_it_is_audited(
 ) -> None:
     stuck = web_node.users["police.pro"]
     other = WebClient(web.client.application.test_client())
-    for _ in range(attempts.PAIR_FREE):
+    for _ in range(throttle.PAIR_FREE):
         other.give_password(stuck, "a-wrong-password-here", status=200)
     other.give_password(stuck, status=429)
 
@@ -310,7 +311,7 @@ def test_wrong_codes_count_towards_the_limit(web: WebClient, web_node: WebNode) 
     user = web_node.users["police.pro"]
     code_page = web.follow(web.give_password(user))
     wrong = f"{(int(user.code()) + 1) % 1_000_000:06d}"
-    for _ in range(attempts.PAIR_FREE - 1):  # the password's success cleared the pair's count
+    for _ in range(throttle.PAIR_FREE - 1):  # the password's success cleared the pair's count
         code_page = web.submit(code_page, {"code": wrong}, status=200)
         assert code_page.error_messages == [
             "The code is not right. Enter the code your authenticator app shows now"
@@ -318,7 +319,7 @@ def test_wrong_codes_count_towards_the_limit(web: WebClient, web_node: WebNode) 
     code_page = web.submit(code_page, {"code": wrong}, status=200)
 
     web.submit(code_page, {"code": user.code()}, status=429)
-    assert len(_actions(web_node, "sign-in.second-factor-failed")) == attempts.PAIR_FREE
+    assert len(_actions(web_node, "sign-in.second-factor-failed")) == throttle.PAIR_FREE
 
 
 def test_a_code_cannot_be_used_twice(web: WebClient, web_node: WebNode) -> None:

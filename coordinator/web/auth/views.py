@@ -52,7 +52,7 @@ def sign_in() -> ResponseReturnValue:
                     replacing=cookie_token(),
                 )
         except TooManyAttempts as exc:
-            return render_error(429, minutes=exc.minutes)
+            return render_error(429, wait=exc.wait)
         except signin.PasswordRejected:
             form.password.errors.append(WRONG_PASSWORD)
         else:
@@ -79,7 +79,7 @@ def two_factor() -> ResponseReturnValue:
                     db, current_coordinator().keys, user, form.code.data or "", _address(), utcnow()
                 )
         except TooManyAttempts as exc:
-            return render_error(429, minutes=exc.minutes)
+            return render_error(429, wait=exc.wait)
         except CodeRejected as exc:
             form.code.errors.append(REUSED_CODE if isinstance(exc, CodeReused) else WRONG_CODE)
         else:
@@ -108,7 +108,7 @@ def set_up_two_factor() -> ResponseReturnValue:
                     utcnow(),
                 )
         except TooManyAttempts as exc:
-            return render_error(429, minutes=exc.minutes)
+            return render_error(429, wait=exc.wait)
         except signin.AlreadyEnrolled:
             return redirect(url_for(".two_factor"))
         except CodeRejected:
