@@ -176,9 +176,10 @@ def run_in_child(function: Callable[..., T], *args: object, timeout: float | Non
     except EOFError:
         raise RuntimeError(f"the measured child died (exit code {child.exitcode})") from None
     finally:
+        child.join(timeout=30)  # a child that answered is exiting: let it finish cleanly
         if child.is_alive():
             child.terminate()
-        child.join()
+            child.join()
         receive.close()
     if not ok:
         raise value
