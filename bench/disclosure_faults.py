@@ -274,7 +274,7 @@ class Harness:
             self.subject_id = session.scalar(
                 sql_select(PersonRecord.subject_id).where(PersonRecord.agency_record_id == "P-1")
             )
-        self.referral_id, self.person_id = self._checked_referral()
+        self.referral_id, self.person_id = self.checked_referral()
 
     def _import(self, local: LocalNode, agency: str, record: str, item: str, ref: str) -> None:
         people = write_csv(
@@ -296,7 +296,7 @@ class Harness:
         with Node.open(local.config_path) as node, node.unit_of_work(ADMIN) as session:
             import_files(session, ADMIN, agency, [people, items])
 
-    def _checked_referral(self) -> tuple[int, int]:
+    def checked_referral(self) -> tuple[int, int]:
         """A Lambeth referral about the child, rated red, checked with Hackney (which holds)."""
         lambeth = self.nodes[ASKER]
         policy = lambeth.config.referrals
@@ -361,12 +361,12 @@ class Harness:
             mode or rng.choice((DELAY, WINDOW)),
             outcome or ("declined" if rng.random() < DECLINED_SHARE else "answered"),
         )
-        disclosure_id = self._ask()
+        disclosure_id = self.ask()
         if run.phase == REQUEST:
             self._kill_during(run, disclosure_id)
         self._wait(run, "the request acknowledged", lambda: self._acknowledged(disclosure_id))
-        key = self._outgoing(disclosure_id).idempotency_key
-        self._holder_answers(key, run.outcome)
+        key = self.outgoing(disclosure_id).idempotency_key
+        self.holder_answers(key, run.outcome)
         if run.phase == ANSWER:
             self._kill_during(run, disclosure_id)
         self._wait(run, "the disclosure ended on both sides", lambda: self._ended(disclosure_id))
@@ -395,8 +395,8 @@ class Harness:
     def _step_index(self, phase: str, disclosure_id: int) -> int:
         """How far the phase's message has gone: 0 not at the receiver, 1 there but not
         acknowledged at the sender, 2 acknowledged."""
-        request = self._outgoing(disclosure_id)
-        held = self._incoming(request.idempotency_key)
+        request = self.outgoing(disclosure_id)
+        held = self.incoming(request.idempotency_key)
         if phase == REQUEST:
             if held is None:
                 return 0
@@ -406,37 +406,44 @@ class Harness:
             return 0
         return 2 if held is not None and held.answer_delivered_at is not None else 1
 
-    def _ask(self) -> int:
+    def ask(self, referral: tuple[int, int] | None = None) -> int:
+        """Lambeth's manager asks Hackney about the child of `referral` (referral and person
+        ids; by default the harness's own referral); returns the request's id."""
+        referral_id, person_id = referral or (self.referral_id, self.person_id)
         with self.nodes[ASKER].unit_of_work() as session:
             request = asking.request_disclosure(
                 session,
                 MANAGER,
                 self.nodes[ASKER].config,
                 self.peer_of_asker,
-                self.referral_id,
-                self.person_id,
+                referral_id,
+                person_id,
                 "Child new to the borough with signs of harm: history needed to judge risk",
                 "Children Act 1989 s.47",
             )
             return request.id
 
-    def _holder_answers(self, key: str, outcome: str) -> None:
-        """Hackney's people: the manager matches the child, police releases, health declines
-        (a signpost), the manager sends; or the manager declines the whole request."""
-        hackney = self.nodes[HOLDER]
-        held = self._incoming(key)
+    def holder_answers(self, key: str, outcome: str) -> int:
+        """Hackney's people answer the request (`holder_approves`, then `holder_sends`), or
+        its manager declines it; returns the request's id at Hackney."""
+        held = self.incoming(key)
         assert held is not None
-        if outcome == "declined":
-            with hackney.unit_of_work() as session:
-                holding.decline(session, MANAGER, held.id, self.asker_box, "Not proportionate")
-            return
+        if outcome == "answered":
+            self.holder_approves(held.id)
+        self.holder_sends(held.id, outcome)
+        return held.id
+
+    def holder_approves(self, request_id: int) -> None:
+        """Hackney's manager matches the child, police releases its item and health declines
+        its own (a signpost)."""
+        hackney = self.nodes[HOLDER]
         with hackney.unit_of_work() as session:
-            holding.match(session, MANAGER, held.id, self.subject_id)
+            holding.match(session, MANAGER, request_id, self.subject_id)
         with hackney.unit_of_work() as session:
             items = {
                 item.agency_code: item.id
                 for item in session.scalars(
-                    sql_select(DisclosureItem).where(DisclosureItem.disclosure_id == held.id)
+                    sql_select(DisclosureItem).where(DisclosureItem.disclosure_id == request_id)
                 )
             }
         with hackney.unit_of_work() as session:
@@ -456,19 +463,27 @@ class Harness:
                 ReleaseState.SIGNPOSTED,
                 "Clinical detail",
             )
-        with hackney.unit_of_work() as session:
-            holding.send_answer(session, MANAGER, held.id, self.asker_box, "Ring us on red cases")
+
+    def holder_sends(self, request_id: int, outcome: str) -> None:
+        """Hackney's manager presses send (the answer, or a refusal of the whole request)."""
+        with self.nodes[HOLDER].unit_of_work() as session:
+            if outcome == "declined":
+                holding.decline(session, MANAGER, request_id, self.asker_box, "Not proportionate")
+            else:
+                holding.send_answer(
+                    session, MANAGER, request_id, self.asker_box, "Ring us on red cases"
+                )
 
     def _wait(self, run: Run, what: str, done: Callable[[], bool]) -> None:
         if not _poll(done, WAIT_S):
             run.losses.append(f"not within {WAIT_S:.0f} s: {what}")
 
     def _acknowledged(self, disclosure_id: int) -> bool:
-        return self._outgoing(disclosure_id).state not in (OutgoingState.DRAFT, OutgoingState.SENT)
+        return self.outgoing(disclosure_id).state not in (OutgoingState.DRAFT, OutgoingState.SENT)
 
     def _ended(self, disclosure_id: int) -> bool:
-        request = self._outgoing(disclosure_id)
-        held = self._incoming(request.idempotency_key)
+        request = self.outgoing(disclosure_id)
+        held = self.incoming(request.idempotency_key)
         return (
             request.state in asking.FINAL
             and held is not None
@@ -477,7 +492,7 @@ class Harness:
 
     def _judge(self, run: Run, disclosure_id: int) -> None:
         """Exactly once, from both stores; then `mash-node audit verify` on each."""
-        request = self._outgoing(disclosure_id)
+        request = self.outgoing(disclosure_id)
         run.asker_state = request.state.value
         key = request.idempotency_key
         with self.nodes[HOLDER].reading() as session:
@@ -537,13 +552,13 @@ class Harness:
             if status != 0:
                 run.verify_failures.append(f"{borough}: exit {status}: {said}")
 
-    def _outgoing(self, disclosure_id: int) -> OutgoingDisclosure:
+    def outgoing(self, disclosure_id: int) -> OutgoingDisclosure:
         with self.nodes[ASKER].reading() as session:
             request = session.get_one(OutgoingDisclosure, disclosure_id, populate_existing=True)
             session.expunge(request)
             return request
 
-    def _incoming(self, key: str) -> IncomingDisclosure | None:
+    def incoming(self, key: str) -> IncomingDisclosure | None:
         with self.nodes[HOLDER].reading() as session:
             held = session.scalar(
                 sql_select(IncomingDisclosure).where(IncomingDisclosure.idempotency_key == key)
@@ -551,6 +566,12 @@ class Harness:
             if held is not None:
                 session.expunge(held)
             return held
+
+    def incoming_delivered(self, request_id: int) -> bool:
+        """Whether Hackney has recorded its answer to request `request_id` acknowledged."""
+        with self.nodes[HOLDER].reading() as session:
+            held = session.get_one(IncomingDisclosure, request_id, populate_existing=True)
+            return held.answer_delivered_at is not None
 
     def totals(self) -> tuple[int, int]:
         """Requests made at the asker and received at the holder, over every run."""
