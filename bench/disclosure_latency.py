@@ -21,7 +21,9 @@ that is when Lambeth has opened, stored and acknowledged the answer (its request
 checked) and Hackney has recorded the acknowledgement. The same is then measured
 `--courier-runs` times without the delivery at once, as when the web worker's attempt fails or
 another process records the answer: the serve process's courier finds it, and the clock stops
-when Lambeth's store shows the request answered (polled every 2 ms).
+when Lambeth's store shows the request answered (polled every 2 ms). The manager presses send a
+random time (0 to `POLL_S`) after the request was approved, so the courier's last look falls
+anywhere before it (without it, the runs' rhythm locks to the courier's).
 **Floors**, measured in the same run between the runs, on the same mutual-TLS channel as the
 answer (Hackney's to Lambeth): a NodeInfo call (unsigned, no store), and the same signed answer
 sent again (Lambeth checks the envelope, its signature and nonce, and recognises the answer:
@@ -33,31 +35,42 @@ for Hackney's acknowledgement, Hackney's manager matches, police and health deci
 sends (delivered at once), wait until Lambeth has the answer; then again. Disclosures completed
 a minute, and each one's time from the request to the answer, p50/p99; the same with one lane
 for a third of the time as the baseline; CPU seconds of each process over wall time (this
-process does both hubs' people's work and the at-once deliveries).
+process does both hubs' people's work and the at-once deliveries). The floor of the holder's
+store: one-row commits a second on a bare SQLite file (WAL, synchronous=FULL) beside it, over
+the `HOLDER_COMMITS` write transactions a disclosure takes there. Then, over every disclosure of
+the run, the requests made and held and any answered one whose items did not arrive exactly
+once (the page's delivery at once and the serve process's courier may both send a message).
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import resource
 import sqlite3
 import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy import func, select
 
 from bench.disclosure_faults import ASKER, HOLDER, Harness, _poll
 from bench.import_throughput import OUT, format_table, machine_lines
 from node.disclosures import asking, holding, wire
 from node.federation.courier import POLL_S
 from node.federation.runtime import Federation
-from node.store.models import IncomingDisclosure, OutgoingState
+from node.store.models import IncomingDisclosure, OutgoingDisclosure, OutgoingState, ReceivedItem
 from protos.mash.federation.v1 import disclosure_pb2_grpc, node_pb2, node_pb2_grpc
 
 DIRECTORY = OUT / "disclosure-latency"
 WAIT_S = 30.0
+# The holder's write transactions in one disclosure: the request received, the match, two
+# agencies' decisions, the send, the delivery recorded.
+HOLDER_COMMITS = 6
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -151,8 +164,11 @@ class Bench:
 def send_to_arrival(bench: Bench, runs: int, courier_runs: int) -> dict[str, list[float]]:
     """(a): the clock from the manager's send to the answer at the asker, and the floors."""
     times: dict[str, list[float]] = {"at once": [], "courier": [], "nodeinfo": [], "again": []}
+    rng = random.Random(5)
     for number in range(runs + courier_runs):
         disclosure_id, held_id = bench.approved()
+        if number >= runs:  # the courier's last look was at a moment of its own, not the run's
+            time.sleep(rng.uniform(0, POLL_S))
         bench.node_info()  # the channel is warm before either clock
         started = time.perf_counter()
         if number < runs:
@@ -207,6 +223,53 @@ def throughput(
     if failures:
         raise RuntimeError(f"a lane failed: {failures[0]!r}") from failures[0]
     return len(done), done, seconds
+
+
+def bare_commits_per_s(directory: Path, commits: int = 300) -> float:
+    """One-row write transactions a second on a bare SQLite file beside the nodes' stores (WAL,
+    synchronous=FULL, as the node's store): the floor of every step's commit."""
+    path = directory / "bare-commits.sqlite"
+    path.unlink(missing_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("CREATE TABLE t (x INTEGER)")
+        started = time.perf_counter()
+        for number in range(commits):
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("INSERT INTO t VALUES (?)", (number,))
+            connection.execute("COMMIT")
+        return commits / (time.perf_counter() - started)
+    finally:
+        connection.close()
+        path.unlink(missing_ok=True)
+
+
+def exactly_once(harness: Harness) -> tuple[int, int, int]:
+    """Over every disclosure of the run: requests made at the asker, requests held at the
+    holder, and answered requests whose items are not the released item and the signpost once
+    each (a duplicate or a loss under the concurrent deliveries)."""
+    with harness.nodes[ASKER].reading() as session:
+        made = session.scalar(select(func.count()).select_from(OutgoingDisclosure)) or 0
+        items = Counter(
+            session.execute(
+                select(ReceivedItem.disclosure_id).join(
+                    OutgoingDisclosure, OutgoingDisclosure.id == ReceivedItem.disclosure_id
+                )
+            ).scalars()
+        )
+        answered = list(
+            session.scalars(
+                select(OutgoingDisclosure.id).where(
+                    OutgoingDisclosure.state == OutgoingState.ANSWERED
+                )
+            )
+        )
+    with harness.nodes[HOLDER].reading() as session:
+        held = session.scalar(select(func.count()).select_from(IncomingDisclosure)) or 0
+    wrong = sum(1 for id_ in answered if items[id_] != 2)
+    return made, held, wrong
 
 
 def _cpu_of(pid: int) -> float:
@@ -304,6 +367,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             print(f"  {args.concurrent} in flight over one: {rows[1][3] / rows[0][3]:.1f} times")
+            bare = bare_commits_per_s(DIRECTORY)
+            print(
+                f"  a bare SQLite commit (WAL, synchronous=FULL) beside the stores: {bare:,.0f} a "
+                f"second; the holder commits {HOLDER_COMMITS} write transactions a disclosure, so "
+                f"{bare * 60 / HOLDER_COMMITS:,.0f} a minute if each cost only that; measured "
+                f"{rows[1][3] / (bare * 60 / HOLDER_COMMITS):.2f} of it"
+            )
+            made, held, wrong = exactly_once(harness)
+            print(
+                f"  over the whole run: {made:,} requests made, {held:,} held at the holder, "
+                f"{wrong} answered requests without their two items exactly once"
+            )
+            if made != held or wrong:
+                return 1
         finally:
             bench.close()
     return 0
