@@ -9,12 +9,13 @@ Hackney holds a child on whom its police and health each hold an item. One Lambe
 about the child, checked with Hackney once, is asked about again and again. The people's steps
 are taken by this process through the domain services on each node's store, as the web pages
 take them: Lambeth's manager asks; Hackney's manager matches the child, police releases its item,
-health declines its own (a signpost), and the manager sends the answer (or, in a quarter of the
-runs, declines the whole request). Each node's serve process does the rest, and is what is killed.
+health declines its own (a signpost), and the manager sends the answer; or (`OUTCOMES`, drawn)
+Hackney's manager declines the whole request, or Lambeth's withdraws it once Hackney has it.
+Each node's serve process does the rest, and is what is killed.
 
 Each run kills one node, the asker or the holder (drawn), in one phase of the disclosure (drawn):
-while the request travels (from the manager's request being recorded) or while the answer
-travels (from the holder's manager pressing send). When it is killed (drawn):
+while the request travels (from the manager's request being recorded) or while the answer or
+the withdrawal travels (from the manager pressing send or withdraw). When it is killed (drawn):
 
 - *delay*: after a random time, uniform from 0 to `DELAY_S` after the phase began (the courier
   looks for work every 0.5 s, so the kill falls before, during or after the delivery);
@@ -31,12 +32,13 @@ declined and the holder's answer acknowledged. The step the kill fell in is read
 stores right after it (the victim is dead and the other side cannot go further without it).
 
 Judged from the stores after each run: one request at the holder for the idempotency key, one
-"received" step and one "answer-delivered" step there; at the asker one final state (the one the
-holder's manager chose), one "answered" or "declined" step, and the items the holder released and
-signposted, each once (a *duplicate* is a request, step or item recorded twice; a *loss* an item
-missing or a disclosure that did not end within `WAIT_S`); then `mash-node audit verify` on both
-stores (the command's own code, in this process). Target printed: 0 duplicates, 0 losses, 0
-verify failures. `tests/federation/test_exactly_once.py` runs a few runs of the same driver.
+"received" step and one "answer-delivered" (or "cancelled") step there; at the asker one final
+state (the one chosen), one "answered", "declined" (or "withdrawal-delivered") step, and the
+items the holder released and signposted, each once (a *duplicate* is a request, step or item
+recorded twice; a *loss* an item missing or a disclosure that did not end within `WAIT_S`); then
+`mash-node audit verify` on both stores (the command's own code, in this process). Target
+printed: 0 duplicates, 0 losses, 0 verify failures. `tests/federation/test_exactly_once.py` runs
+a few runs of the same driver.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ from node.store.models import (
     DisclosureEvent,
     DisclosureItem,
     IncomingDisclosure,
+    IncomingState,
     OutgoingDisclosure,
     OutgoingState,
     Pathway,
@@ -95,13 +98,15 @@ from tests.mtls import channel_to, wait_serving
 DIRECTORY = OUT / "disclosure-faults"
 ASKER, HOLDER = "lambeth", "hackney"
 BOROUGHS = [(HOLDER, "Hackney"), (ASKER, "Lambeth")]
-REQUEST, ANSWER = "request", "answer"  # the phase a kill falls in
+REQUEST, ANSWER, WITHDRAWAL = "request", "answer", "withdrawal"  # the phase a kill falls in
 DELAY, WINDOW = "delay", "window"  # how its moment is chosen
 DELAY_S = 0.8  # a delay kill falls uniformly in this long after its phase began
 WINDOW_WAIT_S = 3.0  # a window kill waits at most this long for the receiver to take the message
 WAIT_S = 60.0  # a disclosure must end within this long after the restart
 START_TIMEOUT_S = 60.0
-DECLINED_SHARE = 0.25
+# What ends each disclosure, drawn: the holder's answer, its refusal, or the asker's withdrawal
+# (after the holder acknowledged the request, before it answers).
+OUTCOMES = (("answered", 0.6), ("declined", 0.25), ("cancelled", 0.15))
 CHILD = {
     "forenames": "Amara",
     "surname": "Mensah",
@@ -113,6 +118,11 @@ CHILD = {
 STEPS = {
     REQUEST: ("request not yet at the holder", "holder has it, asker not told", "acknowledged"),
     ANSWER: ("answer not yet at the asker", "asker has it, holder not told", "answer delivered"),
+    WITHDRAWAL: (
+        "withdrawal not yet at the holder",
+        "holder has it, asker not told",
+        "withdrawal delivered",
+    ),
 }
 
 
@@ -352,22 +362,29 @@ class Harness:
         mode: str | None = None,
         outcome: str | None = None,
     ) -> Run:
-        """One disclosure with one kill (each choice drawn unless given)."""
+        """One disclosure with one kill (each choice drawn unless given). `phase` ANSWER is
+        the withdrawal's delivery when the outcome is "cancelled"."""
         rng = self.rng
+        outcomes, weights = zip(*OUTCOMES, strict=True)
+        outcome = outcome or rng.choices(outcomes, weights)[0]
+        phase = phase or rng.choice((REQUEST, ANSWER))
         run = Run(
             number,
             victim or rng.choice((ASKER, HOLDER)),
-            phase or rng.choice((REQUEST, ANSWER)),
+            WITHDRAWAL if phase == ANSWER and outcome == "cancelled" else phase,
             mode or rng.choice((DELAY, WINDOW)),
-            outcome or ("declined" if rng.random() < DECLINED_SHARE else "answered"),
+            outcome,
         )
         disclosure_id = self.ask()
         if run.phase == REQUEST:
             self._kill_during(run, disclosure_id)
         self._wait(run, "the request acknowledged", lambda: self._acknowledged(disclosure_id))
         key = self.outgoing(disclosure_id).idempotency_key
-        self.holder_answers(key, run.outcome)
-        if run.phase == ANSWER:
+        if run.outcome == "cancelled":
+            self.asker_withdraws(disclosure_id)
+        else:
+            self.holder_answers(key, run.outcome)
+        if run.phase != REQUEST:
             self._kill_during(run, disclosure_id)
         self._wait(run, "the disclosure ended on both sides", lambda: self._ended(disclosure_id))
         run.ended_s = time.perf_counter() - self._restarted_at
@@ -381,7 +398,7 @@ class Harness:
             time.sleep(self.rng.uniform(0, DELAY_S))
             victim.kill()
         else:
-            sender = ASKER if run.phase == REQUEST else HOLDER
+            sender = HOLDER if run.phase == ANSWER else ASKER
             with StoreLock(victim.local):
                 if run.victim == sender:  # kill once the receiver has the message
                     _poll(lambda: self._step_index(run.phase, disclosure_id) >= 1, WINDOW_WAIT_S)
@@ -402,6 +419,10 @@ class Harness:
                 return 0
             waiting = request.state in (OutgoingState.DRAFT, OutgoingState.SENT)
             return 1 if waiting else 2
+        if phase == WITHDRAWAL:
+            if held is None or held.state is not IncomingState.CANCELLED:
+                return 0
+            return 2 if request.cancel_delivered else 1
         if request.answer_digest is None:
             return 0
         return 2 if held is not None and held.answer_delivered_at is not None else 1
@@ -422,6 +443,11 @@ class Harness:
                 "Children Act 1989 s.47",
             )
             return request.id
+
+    def asker_withdraws(self, disclosure_id: int) -> None:
+        """Lambeth's manager withdraws the request (the courier tells Hackney)."""
+        with self.nodes[ASKER].unit_of_work() as session:
+            asking.cancel(session, MANAGER, disclosure_id, "The child has been found safe")
 
     def holder_answers(self, key: str, outcome: str) -> int:
         """Hackney's people answer the request (`holder_approves`, then `holder_sends`), or
@@ -484,11 +510,11 @@ class Harness:
     def _ended(self, disclosure_id: int) -> bool:
         request = self.outgoing(disclosure_id)
         held = self.incoming(request.idempotency_key)
-        return (
-            request.state in asking.FINAL
-            and held is not None
-            and held.answer_delivered_at is not None
-        )
+        if held is None or request.state not in asking.FINAL:
+            return False
+        if request.state is OutgoingState.CANCELLED:
+            return request.cancel_delivered and held.state is IncomingState.CANCELLED
+        return held.answer_delivered_at is not None
 
     def _judge(self, run: Run, disclosure_id: int) -> None:
         """Exactly once, from both stores; then `mash-node audit verify` on each."""
@@ -514,7 +540,8 @@ class Harness:
             run.losses.append("no request at the holder")
         else:
             run.holder_state = held[0].state.value
-        for step in ("received", "answer-delivered"):
+        withdrawn = run.outcome == "cancelled"
+        for step in ("received", "cancelled" if withdrawn else "answer-delivered"):
             if steps[step] > 1:
                 run.duplicates.append(f"holder's step {step} {steps[step]} times")
             elif steps[step] == 0:
@@ -530,7 +557,9 @@ class Harness:
                 .select_from(DisclosureEvent)
                 .where(
                     DisclosureEvent.outgoing_id == disclosure_id,
-                    DisclosureEvent.step.in_(("answered", "declined")),
+                    DisclosureEvent.step.in_(
+                        ("withdrawal-delivered",) if withdrawn else ("answered", "declined")
+                    ),
                 )
             )
         if run.asker_state != run.outcome:
@@ -539,7 +568,8 @@ class Harness:
             run.losses.append(f"holder's request {run.holder_state}, not {run.outcome}")
         if answered != 1:
             (run.duplicates if (answered or 0) > 1 else run.losses).append(
-                f"asker recorded the answer {answered} times"
+                f"asker recorded the {'withdrawal' if withdrawn else 'answer'} delivered "
+                f"{answered} times"
             )
         wanted = Counter([(True, "CAD-88"), (False, "AE-12")] if run.outcome == "answered" else [])
         got = Counter((item.released, item.reference) for item in items)
@@ -614,7 +644,7 @@ def report(runs: list[Run], totals: tuple[int, int], elapsed_s: float) -> list[s
     lines = []
     by_step = Counter((r.victim, r.phase, r.step) for r in runs)
     rows = []
-    for phase in (REQUEST, ANSWER):
+    for phase in (REQUEST, ANSWER, WITHDRAWAL):
         for step in STEPS[phase]:
             rows.append(
                 (
