@@ -28,7 +28,8 @@ the withdrawal travels (from the manager pressing send or withdraw). When it is 
 
 The victim is restarted at once and waited for (its web UI's first line, then gRPC health), and
 the run waits until the disclosure has ended on both sides: the asker's request answered or
-declined and the holder's answer acknowledged. The step the kill fell in is read from both
+declined and the holder's answer acknowledged, or the withdrawal taken by the holder and its
+acknowledgement recorded by the asker. The step the kill fell in is read from both
 stores right after it (the victim is dead and the other side cannot go further without it).
 
 Judged from the stores after each run: one request at the holder for the idempotency key, one
