@@ -361,6 +361,49 @@ def cmd_tls_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enrol(args: argparse.Namespace) -> int:
+    """Enrol this node with the coordinator using a one-time token: the TLS key and request are
+    made here, the certificate comes back from the federation CA, the directory key is pinned,
+    and the coordinator's mutual-TLS address goes into the config's [coordinator] section."""
+    from mash_common.enrolment import TokenMalformed, parse_token
+    from node.federation.enrolment import enrol
+
+    config = load_config(args.config)
+    if missing_keys(config.keys_dir):
+        raise CommandError(f"{config.keys_dir}: the node has no keys yet; run `mash-node init`")
+    try:
+        token = parse_token(args.token or os.environ.get("MASH_ENROL_TOKEN", ""))
+    except TokenMalformed as exc:
+        raise CommandError(f"--token: {exc.message}") from None
+    endpoint = args.endpoint
+    if endpoint is None:
+        if config.federation is None:
+            raise CommandError(
+                "--endpoint HOST:PORT: where peers reach this node (or set [federation])"
+            )
+        endpoint = f"{config.federation.host}:{config.federation.port}"
+    enrolled = enrol(config, args.coordinator, token, endpoint=endpoint)
+    if config.coordinator is None:
+        with config.path.open("a", encoding="utf-8") as handle:
+            handle.write(f'\n[coordinator]\naddress = "{enrolled.coordinator_address}"\n')
+        load_config(config.path)  # still valid
+        where = f"added to {config.path}"
+    elif config.coordinator.address != enrolled.coordinator_address:
+        where = (
+            f"note: {config.path} names {config.coordinator.address}, the coordinator says "
+            f"{enrolled.coordinator_address}"
+        )
+    else:
+        where = f"as {config.path} says"
+    print(
+        f"Enrolled {enrolled.borough}'s node (directory version {enrolled.directory_version}): "
+        f"certificate and federation CA installed in {config.keys_dir}, the coordinator's "
+        f"directory key pinned; the coordinator is at {enrolled.coordinator_address} ({where}). "
+        "Restart `mash-node serve` to use the directory."
+    )
+    return 0
+
+
 def cmd_keys_rotate_oprf(args: argparse.Namespace) -> int:
     """Start a new OPRF epoch (a node administrator's step, audited); the index of the new
     epoch is built now, and the old epoch is answered until its grace period has passed."""
@@ -1213,6 +1256,25 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--certificate", required=True, help="the issued certificate (PEM)")
     install.add_argument("--ca", required=True, help="the federation CA's certificate (PEM)")
     install.set_defaults(run=cmd_tls_install)
+
+    enrol_cmd = commands.add_parser(
+        "enrol",
+        help="join the federation through the coordinator with a one-time token",
+        description="Make the node's TLS key and certificate request here (the key never "
+        "leaves), send them with the node's public keys and endpoint to the coordinator's "
+        "enrolment port with the token `mash-coordinator enrol-token` printed, install the "
+        "certificate the federation CA issues and pin the coordinator's directory key.",
+    )
+    enrol_cmd.add_argument(
+        "--coordinator", required=True, metavar="HOST:PORT", help="its enrolment port"
+    )
+    enrol_cmd.add_argument("--token", help="the one-time token (or $MASH_ENROL_TOKEN)")
+    enrol_cmd.add_argument(
+        "--endpoint",
+        metavar="HOST:PORT",
+        help="where peers reach this node's federation gRPC (default: federation.host:port)",
+    )
+    enrol_cmd.set_defaults(run=cmd_enrol)
 
     keys = commands.add_parser("keys", help="the node's keys").add_subparsers(
         dest="action", required=True
