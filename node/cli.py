@@ -439,8 +439,23 @@ def cmd_peers_list(args: argparse.Namespace) -> int:
     federation = _federation(node)
     try:
         statuses = federation.asker.statuses()
+        warning = federation.directory_warning()
+        held = federation.book.held() if federation.uses_directory else None  # type: ignore[attr-defined]
     finally:
         federation.close()
+    if federation.uses_directory:
+        source = (
+            f"the coordinator's directory, version {held.version}, signed "
+            f"{held.issued_at:%Y-%m-%d %H:%M} UTC, expires {held.expires_at:%Y-%m-%d %H:%M} UTC"
+            if held is not None
+            else "the coordinator's directory (none held yet)"
+        )
+        print(f"Peers from {source}")
+        if warning:
+            print(f"WARNING: {warning}")
+        revoked = [n for n in held.nodes if n.revoked] if held is not None else []
+        for gone in revoked:
+            print(f"Revoked: {gone.borough} ({gone.revoked_reason})")
     rows = [
         (
             s.borough,
@@ -465,6 +480,8 @@ def cmd_peers_refresh(args: argparse.Namespace) -> int:
     node = _open(args)
     federation = _federation(node)
     try:
+        if federation.uses_directory:
+            print(f"directory: {federation.refresh_directory()}")
         for borough, result in federation.asker.refresh_filters().items():
             print(f"{borough}: {result}")
     finally:
@@ -780,7 +797,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if report.unanchored:
         print(
             f"  {report.unanchored:,} entries after the last checkpoint, the oldest from "
-            f"{report.unanchored_since} ({_age(report.unanchored_since)} ago): no signature "
+            f"{report.unanchored_since} ({_audit_age(report.unanchored_since)} ago): no signature "
             "vouches for them yet (`mash-node audit checkpoint` signs one now)"
         )
     return 0
@@ -790,7 +807,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _age(at: str | None) -> str:
+def _audit_age(at: str | None) -> str:
     """How long ago an audit time was, roughly: "40 s", "12 min", "3 h 5 min", "2 days"."""
     if at is None:
         return "an unknown time"

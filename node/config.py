@@ -77,6 +77,9 @@ class FederationSettings:
     disclosure_amber_hours: int = 24
     disclosure_green_hours: int = 72
     hub_contact: str = ""  # how another borough's hub reaches this MASH (its requests carry it)
+    # A directory from the coordinator older than this is shown as a warning (it is still used
+    # until it expires, as the coordinator signed it).
+    directory_stale_seconds: int = 3600
 
     def disclosure_hours(self) -> dict[str, float]:
         return {
@@ -310,6 +313,7 @@ _FEDERATION_KEYS = (
     "disclosure_amber_hours",
     "disclosure_green_hours",
     "hub_contact",
+    "directory_stale_seconds",
 )
 
 
@@ -341,6 +345,7 @@ def _federation(table: Any, path: Path) -> FederationSettings:
         ("disclosure_red_hours", 1, 24 * 30),
         ("disclosure_amber_hours", 1, 24 * 30),
         ("disclosure_green_hours", 1, 24 * 30),
+        ("directory_stale_seconds", 1, 24 * 60 * 30),
     ):
         value = table.get(key, getattr(FederationSettings, key))
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

@@ -1,5 +1,6 @@
 """The Directory service: the signed directory, for any node the coordinator knows (over mutual
-TLS; a revoked node is refused it)."""
+TLS, with the certificate it was issued; a revoked node too, so that it learns it was revoked
+and ends its disclosures)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServicer):
         borough = borough_of_peer(context)
         presented = context.auth_context().get("x509_pem_cert") or [b""]
         with coordinator.reading() as session:
-            require_known_caller(session, coordinator.config, borough, presented[0])
+            require_known_caller(
+                session, coordinator.config, borough, presented[0], revoked_too=True
+            )
             return signed_directory(
                 session,
                 coordinator.keys,

@@ -41,7 +41,7 @@ def directory_body(
     session: Session, *, now: dt.datetime, valid_for: dt.timedelta
 ) -> directory_pb2.DirectoryBody:
     """The directory as it stands, to be signed."""
-    names = dict(session.execute(select(Borough.code, Borough.name)).tuples().all())
+    names = {code: name for code, name in session.execute(select(Borough.code, Borough.name))}
     entries = [
         directory_pb2.DirectoryEntry(
             borough=node.borough,

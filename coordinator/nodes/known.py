@@ -32,11 +32,14 @@ def certificate_sha256(pem: bytes) -> bytes:
     return hashlib.sha256(x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)).digest()
 
 
-def known_keys(session: Session, config: CoordinatorConfig, borough: str) -> KnownKeys:
-    """The keys the coordinator accepts from `borough`'s node; UnknownNode if none (or revoked)."""
+def known_keys(
+    session: Session, config: CoordinatorConfig, borough: str, *, revoked_too: bool = False
+) -> KnownKeys:
+    """The keys the coordinator accepts from `borough`'s node; UnknownNode if none (or revoked,
+    unless `revoked_too`: a revoked node may still fetch the directory that says so)."""
     enrolled = session.get(EnrolledNode, borough)
     if enrolled is not None:
-        if enrolled.revoked_at is not None:
+        if enrolled.revoked_at is not None and not revoked_too:
             raise UnknownNode(f"{borough!r}'s node has been revoked by the project team")
         return KnownKeys(enrolled.verify_key, enrolled.certificate_sha256)
     listed = config.node(borough)
@@ -46,10 +49,15 @@ def known_keys(session: Session, config: CoordinatorConfig, borough: str) -> Kno
 
 
 def require_known_caller(
-    session: Session, config: CoordinatorConfig, borough: str, presented_pem: bytes
+    session: Session,
+    config: CoordinatorConfig,
+    borough: str,
+    presented_pem: bytes,
+    *,
+    revoked_too: bool = False,
 ) -> KnownKeys:
     """`known_keys`, refused unless the caller presented the certificate known for it."""
-    keys = known_keys(session, config, borough)
+    keys = known_keys(session, config, borough, revoked_too=revoked_too)
     try:
         same = certificate_sha256(presented_pem) == keys.certificate_sha256
     except ValueError:

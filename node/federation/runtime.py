@@ -1,23 +1,36 @@
-"""The node's federation, opened: its peers, the copies of their filters, the asker and the
-answerer, the gRPC services, and the upkeep that keeps the published index and peers' filters
-current and sends the evaluation reports queued for the coordinator (`Upkeep`, every
-`federation.refresh_seconds` while the node serves)."""
+"""The node's federation, opened: its peers (the coordinator's directory once enrolled, or the
+peers file), the copies of their filters, the asker and the answerer, the gRPC services, and the
+upkeep that keeps the directory, the published index and peers' filters current and sends the
+evaluation reports queued for the coordinator (`Upkeep`, every `federation.refresh_seconds`
+while the node serves)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
 
+import grpc
+
+from mash_common.directory import DirectoryRefused
+from mash_common.interceptors import PeerAdmitted
 from mash_common.server import Service
 from node.config import ConfigError
 from node.federation import index, reports
 from node.federation.answering import Answering
 from node.federation.asking import Asker
 from node.federation.courier import Courier
-from node.federation.peers import Peer, PeerFilters, load_peers
+from node.federation.directory import (
+    DirectoryPeers,
+    DirectoryRollback,
+    DirectoryUnavailable,
+    fetch_directory,
+    staleness,
+)
+from node.federation.peers import Peer, PeerBook, PeerFilters, StaticPeers, load_peers, peer_of
 from node.federation.servicers import DisclosureServicer, ExistenceCheckServicer
-from node.keys import load_tls
+from node.keys import load_enrolment, load_tls
 from node.runtime import Node
 from protos.mash.federation.v1 import (
     check_pb2,
@@ -37,7 +50,7 @@ class Federation:
     """One node's federation: built by `open`, closed by `close`."""
 
     node: Node
-    peers: tuple[Peer, ...]
+    book: PeerBook
     filters: PeerFilters
     asker: Asker
     answering: Answering
@@ -46,22 +59,62 @@ class Federation:
     @classmethod
     def open(cls, node: Node) -> Federation:
         """The federation of a node with a [federation] section; its peers from the peers
-        file (none if it names none), its TLS identity from the keys directory."""
+        file if it names one, else from the coordinator's directory if the node has enrolled
+        (else none), its TLS identity from the keys directory."""
         settings = node.config.federation
         if settings is None:
             raise ConfigError(
                 f"{node.config.path}: no [federation] section: this node takes no part in "
                 "existence checks"
             )
-        peers = load_peers(settings.peers_file) if settings.peers_file else ()
+        book: PeerBook
+        if settings.peers_file:
+            book = StaticPeers(load_peers(settings.peers_file))
+        elif load_enrolment(node.config.keys_dir) is not None:
+            book = DirectoryPeers(node.config)
+        else:
+            book = StaticPeers(())
         filters = PeerFilters(node.config.data_dir / "peers")
         tls = load_tls(node.config.keys_dir)
-        asker = Asker(node, peers, filters, tls)
-        courier = Courier(node, peers, asker.channel)
-        return cls(node, peers, filters, asker, Answering(node, peers), courier)
+        asker = Asker(node, book, filters, tls)
+        courier = Courier(node, book, asker.channel)
+        return cls(node, book, filters, asker, Answering(node, book), courier)
+
+    @property
+    def peers(self) -> tuple[Peer, ...]:
+        """The peers in use now."""
+        return self.book.current()
+
+    @property
+    def uses_directory(self) -> bool:
+        return isinstance(self.book, DirectoryPeers)
+
+    def directory_warning(self) -> str:
+        """Why the directory should worry an operator (missing, old or expired), or ""."""
+        if not isinstance(self.book, DirectoryPeers):
+            return ""
+        settings = self.node.config.federation
+        stale = dt.timedelta(seconds=settings.directory_stale_seconds if settings else 3600)
+        return staleness(self.book.held(), dt.datetime.now(dt.UTC), stale)
+
+    def refresh_directory(self) -> str:
+        """Fetch the directory now (a node using it); returns what happened, in words."""
+        try:
+            fetched = fetch_directory(self.node.config, self.asker.tls)
+        except (DirectoryUnavailable, DirectoryRollback, DirectoryRefused) as exc:
+            warning = self.directory_warning()
+            return f"not refreshed: {exc}" + (f"; {warning}" if warning else "")
+        if fetched.previous == fetched.version:
+            return f"version {fetched.version}, unchanged"
+        return f"version {fetched.version} (was {fetched.previous or 'none'})"
 
     def peer(self, borough: str) -> Peer | None:
-        return next((peer for peer in self.peers if peer.borough == borough), None)
+        return peer_of(self.book, borough)
+
+    def interceptors(self) -> list[grpc.ServerInterceptor]:
+        """What the federation server runs before any service: a node using the directory
+        admits only the peers it lists, with the certificates it lists, none revoked."""
+        return [PeerAdmitted(self.book.admit)] if self.uses_directory else []
 
     def services(self) -> list[Service]:
         return [
@@ -72,7 +125,7 @@ class Federation:
             ),
             Service.of(
                 DISCLOSURE,
-                DisclosureServicer(self.node, self.peers),
+                DisclosureServicer(self.node, self.book),
                 disclosure_pb2_grpc.add_DisclosureServicer_to_server,
             ),
         ]
@@ -107,6 +160,14 @@ class Upkeep:
     def run_once(self) -> bool:
         """One round; returns whether every peer's filter was brought up to date."""
         federation = self._federation
+        if federation.uses_directory:
+            result = federation.refresh_directory()
+            (log.warning if result.startswith("not refreshed") else log.info)(
+                "directory: %s", result
+            )
+            warning = federation.directory_warning()
+            if warning:
+                log.warning("directory: %s", warning)
         try:
             refreshed = index.refresh(federation.node)
             if refreshed.evaluated or refreshed.forgotten or refreshed.rebuilt:
