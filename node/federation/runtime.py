@@ -17,6 +17,7 @@ from mash_common.directory import DirectoryRefused
 from mash_common.interceptors import PeerAdmitted
 from mash_common.server import Service
 from node.config import ConfigError
+from node.disclosures.revocation import cancel_with_revoked
 from node.federation import index, reports
 from node.federation.answering import Answering
 from node.federation.asking import Asker
@@ -25,6 +26,7 @@ from node.federation.directory import (
     DirectoryPeers,
     DirectoryRollback,
     DirectoryUnavailable,
+    HeldDirectory,
     fetch_directory,
     staleness,
 )
@@ -104,9 +106,26 @@ class Federation:
         except (DirectoryUnavailable, DirectoryRollback, DirectoryRefused) as exc:
             warning = self.directory_warning()
             return f"not refreshed: {exc}" + (f"; {warning}" if warning else "")
+        ended = self._end_revoked(fetched.directory)
+        said = f"; {ended} disclosure(s) with revoked nodes cancelled" if ended else ""
         if fetched.previous == fetched.version:
-            return f"version {fetched.version}, unchanged"
-        return f"version {fetched.version} (was {fetched.previous or 'none'})"
+            return f"version {fetched.version}, unchanged{said}"
+        return f"version {fetched.version} (was {fetched.previous or 'none'}){said}"
+
+    def _end_revoked(self, directory: HeldDirectory) -> int:
+        """Cancel the open disclosures with nodes the directory lists as revoked (all of this
+        node's, if it is the one revoked)."""
+        me = directory.node(self.node.config.borough_code)
+        revoked = [n.borough for n in directory.nodes if n.revoked]
+        with self.node.unit_of_work() as session:
+            return cancel_with_revoked(
+                session,
+                revoked,
+                everything=me is not None and me.revoked,
+                reason="this node was revoked by the coordinator"
+                if me is not None and me.revoked
+                else "",
+            )
 
     def peer(self, borough: str) -> Peer | None:
         return peer_of(self.book, borough)

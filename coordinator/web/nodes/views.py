@@ -1,0 +1,74 @@
+"""The federation's nodes: who has enrolled, and (for administrators) revoking one with a
+reason, which the next directory carries to every peer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from coordinator import access
+from coordinator.errors import DomainError
+from coordinator.nodes import read
+from coordinator.nodes.revocation import revoke as revoke_node
+from coordinator.web.permissions import roles
+from coordinator.web.refusals import error_summary, show_refusal
+from coordinator.web.services import reading, unit_of_work
+from coordinator.web.sessions import current_user
+
+blueprint = Blueprint("nodes", __name__, template_folder="templates")
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is this node revoked?",
+        description="Every peer sees this reason in the directory. For example: its signing key "
+        "was copied off the server on 3 December.",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Say why the node is revoked"),
+            Length(min=5, max=500, message="Say why in 5 to 500 characters"),
+        ],
+    )
+
+
+@blueprint.get("/nodes")
+@roles(access.READERS)
+def index() -> ResponseReturnValue:
+    with reading() as session:
+        nodes = read.enrolled_nodes(session)
+    user = current_user()
+    may_revoke = user is not None and access.permits(access.require_admin, user.actor)
+    return render_template("nodes/index.html", nodes=nodes, may_revoke=may_revoke)
+
+
+@blueprint.route("/nodes/<code>/revoke", methods=["GET", "POST"])
+@roles(access.ADMINISTRATORS)
+def revoke(code: str) -> ResponseReturnValue:
+    with reading() as session:
+        node = read.enrolled_node(session, code)
+    if node is None or node.revoked:
+        flash(f"{code} has no enrolled node to revoke", "error")
+        return redirect(url_for(".index"))
+    form = RevokeForm()
+    if form.validate_on_submit():
+        user = current_user()
+        assert user is not None
+        try:
+            with unit_of_work() as session:
+                version = revoke_node(session, user.actor, code, form.reason.data or "")
+        except DomainError as refused:
+            show_refusal(form, refused)
+        else:
+            flash(
+                f"{node.name}'s node is revoked: directory version {version} lists it, and every "
+                "peer refuses it once it has refreshed",
+                "success",
+            )
+            return redirect(url_for(".index"))
+    return render_template(
+        "nodes/revoke.html", form=form, errors=error_summary(form), node=node, back=request.path
+    )
