@@ -800,6 +800,46 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             f"{report.unanchored_since} ({_audit_age(report.unanchored_since)} ago): no signature "
             "vouches for them yet (`mash-node audit checkpoint` signs one now)"
         )
+    if args.against_coordinator:
+        return _verify_against_coordinator(node)
+    return 0
+
+
+def _verify_against_coordinator(node: Node) -> int:
+    """Hold the log to the checkpoints the coordinator keeps as its witness (exit 3 if not)."""
+    import grpc
+
+    from node.audit.witnessed import Witnessed, against_witness
+    from node.federation.health import held_by_coordinator
+
+    try:
+        held = held_by_coordinator(node)
+    except grpc.RpcError as error:
+        raise CommandError(
+            f"cannot ask the coordinator for its checkpoints: {error.code().name}: "  # type: ignore[attr-defined]
+            f"{error.details()}"  # type: ignore[attr-defined]
+        ) from None
+    points = [
+        Witnessed(c.size, bytes(c.head_hash), c.signed_at, bytes(c.verify_key), bytes(c.signature))
+        for c in held.checkpoints
+    ]
+    with node.reading() as session:
+        report = against_witness(session, bytes(node.keys.verify_key), points)
+    for why in held.inconsistencies:
+        print(f"  the coordinator's witness flagged this node: {why}", file=sys.stderr)
+    if report.problems or held.inconsistencies:
+        for problem in report.problems:
+            print(f"AUDIT LOG DISAGREES WITH THE COORDINATOR: {problem}", file=sys.stderr)
+        if not report.problems:
+            print(
+                "AUDIT LOG DISAGREES WITH THE COORDINATOR: it flagged this node's checkpoints",
+                file=sys.stderr,
+            )
+        return EXIT_TAMPERED
+    print(
+        f"Audit log consistent with the coordinator: {report.checked} checkpoint(s) it holds, "
+        f"up to {report.largest:,} entries, each this node's and each still the log's"
+    )
     return 0
 
 
@@ -1182,12 +1222,18 @@ def build_parser() -> argparse.ArgumentParser:
     aud = commands.add_parser("audit", help="verify and export the audit log").add_subparsers(
         dest="action", required=True
     )
-    aud.add_parser(
+    verify = aud.add_parser(
         "verify",
         help="prove the audit log intact or name the first bad entry (exit 3)",
         description=VERIFY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    ).set_defaults(run=cmd_audit_verify)
+    )
+    verify.add_argument(
+        "--against-coordinator",
+        action="store_true",
+        help="also hold the log to every checkpoint the coordinator keeps of it (exit 3 if not)",
+    )
+    verify.set_defaults(run=cmd_audit_verify)
     export = aud.add_parser("export", help="who, when, what and why for a date range")
     export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (UTC)")
     export.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (UTC)")

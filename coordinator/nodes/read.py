@@ -1,4 +1,5 @@
-"""The enrolled nodes as the dashboard shows them: frozen read models, never live rows."""
+"""The enrolled nodes as the dashboard shows them, with their health (latest heartbeat, silent
+ones flagged) and what the audit witness found: frozen read models, never live rows."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordinator.nodes.directory import current_version
-from coordinator.store.models import Borough, EnrolledNode
+from coordinator.nodes.heartbeats import Health, health_of
+from coordinator.nodes.witness import flagged
+from coordinator.store.models import Borough, EnrolledNode, utcnow
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class NodeView:
     revoked_at: dt.datetime | None
     revoked_by: str | None
     revoked_reason: str | None
+    health: Health | None = None
+    witness_flags: tuple[str, ...] = ()
 
     @property
     def revoked(self) -> bool:
@@ -35,9 +40,19 @@ class Nodes:
     nodes: tuple[NodeView, ...]
 
 
-def enrolled_nodes(session: Session) -> Nodes:
+def enrolled_nodes(
+    session: Session,
+    *,
+    now: dt.datetime | None = None,
+    silent_after: dt.timedelta = dt.timedelta(minutes=15),
+) -> Nodes:
     from mash_common.envelope import key_id
 
+    rows = list(session.scalars(select(EnrolledNode).order_by(EnrolledNode.borough)))
+    healths = health_of(
+        session, [n.borough for n in rows], now=now or utcnow(), silent_after=silent_after
+    )
+    flags = flagged(session)
     names = {code: name for code, name in session.execute(select(Borough.code, Borough.name))}
     return Nodes(
         current_version(session),
@@ -52,8 +67,10 @@ def enrolled_nodes(session: Session) -> Nodes:
                 n.revoked_at,
                 n.revoked_by,
                 n.revoked_reason,
+                healths.get(n.borough),
+                tuple(flags.get(n.borough, ())),
             )
-            for n in session.scalars(select(EnrolledNode).order_by(EnrolledNode.borough))
+            for n in rows
         ),
     )
 

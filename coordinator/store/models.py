@@ -583,3 +583,46 @@ class DirectoryVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     changed_at: Mapped[created_at]
+
+
+# --- the nodes' health and the audit witness -----------------------------------------------------
+
+
+class NodeHeartbeat(Base):
+    """A node's latest heartbeat: versions, counts and times, never anything about a person."""
+
+    __tablename__ = "node_heartbeats"
+
+    borough: Mapped[str] = mapped_column(String(40), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    software_version: Mapped[str] = mapped_column(String(40))
+    key_set_version: Mapped[int] = mapped_column(Integer)
+    filter_epoch: Mapped[int] = mapped_column(Integer)
+    filter_size: Mapped[int] = mapped_column(BigInteger)
+    reports_queued: Mapped[int] = mapped_column(Integer)
+    requests_undelivered: Mapped[int] = mapped_column(Integer)
+    requests_open: Mapped[int] = mapped_column(Integer)
+    answers_undelivered: Mapped[int] = mapped_column(Integer)
+    last_import_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    directory_version: Mapped[int] = mapped_column(BigInteger)
+
+
+class WitnessedCheckpoint(Base):
+    """A node's signed audit checkpoint as the coordinator received it; `inconsistency` says why
+    it contradicts one held before (a smaller log, or the same size with another head)."""
+
+    __tablename__ = "witnessed_checkpoints"
+    __table_args__ = (
+        UniqueConstraint("borough", "size", "head_hash", "signed_at"),
+        Index(None, "borough", "size"),
+    )
+
+    id: Mapped[intpk]
+    borough: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signed_at: Mapped[str] = mapped_column(String(32))
+    verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    received_at: Mapped[created_at]
+    inconsistency: Mapped[str | None] = mapped_column(String(300))

@@ -18,7 +18,7 @@ from mash_common.interceptors import PeerAdmitted
 from mash_common.server import Service
 from node.config import ConfigError
 from node.disclosures.revocation import cancel_with_revoked
-from node.federation import index, reports
+from node.federation import health, index, reports
 from node.federation.answering import Answering
 from node.federation.asking import Asker
 from node.federation.courier import Courier
@@ -204,6 +204,7 @@ class Upkeep:
         except Exception:  # the upkeep must outlive any one failure; it is logged
             log.exception("refreshing the index failed")
         self._deliver_reports()
+        self._report_health()
         all_current = True
         for borough, result in federation.asker.refresh_filters().items():
             log.info("peer %s: %s", borough, result)
@@ -224,6 +225,31 @@ class Upkeep:
         for attempt in delivery.attempts:
             if attempt.state != reports.QUEUED:
                 log.info("evaluation report %s: %s", attempt.month, attempt.state)
+
+    def _report_health(self) -> None:
+        """Send a heartbeat and the audit checkpoints signed since the last sent, if the node
+        has a coordinator."""
+        federation = self._federation
+        node = federation.node
+        if node.config.coordinator is None:
+            return
+        held = federation.book.held() if isinstance(federation.book, DirectoryPeers) else None
+        try:
+            health.send_heartbeat(node, directory_version=held.version if held else 0)
+            sent = health.send_checkpoints(node)
+        except grpc.RpcError as error:
+            log.warning(
+                "the coordinator was not told how this node is: %s",
+                error.code().name,  # type: ignore[attr-defined]
+            )
+            return
+        except Exception:  # the upkeep must outlive any one failure; it is logged
+            log.exception("reporting this node's health failed")
+            return
+        if sent.stored:
+            log.info("audit witness: %d checkpoint(s) sent to the coordinator", sent.stored)
+        for why in sent.inconsistencies:
+            log.warning("audit witness: the coordinator flags this node's log: %s", why)
 
     def _run(self) -> None:
         retry = RETRY_FIRST_S

@@ -1,7 +1,10 @@
-"""The federation's nodes: who has enrolled, and (for administrators) revoking one with a
-reason, which the next directory carries to every peer."""
+"""The federation's nodes: who has enrolled, how each is (its latest heartbeat; silent ones and
+those the audit witness caught flagged), and (for administrators) revoking one with a reason,
+which the next directory carries to every peer."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,7 +19,7 @@ from coordinator.nodes import read
 from coordinator.nodes.revocation import revoke as revoke_node
 from coordinator.web.permissions import roles
 from coordinator.web.refusals import error_summary, show_refusal
-from coordinator.web.services import reading, unit_of_work
+from coordinator.web.services import current_coordinator, reading, unit_of_work
 from coordinator.web.sessions import current_user
 
 blueprint = Blueprint("nodes", __name__, template_folder="templates")
@@ -38,11 +41,19 @@ class RevokeForm(FlaskForm):
 @blueprint.get("/nodes")
 @roles(access.READERS)
 def index() -> ResponseReturnValue:
+    settings = current_coordinator().config.directory
     with reading() as session:
-        nodes = read.enrolled_nodes(session)
+        nodes = read.enrolled_nodes(
+            session, silent_after=dt.timedelta(seconds=settings.silent_after_seconds)
+        )
     user = current_user()
     may_revoke = user is not None and access.permits(access.require_admin, user.actor)
-    return render_template("nodes/index.html", nodes=nodes, may_revoke=may_revoke)
+    return render_template(
+        "nodes/index.html",
+        nodes=nodes,
+        may_revoke=may_revoke,
+        silent_minutes=settings.silent_after_seconds // 60,
+    )
 
 
 @blueprint.route("/nodes/<code>/revoke", methods=["GET", "POST"])
