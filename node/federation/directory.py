@@ -278,3 +278,24 @@ def _write_atomic(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
+
+
+@dataclass(frozen=True)
+class DirectoryStatus:
+    """What an operator should see of the directory: the one held, and a warning or ""."""
+
+    held: HeldDirectory | None
+    warning: str
+
+
+def directory_status(config: NodeConfig) -> DirectoryStatus | None:
+    """The directory's status for a node that uses it (enrolled, no peers file); else None."""
+    settings = config.federation
+    if settings is None or settings.peers_file or load_enrolment(config.keys_dir) is None:
+        return None
+    try:
+        held = held_directory(config)
+    except (DirectoryRefused, ValueError):
+        return DirectoryStatus(None, "the directory held does not verify: it is not used")
+    stale = dt.timedelta(seconds=settings.directory_stale_seconds)
+    return DirectoryStatus(held, staleness(held, dt.datetime.now(dt.UTC), stale))

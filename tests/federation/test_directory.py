@@ -24,7 +24,12 @@ from mash_common.directory import DirectoryRefused, sign_directory
 from mash_common.tls import TlsIdentity, server_credentials
 from node.config import CoordinatorSettings
 from node.federation.asking import HOLDS, NOTHING, Why
-from node.federation.directory import DIRECTORY_FILE, fetch_directory, held_directory
+from node.federation.directory import (
+    DIRECTORY_FILE,
+    directory_status,
+    fetch_directory,
+    held_directory,
+)
 from node.federation.local import LocalNode
 from node.federation.runtime import Federation
 from node.importing.service import import_files
@@ -107,6 +112,11 @@ def world(tmp_path: Path) -> Iterator[World]:
     yield from build_world(tmp_path)
 
 
+def held_config(world: World, borough: str):  # type: ignore[no-untyped-def]
+    with Node.open(world.nodes[borough].config_path) as node:
+        return node.config
+
+
 def peers_list(world: World, borough: str) -> str:
     done = node_cli(world.nodes[borough].config_path, "peers", "list")
     assert done.returncode == 0, done.stderr
@@ -125,17 +135,21 @@ def test_nodes_check_each_other_through_the_directory_and_keep_the_last_good_one
 
     world.coordinator.process.terminate()  # the coordinator goes down
     world.coordinator.process.wait(timeout=15)
-    held = held_directory(Node.open(world.nodes["lambeth"].config_path).config)
+    held = held_directory(held_config(world, "lambeth"))
     assert held is not None
     time.sleep(STALE_SECONDS + 1)
     assert world.check_from("lambeth") == {"hackney": HOLDS, "southwark": NOTHING}
     listed = peers_list(world, "lambeth")
     assert "WARNING: the directory (version 3) is" in listed and "hours old" in listed
+    status = directory_status(held_config(world, "lambeth"))  # as the admin page shows it
+    assert status is not None and "hours old" in status.warning
 
     time.sleep(max(0.0, held.expires_at.timestamp() - time.time()) + 1)
     assert world.check_from("lambeth") == {}  # no peers once it has expired
     listed = peers_list(world, "lambeth")
     assert "WARNING: the directory (version 3) expired" in listed
+    status = directory_status(held_config(world, "lambeth"))
+    assert status is not None and "expired" in status.warning
     # and a peer with an expired directory answers no one
     log = world.served["hackney"].log.read_text()
     assert "directory: not refreshed" in log
