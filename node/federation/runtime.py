@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import grpc
@@ -156,12 +157,15 @@ class Federation:
 
 class Upkeep:
     """A thread that refreshes the node's index and fetches its peers' filters, at once and then
-    every `federation.refresh_seconds`, until stopped."""
+    every `federation.refresh_seconds`, until stopped. A node using the coordinator's directory
+    also fetches it every `federation.directory_refresh_seconds`, and a new version (a node
+    enrolled or revoked) brings the next full round forward to now."""
 
     def __init__(self, federation: Federation) -> None:
         self._federation = federation
         settings = federation.node.config.federation
         self._every = settings.refresh_seconds if settings else 300
+        self._directory_every = settings.directory_refresh_seconds if settings else 60
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="mash-federation-upkeep", daemon=True
@@ -176,17 +180,25 @@ class Upkeep:
         self._stop.set()
         self._thread.join(timeout=30)
 
+    def refresh_directory(self) -> bool:
+        """Fetch the directory (a node using it); returns whether its version changed."""
+        federation = self._federation
+        if not federation.uses_directory:
+            return False
+        held = federation.book.held()  # type: ignore[attr-defined]
+        before = held.version if held is not None else None
+        result = federation.refresh_directory()
+        (log.warning if result.startswith("not refreshed") else log.info)("directory: %s", result)
+        warning = federation.directory_warning()
+        if warning:
+            log.warning("directory: %s", warning)
+        after = federation.book.held()  # type: ignore[attr-defined]
+        return (after.version if after is not None else None) != before
+
     def run_once(self) -> bool:
         """One round; returns whether every peer's filter was brought up to date."""
         federation = self._federation
-        if federation.uses_directory:
-            result = federation.refresh_directory()
-            (log.warning if result.startswith("not refreshed") else log.info)(
-                "directory: %s", result
-            )
-            warning = federation.directory_warning()
-            if warning:
-                log.warning("directory: %s", warning)
+        self.refresh_directory()
         try:
             refreshed = index.refresh(federation.node)
             if refreshed.evaluated or refreshed.forgotten or refreshed.rebuilt:
@@ -253,10 +265,16 @@ class Upkeep:
 
     def _run(self) -> None:
         retry = RETRY_FIRST_S
+        next_round = 0.0
         while not self._stop.is_set():
-            if self.run_once():
-                retry = RETRY_FIRST_S
-                self._stop.wait(self._every)
-            else:  # a peer was down or starting: try again soon, then less and less often
-                self._stop.wait(min(retry, self._every))
-                retry *= 2
+            if time.monotonic() >= next_round or self.refresh_directory():
+                if self.run_once():
+                    retry = RETRY_FIRST_S
+                    next_round = time.monotonic() + self._every
+                else:  # a peer was down or starting: try again soon, then less and less often
+                    next_round = time.monotonic() + min(retry, self._every)
+                    retry *= 2
+            wait = next_round - time.monotonic()
+            if self._federation.uses_directory:
+                wait = min(wait, self._directory_every)
+            self._stop.wait(max(0.0, wait))

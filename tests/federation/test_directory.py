@@ -210,3 +210,31 @@ def test_a_directory_not_signed_with_the_pinned_key_is_refused_and_the_good_one_
     with pytest.raises(DirectoryRefused):
         held_directory(config)
     assert world.check_from("lambeth") == {}
+
+
+def test_a_node_enrolled_while_the_others_serve_is_checked_by_them_at_the_next_directory_fetch(
+    tmp_path: Path,
+) -> None:
+    """With a full round only every ten minutes, the directory (fetched every two seconds) is
+    what brings the newcomer in: its new version starts a round that fetches its filter."""
+    coordinator_dir = tmp_path / "coordinator"
+    build_coordinator(coordinator_dir, people=())
+    slow = "directory_refresh_seconds = 2\n"
+    with coordinator_process(coordinator_dir) as running:
+        first = enrolled_nodes(
+            tmp_path / "nodes", coordinator_dir, running, BOROUGHS[:2], extra_config=slow
+        )
+        for local in first:  # full rounds every ten minutes, not every two seconds
+            text = local.config_path.read_text().replace(
+                "refresh_seconds = 2\n", "refresh_seconds = 600\n", 1
+            )
+            local.config_path.write_text(text)
+        with serving(first):
+            wait_for_filters(first)
+            (newcomer,) = enrolled_nodes(
+                tmp_path / "nodes", coordinator_dir, running, BOROUGHS[2:], extra_config=slow
+            )
+            with serving([newcomer]):
+                started = time.monotonic()
+                wait_for_filters([*first, newcomer], timeout_s=60)
+                assert time.monotonic() - started < 60
