@@ -6,36 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovTextArea
-from wtforms import TextAreaField
-from wtforms.validators import InputRequired, Length
 
 from coordinator import access
 from coordinator.errors import DomainError
 from coordinator.nodes import read
 from coordinator.nodes.revocation import revoke as revoke_node
+from coordinator.web.nodes.forms import RevokeForm
 from coordinator.web.permissions import roles
 from coordinator.web.refusals import error_summary, show_refusal
 from coordinator.web.services import current_coordinator, reading, unit_of_work
 from coordinator.web.sessions import current_user
 
 blueprint = Blueprint("nodes", __name__, template_folder="templates")
-
-
-class RevokeForm(FlaskForm):
-    reason = TextAreaField(
-        "Why is this node revoked?",
-        description="Every peer sees this reason in the directory. For example: its signing key "
-        "was copied off the server on 3 December.",
-        widget=GovTextArea(),
-        validators=[
-            InputRequired("Say why the node is revoked"),
-            Length(min=5, max=500, message="Say why in 5 to 500 characters"),
-        ],
-    )
 
 
 @blueprint.get("/nodes")
@@ -80,6 +64,4 @@ def revoke(code: str) -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for(".index"))
-    return render_template(
-        "nodes/revoke.html", form=form, errors=error_summary(form), node=node, back=request.path
-    )
+    return render_template("nodes/revoke.html", form=form, errors=error_summary(form), node=node)
