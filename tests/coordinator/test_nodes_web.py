@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from coordinator.nodes.directory import bump_version, current_version, directory_body
-from coordinator.store.models import AccessEvent, EnrolledNode
+from coordinator.store.models import AccessEvent, EnrolledNode, NodeHeartbeat
 from tests.coordinator.conftest import Built, client_for
 
 
@@ -68,6 +68,31 @@ def test_an_administrator_revokes_a_node_with_a_reason_and_readers_see_it(
         "lambeth": (True, "Its signing key was copied off the server"),
     }
     assert "node.revoked" in events
+
+
+def test_the_overview_names_nodes_gone_silent_and_the_nodes_page_shows_their_health(
+    app: Flask, built: Built
+) -> None:
+    _enrolled(built, "hackney", "lambeth")
+    now = dt.datetime.now(dt.UTC)
+    with built.coordinator.unit_of_work() as session:
+        session.add(
+            NodeHeartbeat(
+                borough="hackney", received_at=now, software_version="0.1.0", key_set_version=3,
+                filter_epoch=2, filter_size=12345, reports_queued=1, requests_undelivered=0,
+                requests_open=2, answers_undelivered=0, last_import_at=now, directory_version=2,
+            )
+        )  # fmt: skip
+    viewer = client_for(app, built.users["viewer"])
+    banner = viewer.get("/").soup.select_one("#node-health")
+    assert banner is not None
+    assert "Not heard from lately: Lambeth." in " ".join(banner.get_text(" ").split())
+    page = viewer.get("/nodes").soup
+    hackney = " ".join(page.select_one("tr[data-borough=hackney]").get_text(" ").split())  # type: ignore[union-attr]
+    lambeth = " ".join(page.select_one("tr[data-borough=lambeth]").get_text(" ").split())  # type: ignore[union-attr]
+    assert "Live" in hackney and "0.1.0" in hackney and "2: 12,345" in hackney
+    assert "2 request(s) to answer" in hackney
+    assert "Silent" in lambeth and "Never" in lambeth
 
 
 def test_an_editor_or_a_viewer_cannot_revoke(app: Flask, built: Built) -> None:
