@@ -4,6 +4,7 @@ mash-coordinator init                      store (migrations), seeded plan, key,
 mash-coordinator serve                     web UI and the gRPC Evaluation service, one process
 mash-coordinator user add|list|disable|enable|reset-two-factor
 mash-coordinator nodes add --borough B --verify-key HEX --certificate CRT
+mash-coordinator enrol-token --borough B   a one-time token for B's node to enrol with
 mash-coordinator demo-data                 two years of synthetic figures (demo, benchmark)
 mash-coordinator ca init|issue             the federation's certificate authority
 """
@@ -19,7 +20,7 @@ import signal
 import sys
 from pathlib import Path
 
-from coordinator import users
+from coordinator import events, users
 from coordinator.access import Actor
 from coordinator.auth import attempts
 from coordinator.config import ConfigError, load_config
@@ -79,7 +80,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # A browser that goes away mid-response is the server's business, not a reason to die
         # (`main` lets SIGPIPE end the short commands quietly, as `| head` expects).
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    run(config, host=args.host, port=args.port, grpc_host=args.grpc_host, grpc_port=args.grpc_port)
+    run(
+        config,
+        host=args.host,
+        port=args.port,
+        grpc_host=args.grpc_host,
+        grpc_port=args.grpc_port,
+        enrol_port=args.enrol_port,
+    )
     return 0
 
 
@@ -173,6 +181,41 @@ def cmd_nodes_add(args: argparse.Namespace) -> int:
         handle.write(entry)
     load_config(config_path)  # still valid
     print(f"Added {borough}'s node to {config_path}; restart `mash-coordinator serve` to use it")
+    return 0
+
+
+def cmd_enrol_token(args: argparse.Namespace) -> int:
+    """A one-time enrolment token for a borough's node, printed once (its secret is kept sealed)."""
+    from coordinator.nodes.tokens import issue_token
+
+    coordinator = _open(args)
+    hours = args.valid_hours or coordinator.config.directory.token_hours
+    if not 1 <= hours <= 24 * 30:
+        raise CommandError("--valid-hours: 1 to 720")
+    borough = require_borough_code(args.borough)
+    with coordinator.unit_of_work() as session:
+        issued = issue_token(
+            session,
+            coordinator.keys,
+            borough,
+            valid_for=dt.timedelta(hours=hours),
+            issued_by=f"cli:{getpass.getuser()}",
+        )
+        events.record(
+            session,
+            f"cli:{getpass.getuser()}",
+            "node.enrolment-token-issued",
+            borough=borough,
+            token_id=issued.token.token_id,
+        )
+    settings = coordinator.config.grpc
+    print(str(issued.token))
+    print(
+        f"One-time token for {borough}'s node, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC. "
+        f"On the node: mash-node enrol --coordinator {settings.host}:{settings.enrol_port} "
+        "--token <the token>",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -330,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="web port (default: web.port; 0: any free one)")
     serve.add_argument("--grpc-host", help="gRPC address (default: grpc.host)")
     serve.add_argument("--grpc-port", type=int, help="gRPC port (default: grpc.port; 0: any)")
+    serve.add_argument(
+        "--enrol-port", type=int, help="enrolment port (default: grpc.enrol_port; 0: any)"
+    )
     serve.set_defaults(run=cmd_serve)
 
     user = commands.add_parser("user", help="the coordinator's users").add_subparsers(
@@ -367,6 +413,18 @@ def build_parser() -> argparse.ArgumentParser:
     node_add.add_argument("--verify-key", required=True, metavar="HEX")
     node_add.add_argument("--certificate", required=True, metavar="CRT")
     node_add.set_defaults(run=cmd_nodes_add)
+
+    token = commands.add_parser(
+        "enrol-token",
+        help="a one-time, expiring token for a borough's node to enrol with",
+        description="Print a one-time token that lets BOROUGH's node enrol (`mash-node enrol "
+        "--coordinator HOST:ENROL_PORT --token TOKEN`): the node makes its keys and certificate "
+        "request, gets its certificate from the federation CA and joins the directory. The token "
+        "is shown once, works once, and expires (directory.token_hours, or --valid-hours).",
+    )
+    token.add_argument("--borough", required=True, metavar="CODE")
+    token.add_argument("--valid-hours", type=int, metavar="HOURS")
+    token.set_defaults(run=cmd_enrol_token)
 
     demo = commands.add_parser(
         "demo-data",

@@ -13,6 +13,13 @@ name the key.
     host = "127.0.0.1"
     port = 50070
     ca_dir = "ca"                      # the federation CA `init` makes (if missing) and uses
+    enrol_port = 50071                 # where `mash-node enrol` reaches it (token-authenticated)
+    address = "coordinator.example.org:50070"  # the mTLS address nodes are told at enrolment
+
+    [directory]                        # the signed directory of enrolled nodes
+    valid_seconds = 86400              # a node stops using a directory this long after signing
+    token_hours = 24                   # how long an enrolment token can be used (once)
+    silent_after_seconds = 900         # a node not heard from for this long is flagged
 
     [[nodes]]                          # until the directory exists: each node's keys
     borough = "hackney"
@@ -35,6 +42,7 @@ from mash_common.pki import CertificateError, borough_of_certificate, load_certi
 _HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
 DEFAULT_WEB_PORT = 8090
 DEFAULT_GRPC_PORT = 50070
+DEFAULT_ENROL_PORT = 50071
 
 
 class ConfigError(DomainError):
@@ -57,6 +65,18 @@ class GrpcSettings:
     host: str
     port: int
     ca_dir: Path
+    enrol_port: int = 50071
+    address: str = ""  # what nodes are told to dial; "" = host:port
+
+    def advertised(self, bound_port: int | None = None) -> str:
+        return self.address or f"{self.host}:{self.port if bound_port is None else bound_port}"
+
+
+@dataclass(frozen=True)
+class DirectorySettings:
+    valid_seconds: int = 86400
+    token_hours: int = 24
+    silent_after_seconds: int = 900
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,7 @@ class CoordinatorConfig:
     web: WebSettings
     grpc: GrpcSettings
     nodes: tuple[KnownNode, ...]
+    directory: DirectorySettings = DirectorySettings()
 
     @property
     def keys_dir(self) -> Path:
@@ -106,7 +127,7 @@ def load_config(path: str | Path) -> CoordinatorConfig:
     return parse_config(raw, path)
 
 
-_SECTIONS = ("coordinator", "web", "grpc", "nodes")
+_SECTIONS = ("coordinator", "web", "grpc", "nodes", "directory")
 
 
 def parse_config(raw: dict[str, Any], path: Path) -> CoordinatorConfig:
@@ -135,6 +156,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> CoordinatorConfig:
         web=_web(_table(raw, "web", path), path),
         grpc=_grpc(_table(raw, "grpc", path), path),
         nodes=_nodes(raw.get("nodes", []), path),
+        directory=_directory(_table(raw, "directory", path), path),
     )
 
 
@@ -151,11 +173,30 @@ def _web(table: dict[str, Any], path: Path) -> WebSettings:
 
 
 def _grpc(table: dict[str, Any], path: Path) -> GrpcSettings:
-    _only(table, "grpc", ("host", "port", "ca_dir"), path)
+    _only(table, "grpc", ("host", "port", "ca_dir", "enrol_port", "address"), path)
     host = _string(table, "grpc.host", path, default="127.0.0.1")
     port = _whole(table, "grpc.port", path, DEFAULT_GRPC_PORT, 0, 65535, "a port number")
     ca_dir = _relative(path, _string(table, "grpc.ca_dir", path, default="ca"))
-    return GrpcSettings(host, port, ca_dir)
+    enrol = _whole(table, "grpc.enrol_port", path, DEFAULT_ENROL_PORT, 0, 65535, "a port number")
+    address = _string(table, "grpc.address", path, default="").strip()
+    if address:
+        host_part, _, port_part = address.rpartition(":")
+        if not host_part or not port_part.isdigit() or not 0 < int(port_part) < 65536:
+            raise ConfigError(f"{path}: grpc.address must be host:port, as nodes dial it")
+    return GrpcSettings(host, port, ca_dir, enrol, address)
+
+
+def _directory(table: dict[str, Any], path: Path) -> DirectorySettings:
+    _only(table, "directory", ("valid_seconds", "token_hours", "silent_after_seconds"), path)
+    return DirectorySettings(
+        valid_seconds=_whole(
+            table, "directory.valid_seconds", path, 86400, 5, 90 * 86400, "seconds"
+        ),
+        token_hours=_whole(table, "directory.token_hours", path, 24, 1, 24 * 30, "hours"),
+        silent_after_seconds=_whole(
+            table, "directory.silent_after_seconds", path, 900, 5, 7 * 86400, "seconds"
+        ),
+    )
 
 
 def _nodes(entries: Any, path: Path) -> tuple[KnownNode, ...]:
@@ -244,7 +285,11 @@ def _relative(config_path: Path, value: str) -> Path:
 
 
 def render_config(
-    *, web_port: int = DEFAULT_WEB_PORT, grpc_port: int = DEFAULT_GRPC_PORT, secure: bool = True
+    *,
+    web_port: int = DEFAULT_WEB_PORT,
+    grpc_port: int = DEFAULT_GRPC_PORT,
+    enrol_port: int = DEFAULT_ENROL_PORT,
+    secure: bool = True,
 ) -> str:
     """A starter configuration file, as the docs and the demo write it."""
     return (
@@ -261,6 +306,12 @@ def render_config(
         'host = "127.0.0.1"\n'
         f"port = {grpc_port}\n"
         'ca_dir = "ca"\n'
+        f"enrol_port = {enrol_port}\n"
+        '# address = "coordinator.example.org:50070"  # what enrolling nodes are told to dial\n'
+        "\n[directory]\n"
+        "valid_seconds = 86400\n"
+        "token_hours = 24\n"
+        "silent_after_seconds = 900\n"
         "\n# One table per hub node that reports to this coordinator:\n"
         "# [[nodes]]\n"
         '# borough = "hackney"\n'

@@ -6,7 +6,9 @@ TLS identity), three accounts (an administrator, a project-team editor and a vie
 passwords and TOTP secrets printed and kept in DIR/demo-accounts.txt), and the demo data: the plan
 as if the pilot began two years ago and two years of synthetic figures for every authority but
 those named by --skip (their real demo nodes send theirs). Run again, it keeps everything and
-serves. The hub nodes of a demo are added with `mash-coordinator nodes add` (see the README).
+serves. The hub nodes of a demo enrol with it (`mash-coordinator enrol-token`, then
+`mash-node enrol`; `mash-node demo` does both), as real ones do; the coordinator tells them its
+gRPC address as 127.0.0.1:GRPC_PORT.
 """
 
 from __future__ import annotations
@@ -41,7 +43,11 @@ def prepare(directory: Path, *, port: int, grpc_port: int, skip: tuple[str, ...]
         print(accounts_file.read_text(encoding="utf-8"))
         return config_path
     config_path.write_text(
-        render_config(web_port=port, grpc_port=grpc_port, secure=False), encoding="utf-8"
+        render_config(web_port=port, grpc_port=grpc_port, secure=False).replace(
+            '# address = "coordinator.example.org:50070"',
+            f'address = "127.0.0.1:{grpc_port}"',
+        ),
+        encoding="utf-8",
     )
     config = load_config(config_path)
     ca.init_ca(config.grpc.ca_dir)

@@ -18,6 +18,9 @@ class Refusal(StrEnum):
     STALE = "stale"  # the timestamp is outside the receiver's window
     REPLAYED = "replayed"  # the borough has sent this nonce before
     KEY_SET_VERSION = "key-set-version"  # a match-key set this receiver does not accept
+    ENROLMENT_REFUSED = "enrolment-refused"  # a token unknown, used, expired or not matching
+    REVOKED = "revoked"  # the federation directory lists the peer (or its certificate) as revoked
+    NOT_IN_DIRECTORY = "not-in-directory"  # the directory does not list the peer as it called
 
 
 class Refused(Exception):

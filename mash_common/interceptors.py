@@ -175,3 +175,36 @@ def _abort(exc: Exception, context: grpc.ServicerContext, method: str) -> None:
     context.set_trailing_metadata(tuple(metadata))
     message = getattr(exc, "message", None)
     context.abort(status, message if isinstance(message, str) and message else str(exc))
+
+
+class PeerAdmitted(grpc.ServerInterceptor):
+    """Refuses any call whose peer `admit(borough, certificate_pem)` refuses (it raises
+    mash_common.errors.Refused): a node using the federation directory admits only the nodes it
+    lists, not revoked, each with the certificate it lists. Runs inside PeerBoroughRequired."""
+
+    def __init__(self, admit: Callable[[str, bytes], None]) -> None:
+        self._admit = admit
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        kind = _kind(handler)
+        behaviour = getattr(handler, kind)
+        admit = self._admit
+
+        def checked(request: Any, context: grpc.ServicerContext) -> Any:
+            borough = borough_of_peer(context)
+            pems = context.auth_context().get("x509_pem_cert") or [b""]
+            admit(borough, pems[0])
+            return behaviour(request, context)
+
+        return _FACTORIES[kind](
+            checked,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -61,7 +61,8 @@ def run_server(
     *,
     host: str,
     port: int,
-    credentials: grpc.ServerCredentials,
+    credentials: grpc.ServerCredentials | None,
+    peer_borough_required: bool = True,
     health_servicer: health.HealthServicer | None = None,
     interceptors: Sequence[grpc.ServerInterceptor] = (),
     max_workers: int = 8,
@@ -71,13 +72,24 @@ def run_server(
     is SERVING in health checks while the server runs (pass `health_servicer` to change a
     service's status later); on exit every status turns NOT_SERVING, calls in flight get
     `grace_seconds` to finish, and the server stops. `interceptors` run inside the standard ones
-    (an audit interceptor, say)."""
+    (an audit interceptor, say).
+
+    `credentials=None` with `peer_borough_required=False` serves without TLS: only for the
+    coordinator's enrolment port, whose messages are public material authenticated by the
+    one-time token (mash_common/enrolment.py); every other server requires a federation
+    certificate naming a borough."""
+    if credentials is None and peer_borough_required:
+        raise ValueError("a server without TLS cannot require a peer's borough certificate")
     if not services:
         raise ValueError("run_server needs at least one service")
     health_servicer = health_servicer or health.HealthServicer()
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc-federation"),
-        interceptors=[ErrorStatuses(), PeerBoroughRequired(), *interceptors],
+        interceptors=[
+            ErrorStatuses(),
+            *([PeerBoroughRequired()] if peer_borough_required else []),
+            *interceptors,
+        ],
         options=[
             ("grpc.so_reuseport", 0),  # a taken port is an error, not a shared one
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -102,10 +114,15 @@ def run_server(
         server.stop(grace_seconds).wait()
 
 
-def _listen(server: grpc.Server, host: str, port: int, credentials: grpc.ServerCredentials) -> int:
+def _listen(
+    server: grpc.Server, host: str, port: int, credentials: grpc.ServerCredentials | None
+) -> int:
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
-        bound = server.add_secure_port(address, credentials)
+        if credentials is None:
+            bound = server.add_insecure_port(address)
+        else:
+            bound = server.add_secure_port(address, credentials)
     except RuntimeError as exc:
         raise ServerStartError(f"cannot listen on {address}: {exc}") from None
     if bound == 0:

@@ -36,6 +36,9 @@ STATUS_OF_CODE: Mapping[str, grpc.StatusCode] = MappingProxyType(
         Refusal.STALE: grpc.StatusCode.PERMISSION_DENIED,
         Refusal.REPLAYED: grpc.StatusCode.PERMISSION_DENIED,
         Refusal.KEY_SET_VERSION: grpc.StatusCode.FAILED_PRECONDITION,
+        Refusal.ENROLMENT_REFUSED: grpc.StatusCode.PERMISSION_DENIED,
+        Refusal.REVOKED: grpc.StatusCode.PERMISSION_DENIED,
+        Refusal.NOT_IN_DIRECTORY: grpc.StatusCode.PERMISSION_DENIED,
     }
 )
 

@@ -361,6 +361,49 @@ def cmd_tls_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enrol(args: argparse.Namespace) -> int:
+    """Enrol this node with the coordinator using a one-time token: the TLS key and request are
+    made here, the certificate comes back from the federation CA, the directory key is pinned,
+    and the coordinator's mutual-TLS address goes into the config's [coordinator] section."""
+    from mash_common.enrolment import TokenMalformed, parse_token
+    from node.federation.enrolment import enrol
+
+    config = load_config(args.config)
+    if missing_keys(config.keys_dir):
+        raise CommandError(f"{config.keys_dir}: the node has no keys yet; run `mash-node init`")
+    try:
+        token = parse_token(args.token or os.environ.get("MASH_ENROL_TOKEN", ""))
+    except TokenMalformed as exc:
+        raise CommandError(f"--token: {exc.message}") from None
+    endpoint = args.endpoint
+    if endpoint is None:
+        if config.federation is None:
+            raise CommandError(
+                "--endpoint HOST:PORT: where peers reach this node (or set [federation])"
+            )
+        endpoint = f"{config.federation.host}:{config.federation.port}"
+    enrolled = enrol(config, args.coordinator, token, endpoint=endpoint)
+    if config.coordinator is None:
+        with config.path.open("a", encoding="utf-8") as handle:
+            handle.write(f'\n[coordinator]\naddress = "{enrolled.coordinator_address}"\n')
+        load_config(config.path)  # still valid
+        where = f"added to {config.path}"
+    elif config.coordinator.address != enrolled.coordinator_address:
+        where = (
+            f"note: {config.path} names {config.coordinator.address}, the coordinator says "
+            f"{enrolled.coordinator_address}"
+        )
+    else:
+        where = f"as {config.path} says"
+    print(
+        f"Enrolled {enrolled.borough}'s node (directory version {enrolled.directory_version}): "
+        f"certificate and federation CA installed in {config.keys_dir}, the coordinator's "
+        f"directory key pinned; the coordinator is at {enrolled.coordinator_address} ({where}). "
+        "Restart `mash-node serve` to use the directory."
+    )
+    return 0
+
+
 def cmd_keys_rotate_oprf(args: argparse.Namespace) -> int:
     """Start a new OPRF epoch (a node administrator's step, audited); the index of the new
     epoch is built now, and the old epoch is answered until its grace period has passed."""
@@ -396,8 +439,23 @@ def cmd_peers_list(args: argparse.Namespace) -> int:
     federation = _federation(node)
     try:
         statuses = federation.asker.statuses()
+        warning = federation.directory_warning()
+        held = federation.book.held() if federation.uses_directory else None  # type: ignore[attr-defined]
     finally:
         federation.close()
+    if federation.uses_directory:
+        source = (
+            f"the coordinator's directory, version {held.version}, signed "
+            f"{held.issued_at:%Y-%m-%d %H:%M} UTC, expires {held.expires_at:%Y-%m-%d %H:%M} UTC"
+            if held is not None
+            else "the coordinator's directory (none held yet)"
+        )
+        print(f"Peers from {source}")
+        if warning:
+            print(f"WARNING: {warning}")
+        revoked = [n for n in held.nodes if n.revoked] if held is not None else []
+        for gone in revoked:
+            print(f"Revoked: {gone.borough} ({gone.revoked_reason})")
     rows = [
         (
             s.borough,
@@ -422,6 +480,8 @@ def cmd_peers_refresh(args: argparse.Namespace) -> int:
     node = _open(args)
     federation = _federation(node)
     try:
+        if federation.uses_directory:
+            print(f"directory: {federation.refresh_directory()}")
         for borough, result in federation.asker.refresh_filters().items():
             print(f"{borough}: {result}")
     finally:
@@ -737,9 +797,49 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if report.unanchored:
         print(
             f"  {report.unanchored:,} entries after the last checkpoint, the oldest from "
-            f"{report.unanchored_since} ({_age(report.unanchored_since)} ago): no signature "
+            f"{report.unanchored_since} ({_audit_age(report.unanchored_since)} ago): no signature "
             "vouches for them yet (`mash-node audit checkpoint` signs one now)"
         )
+    if args.against_coordinator:
+        return _verify_against_coordinator(node)
+    return 0
+
+
+def _verify_against_coordinator(node: Node) -> int:
+    """Hold the log to the checkpoints the coordinator keeps as its witness (exit 3 if not)."""
+    import grpc
+
+    from node.audit.witnessed import Witnessed, against_witness
+    from node.federation.health import held_by_coordinator
+
+    try:
+        held = held_by_coordinator(node)
+    except grpc.RpcError as error:
+        raise CommandError(
+            f"cannot ask the coordinator for its checkpoints: {error.code().name}: "  # type: ignore[attr-defined]
+            f"{error.details()}"  # type: ignore[attr-defined]
+        ) from None
+    points = [
+        Witnessed(c.size, bytes(c.head_hash), c.signed_at, bytes(c.verify_key), bytes(c.signature))
+        for c in held.checkpoints
+    ]
+    with node.reading() as session:
+        report = against_witness(session, bytes(node.keys.verify_key), points)
+    for why in held.inconsistencies:
+        print(f"  the coordinator's witness flagged this node: {why}", file=sys.stderr)
+    if report.problems or held.inconsistencies:
+        for problem in report.problems:
+            print(f"AUDIT LOG DISAGREES WITH THE COORDINATOR: {problem}", file=sys.stderr)
+        if not report.problems:
+            print(
+                "AUDIT LOG DISAGREES WITH THE COORDINATOR: it flagged this node's checkpoints",
+                file=sys.stderr,
+            )
+        return EXIT_TAMPERED
+    print(
+        f"Audit log consistent with the coordinator: {report.checked} checkpoint(s) it holds, "
+        f"up to {report.largest:,} entries, each this node's and each still the log's"
+    )
     return 0
 
 
@@ -747,7 +847,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _age(at: str | None) -> str:
+def _audit_age(at: str | None) -> str:
     """How long ago an audit time was, roughly: "40 s", "12 min", "3 h 5 min", "2 days"."""
     if at is None:
         return "an unknown time"
@@ -1122,12 +1222,18 @@ def build_parser() -> argparse.ArgumentParser:
     aud = commands.add_parser("audit", help="verify and export the audit log").add_subparsers(
         dest="action", required=True
     )
-    aud.add_parser(
+    verify = aud.add_parser(
         "verify",
         help="prove the audit log intact or name the first bad entry (exit 3)",
         description=VERIFY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    ).set_defaults(run=cmd_audit_verify)
+    )
+    verify.add_argument(
+        "--against-coordinator",
+        action="store_true",
+        help="also hold the log to every checkpoint the coordinator keeps of it (exit 3 if not)",
+    )
+    verify.set_defaults(run=cmd_audit_verify)
     export = aud.add_parser("export", help="who, when, what and why for a date range")
     export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (UTC)")
     export.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (UTC)")
@@ -1213,6 +1319,25 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--certificate", required=True, help="the issued certificate (PEM)")
     install.add_argument("--ca", required=True, help="the federation CA's certificate (PEM)")
     install.set_defaults(run=cmd_tls_install)
+
+    enrol_cmd = commands.add_parser(
+        "enrol",
+        help="join the federation through the coordinator with a one-time token",
+        description="Make the node's TLS key and certificate request here (the key never "
+        "leaves), send them with the node's public keys and endpoint to the coordinator's "
+        "enrolment port with the token `mash-coordinator enrol-token` printed, install the "
+        "certificate the federation CA issues and pin the coordinator's directory key.",
+    )
+    enrol_cmd.add_argument(
+        "--coordinator", required=True, metavar="HOST:PORT", help="its enrolment port"
+    )
+    enrol_cmd.add_argument("--token", help="the one-time token (or $MASH_ENROL_TOKEN)")
+    enrol_cmd.add_argument(
+        "--endpoint",
+        metavar="HOST:PORT",
+        help="where peers reach this node's federation gRPC (default: federation.host:port)",
+    )
+    enrol_cmd.set_defaults(run=cmd_enrol)
 
     keys = commands.add_parser("keys", help="the node's keys").add_subparsers(
         dest="action", required=True

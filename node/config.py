@@ -77,6 +77,10 @@ class FederationSettings:
     disclosure_amber_hours: int = 24
     disclosure_green_hours: int = 72
     hub_contact: str = ""  # how another borough's hub reaches this MASH (its requests carry it)
+    # A directory from the coordinator older than this is shown as a warning (it is still used
+    # until it expires, as the coordinator signed it).
+    directory_stale_seconds: int = 3600
+    directory_refresh_seconds: int = 60  # how often the directory is fetched from the coordinator
 
     def disclosure_hours(self) -> dict[str, float]:
         return {
@@ -310,6 +314,8 @@ _FEDERATION_KEYS = (
     "disclosure_amber_hours",
     "disclosure_green_hours",
     "hub_contact",
+    "directory_stale_seconds",
+    "directory_refresh_seconds",
 )
 
 
@@ -341,6 +347,8 @@ def _federation(table: Any, path: Path) -> FederationSettings:
         ("disclosure_red_hours", 1, 24 * 30),
         ("disclosure_amber_hours", 1, 24 * 30),
         ("disclosure_green_hours", 1, 24 * 30),
+        ("directory_stale_seconds", 1, 30 * 86_400),
+        ("directory_refresh_seconds", 1, 86_400),
     ):
         value = table.get(key, getattr(FederationSettings, key))
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

@@ -2,12 +2,15 @@
 demo accounts and synthetic agency data whose populations overlap (families who moved between
 the boroughs, recorded by each borough's agencies in their own way), ready to try.
 
-Each node has its own directory, store, keys, certificate (from a demo CA, made from the node's
-own request), web UI and federation port; the three share the demo accounts. Lambeth has a
-contact about a child who moved from Hackney, so "Check other boroughs" finds something.
-The programme's coordinator serves beside them (set up by its own command in `coordinator/`,
-sharing the demo CA), with its seeded rollout plan and synthetic figures for the other
-boroughs; the three nodes queue their monthly evaluation figures and send them as they serve.
+Each node has its own directory, store, keys, web UI and federation port; the three share the
+demo accounts. Lambeth has a contact about a child who moved from Hackney, so "Check other
+boroughs" finds something. The programme's coordinator serves beside them (set up by its own
+command in `coordinator/`), with its seeded rollout plan and synthetic figures for the other
+boroughs. The nodes enrol through it as real ones do: for each, the coordinator issues a
+one-time token and the node enrols with it (its key and certificate request made on the node,
+its certificate from the coordinator's CA); each node then takes its peers from the
+coordinator's signed directory, sends it heartbeats and audit checkpoints, and queues its
+monthly evaluation figures and sends them as it serves.
 Running it again keeps what is there: the nodes, their keys, accounts and audit logs; the
 extracts are imported again, which updates records in place.
 """
@@ -17,7 +20,6 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import random
-import re
 import secrets
 import shlex
 import signal
@@ -25,13 +27,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mash_common.tls import CERT_FILE
 from node import users
 from node.access import Actor
 from node.agencies import STANDARD_AGENCIES, sync_agencies
@@ -46,7 +47,6 @@ from node.errors import DomainError
 from node.federation import index
 from node.federation.local import LocalNode, make_local_federation
 from node.importing.service import import_files
-from node.keys import load_keys
 from node.referrals.intake import PersonDetails
 from node.runtime import Node
 from node.store.models import (
@@ -66,6 +66,7 @@ BOROUGHS = (("hackney", "Hackney"), ("lambeth", "Lambeth"), ("southwark", "South
 MOVES = (("hackney", "lambeth", 30), ("lambeth", "southwark", 20), ("southwark", "hackney", 15))
 FEDERATION_PORT = 50051
 COORDINATOR_GRPC_PORT = 50070
+COORDINATOR_ENROL_PORT = 50071
 COORDINATOR_DIR = "coordinator"
 ACCOUNTS_FILE = "demo-accounts.txt"
 SEED = 1
@@ -106,7 +107,8 @@ def run_demo(
     grpc = [FEDERATION_PORT + n for n in range(len(BOROUGHS))]
     coordinator_web = web[-1] + 1
     if serve:
-        for number in (*web, *grpc, coordinator_web, COORDINATOR_GRPC_PORT):  # before set-up
+        ports = (*web, *grpc, coordinator_web, COORDINATOR_GRPC_PORT, COORDINATOR_ENROL_PORT)
+        for number in ports:  # before set-up
             require_free_port("127.0.0.1", number)
     nodes = make_local_federation(
         directory,
@@ -115,8 +117,10 @@ def run_demo(
         web_ports=web,
         federation_ports=grpc,
         extra_config=f'\n[coordinator]\naddress = "127.0.0.1:{COORDINATOR_GRPC_PORT}"\n',
+        through_coordinator=True,
     )
     coordinator = _coordinator(directory, nodes, coordinator_web)
+    _enrol(coordinator, nodes)
     accounts = _accounts(directory / ACCOUNTS_FILE)
     arrived = _moves(households)
     boroughs = [_set_up(local, households, accounts, arrived[local.borough]) for local in nodes]
@@ -134,10 +138,9 @@ class DemoCoordinator:
 
 
 def _coordinator(directory: Path, nodes: Sequence[LocalNode], web_port: int) -> DemoCoordinator:
-    """The programme's coordinator, with its seeded rollout plan, two years of synthetic figures
-    for the boroughs without a demo node, and the demo nodes listed as reporting to it. It is
-    set up by its own command (the node never imports the coordinator) and shares the demo's
-    federation CA, so that each side trusts the other's certificate."""
+    """The programme's coordinator, with its seeded rollout plan and two years of synthetic
+    figures for the boroughs without a demo node. It is set up by its own command (the node
+    never imports the coordinator); its CA is the demo's, and the nodes enrol with it."""
     folder = directory / COORDINATOR_DIR
     folder.mkdir(parents=True, exist_ok=True)
     shared_ca = folder / "ca"
@@ -149,18 +152,86 @@ def _coordinator(directory: Path, nodes: Sequence[LocalNode], web_port: int) -> 
         "--grpc-port", str(COORDINATOR_GRPC_PORT), "--skip", codes, "--no-serve",
     )  # fmt: skip
     config = folder / "coordinator.toml"
-    listed = config.read_text(encoding="utf-8")
-    for local in nodes:
-        if re.search(rf'^borough = "{local.borough}"$', listed, re.MULTILINE):
-            continue
-        keys = local.directory / "data" / "keys"
-        _coordinator_command(
-            "--config", str(config), "nodes", "add", "--borough", local.borough,
-            "--verify-key", bytes(load_keys(keys).verify_key).hex(),
-            "--certificate", str(keys / CERT_FILE),
-        )  # fmt: skip
     accounts = (folder / "demo-accounts.txt").read_text(encoding="utf-8")
     return DemoCoordinator(config, web_port, accounts)
+
+
+def _enrol(coordinator: DemoCoordinator, nodes: Sequence[LocalNode]) -> None:
+    """Enrol every node not yet enrolled, as ops would: the coordinator serves (on free ports,
+    for the set-up only), issues each a one-time token, and the node enrols with it and fetches
+    the signed directory once all have."""
+    from mash_common.enrolment import parse_token
+    from node.config import load_config
+    from node.federation.directory import fetch_directory
+    from node.federation.enrolment import enrol
+    from node.keys import load_enrolment, load_tls
+
+    waiting = [n for n in nodes if load_enrolment(n.directory / "data" / "keys") is None]
+    if not waiting:
+        return
+    log = (coordinator.config_path.parent / "enrolment.log").open("a", encoding="utf-8")
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, the demo's own coordinator
+        [
+            sys.executable,
+            "-m",
+            "coordinator.cli",
+            "--config",
+            str(coordinator.config_path),
+            "serve",
+            "--port",
+            "0",
+            "--grpc-port",
+            "0",
+            "--enrol-port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        preexec_fn=_die_with_parent,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        if not lines[2].startswith("Enrolment on "):
+            raise DemoError(f"the coordinator did not start to enrol the nodes: {lines}")
+        enrol_at = lines[2].removeprefix("Enrolment on ").strip()
+        for local in waiting:
+            token = subprocess.run(  # noqa: S603 - this interpreter, the demo's own coordinator
+                [
+                    sys.executable,
+                    "-m",
+                    "coordinator.cli",
+                    "--config",
+                    str(coordinator.config_path),
+                    "enrol-token",
+                    "--borough",
+                    local.borough,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if token.returncode != 0:
+                raise DemoError(f"no enrolment token for {local.borough}: {token.stderr.strip()}")
+            config = load_config(local.config_path)
+            enrol(config, enrol_at, parse_token(token.stdout), endpoint=local.federation_address)
+            print(f"{local.name}: enrolled through the coordinator")
+        grpc_at = lines[1].removeprefix("gRPC on ").strip()
+        for local in nodes:
+            config = load_config(local.config_path)
+            settings = config.coordinator
+            assert settings is not None
+            set_up = replace(config, coordinator=replace(settings, address=grpc_at))
+            fetch_directory(set_up, load_tls(config.keys_dir))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+        log.close()
 
 
 def _coordinator_command(*args: str) -> None:
@@ -398,6 +469,8 @@ def _serve(boroughs: Sequence[DemoBorough], coordinator: DemoCoordinator) -> int
                     str(coordinator.web_port),
                     "--grpc-port",
                     str(COORDINATOR_GRPC_PORT),
+                    "--enrol-port",
+                    str(COORDINATOR_ENROL_PORT),
                 ],
             ),
             *(

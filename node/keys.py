@@ -9,13 +9,17 @@ Three keys live in `<data_dir>/keys/`, each in a file readable by the owner only
 
 Beside them, once the federation CA has issued the node's certificate (not made by `init`):
 `tls.key` (ECDSA P-256, 0600, made with the CSR by mash_common.pki.make_csr), `tls.crt` and
-`federation-ca.crt`, loaded by `load_tls`. And `audit-checkpoints`, the audit checkpoint file
+`federation-ca.crt`, loaded by `load_tls`. Once the node has enrolled with the coordinator
+(`mash-node enrol`), `coordinator.json`: the coordinator's mutual-TLS address and its directory
+verify key, pinned then (`load_enrolment`). And `audit-checkpoints`, the audit checkpoint file
 (0600; `node.audit.anchor`), which holds no secret: it is kept here so that whoever can write the
 store cannot also rewrite it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import stat
 from collections.abc import Mapping
@@ -242,3 +246,58 @@ def _read_private(path: Path, size: int) -> bytes:
     if len(data) != size:
         raise KeyFileError(f"{path}: expected {size} bytes of key, found {len(data)}")
     return data
+
+
+ENROLMENT_FILE = "coordinator.json"
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the node pinned when it enrolled: where the coordinator is (mutual TLS) and the
+    Ed25519 key its directory must be signed with."""
+
+    coordinator_address: str
+    directory_key: bytes
+    enrolled_at: dt.datetime
+
+
+def save_enrolment(keys_dir: Path, enrolment: Enrolment) -> None:
+    """Keep the enrolment (replacing an earlier one: enrolling again pins the key again)."""
+    path = keys_dir / ENROLMENT_FILE
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    _write_private(
+        temporary,
+        json.dumps(
+            {
+                "coordinator_address": enrolment.coordinator_address,
+                "directory_key": enrolment.directory_key.hex(),
+                "enrolled_at": enrolment.enrolled_at.isoformat(),
+            }
+        ).encode("utf-8"),
+    )
+    os.replace(temporary, path)
+
+
+def load_enrolment(keys_dir: Path) -> Enrolment | None:
+    """The node's enrolment, or None if it never enrolled; KeyFileError if the file is damaged
+    or others can write it."""
+    path = keys_dir / ENROLMENT_FILE
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise KeyFileError(f"{path}: writable by others; run `chmod 600 {path}`")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        enrolment = Enrolment(
+            str(raw["coordinator_address"]),
+            bytes.fromhex(raw["directory_key"]),
+            dt.datetime.fromisoformat(raw["enrolled_at"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        raise KeyFileError(f"{path}: not an enrolment this node wrote; enrol again") from None
+    if len(enrolment.directory_key) != 32:
+        raise KeyFileError(f"{path}: the pinned directory key is not 32 bytes; enrol again")
+    return enrolment

@@ -1,5 +1,6 @@
 """The demo: one command gives three hub nodes that check each other, with shared accounts,
-overlapping synthetic data and referrals; run again, it keeps them."""
+overlapping synthetic data and referrals, enrolled through the programme's coordinator (no
+peers file: each holds the coordinator's signed directory); run again, it keeps them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from node.config import load_config
 from node.demo import ACCOUNTS_FILE, BOROUGHS, demo_accounts, run_demo
+from node.federation.directory import held_directory
+from node.keys import load_enrolment
 
 
 def test_demo_builds_three_boroughs_and_a_second_run_keeps_them(
@@ -24,7 +28,13 @@ def test_demo_builds_three_boroughs_and_a_second_run_keeps_them(
     for code, name in BOROUGHS:
         assert f"{name}: " in out
         assert (tmp_path / "demo" / code / "data" / "index").is_dir()  # its index, published
-        assert (tmp_path / "demo" / code / "peers.toml").read_text().count("[[peer]]") == 2
+        assert not (tmp_path / "demo" / code / "peers.toml").exists()
+        config = load_config(tmp_path / "demo" / code / "node.toml")
+        assert load_enrolment(config.keys_dir) is not None
+        held = held_directory(config)
+        assert held is not None
+        assert sorted(n.borough for n in held.nodes) == sorted(c for c, _ in BOROUGHS)
+        assert f"{name}: enrolled through the coordinator" in out
     hackney = tmp_path / "demo" / "hackney" / "data" / "node.db"
     lambeth = tmp_path / "demo" / "lambeth" / "data" / "node.db"
     with sqlite3.connect(hackney) as conn:
@@ -48,11 +58,12 @@ def test_demo_builds_three_boroughs_and_a_second_run_keeps_them(
         assert conn.execute("SELECT count(*) FROM audit_entries").fetchone()[0] > audit_size
     with sqlite3.connect(lambeth) as conn:
         assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 6
-    # The coordinator: set up beside them, listing each node (once), its own accounts printed;
-    # each node has this month's and last month's figures queued for it, once.
-    coordinator = (tmp_path / "demo" / "coordinator" / "coordinator.toml").read_text()
-    for code, _ in BOROUGHS:
-        assert coordinator.count(f'\nborough = "{code}"\n') == 1
+    # The coordinator: set up beside them, each node enrolled with it once, its own accounts
+    # printed; each node has this month's and last month's figures queued for it, once.
+    with sqlite3.connect(tmp_path / "demo" / "coordinator" / "data" / "coordinator.db") as conn:
+        enrolled = sorted(b for (b,) in conn.execute("SELECT borough FROM enrolled_nodes"))
+        tokens = conn.execute("SELECT count(*) FROM enrolment_tokens").fetchone()[0]
+    assert enrolled == sorted(c for c, _ in BOROUGHS) and tokens == 3
     assert "demo.editor" in capsys.readouterr().out
     with sqlite3.connect(hackney) as conn:
         months = [m for (m,) in conn.execute("SELECT month FROM evaluation_report_queue")]

@@ -532,3 +532,97 @@ class SeenNonce(Base):
     borough: Mapped[str] = mapped_column(String(40), primary_key=True)
     nonce: Mapped[bytes] = mapped_column(LargeBinary(64), primary_key=True)
     expires_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- the federation's nodes: enrolment and the directory -----------------------------------------
+
+
+class EnrolmentToken(Base):
+    """A one-time token that lets one borough's node enrol until it expires. Its secret is kept
+    sealed (coordinator.keys), never in the clear; `used_at` is set by the one enrolment."""
+
+    __tablename__ = "enrolment_tokens"
+    __table_args__ = (Index(None, "borough"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    borough: Mapped[str] = mapped_column(String(40))
+    sealed_secret: Mapped[bytes] = mapped_column(LargeBinary(128))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[created_at]
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class EnrolledNode(Base):
+    """A borough's node as it enrolled: its endpoint, public keys and certificate, and whether
+    the project team has revoked it (and why). The directory lists every row."""
+
+    __tablename__ = "enrolled_nodes"
+
+    borough: Mapped[str] = mapped_column(String(40), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(300))
+    verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    box_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    oprf_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    oprf_epoch: Mapped[int] = mapped_column(Integer)
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    certificate_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    software_version: Mapped[str] = mapped_column(String(40), default="")
+    enrolled_at: Mapped[created_at]
+    token_id: Mapped[str] = mapped_column(String(32))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class DirectoryVersion(Base):
+    """The directory's version (one row), bumped by every enrolment and revocation."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[created_at]
+
+
+# --- the nodes' health and the audit witness -----------------------------------------------------
+
+
+class NodeHeartbeat(Base):
+    """A node's latest heartbeat: versions, counts and times, never anything about a person."""
+
+    __tablename__ = "node_heartbeats"
+
+    borough: Mapped[str] = mapped_column(String(40), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    software_version: Mapped[str] = mapped_column(String(40))
+    key_set_version: Mapped[int] = mapped_column(Integer)
+    filter_epoch: Mapped[int] = mapped_column(Integer)
+    filter_size: Mapped[int] = mapped_column(BigInteger)
+    reports_queued: Mapped[int] = mapped_column(Integer)
+    requests_undelivered: Mapped[int] = mapped_column(Integer)
+    requests_open: Mapped[int] = mapped_column(Integer)
+    answers_undelivered: Mapped[int] = mapped_column(Integer)
+    last_import_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    directory_version: Mapped[int] = mapped_column(BigInteger)
+
+
+class WitnessedCheckpoint(Base):
+    """A node's signed audit checkpoint as the coordinator received it; `inconsistency` says why
+    it contradicts one held before (a smaller log, or the same size with another head)."""
+
+    __tablename__ = "witnessed_checkpoints"
+    __table_args__ = (
+        UniqueConstraint("borough", "size", "head_hash", "signed_at"),
+        Index(None, "borough", "size"),
+    )
+
+    id: Mapped[intpk]
+    borough: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signed_at: Mapped[str] = mapped_column(String(32))
+    verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    received_at: Mapped[created_at]
+    inconsistency: Mapped[str | None] = mapped_column(String(300))

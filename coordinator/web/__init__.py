@@ -76,6 +76,8 @@ def register_blueprints(app: Flask) -> None:
       later ones, before against after go-live, and which reports have arrived.
     - `reports`: the interim and final evaluation reports as HTML, PDF and CSV.
     - `history`: every change to the plan, who made it and when, before and after.
+    - `nodes`: the federation's enrolled nodes, their health, and (for administrators)
+      revoking one.
     - `admin`: the coordinator's users, for administrators.
     """
     from coordinator.web.admin.views import blueprint as admin
@@ -84,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from coordinator.web.evaluation.views import blueprint as evaluation
     from coordinator.web.funding.views import blueprint as funding
     from coordinator.web.history.views import blueprint as history
+    from coordinator.web.nodes.views import blueprint as nodes
     from coordinator.web.overview.views import blueprint as overview
     from coordinator.web.reports.views import blueprint as reports
     from coordinator.web.waves.views import blueprint as waves
@@ -97,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
         evaluation,
         reports,
         history,
+        nodes,
         admin,
     ):
         app.register_blueprint(blueprint)

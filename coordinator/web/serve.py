@@ -1,7 +1,8 @@
 """Serve the coordinator: its web UI (waitress) and its gRPC Evaluation service, in one process,
 until SIGTERM or SIGINT.
 
-Prints "Listening on http://HOST:PORT" and then "gRPC on HOST:PORT" once both are bound (port 0
+Prints "Listening on http://HOST:PORT", "gRPC on HOST:PORT" and "Enrolment on HOST:PORT" once
+all are bound (port 0
 picks a free port and the lines say which), then serves. The store is opened once and shared.
 """
 
@@ -15,7 +16,7 @@ from waitress import create_server
 from waitress.server import BaseWSGIServer
 
 from coordinator.config import CoordinatorConfig
-from coordinator.federation.server import serve_grpc
+from coordinator.federation.server import serve_enrolment, serve_grpc
 from coordinator.runtime import Coordinator
 from coordinator.web import create_app
 
@@ -30,6 +31,7 @@ def run(
     port: int | None = None,
     grpc_host: str | None = None,
     grpc_port: int | None = None,
+    enrol_port: int | None = None,
 ) -> None:
     stopping = threading.Event()
 
@@ -42,6 +44,12 @@ def run(
         with (
             Coordinator.open(config) as coordinator,
             serve_grpc(coordinator, host=grpc_host, port=grpc_port) as bound_grpc,
+            serve_enrolment(
+                coordinator,
+                coordinator_address=config.grpc.advertised(bound_grpc),
+                host=grpc_host,
+                port=enrol_port,
+            ) as bound_enrol,
         ):
             app = create_app(config, coordinator=coordinator)
             server = create_server(
@@ -57,6 +65,7 @@ def run(
             web_host, web_port = server.socket.getsockname()[:2]
             print(f"Listening on http://{web_host}:{web_port}", flush=True)
             print(f"gRPC on {grpc_host or config.grpc.host}:{bound_grpc}", flush=True)
+            print(f"Enrolment on {grpc_host or config.grpc.host}:{bound_enrol}", flush=True)
             try:
                 if not stopping.is_set():
                     server.run()

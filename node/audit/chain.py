@@ -38,10 +38,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mash_common.checkpoints import CHECKPOINT_CONTEXT as CHECKPOINT_CONTEXT  # shared with
+from mash_common.checkpoints import checkpoint_message as checkpoint_message  # the coordinator
 from node.keys import NodeKeys
 
 ZERO_HASH = bytes(32)
-CHECKPOINT_CONTEXT = b"mash-audit-checkpoint/v1\n"
 _LEAF_PREFIX = b"\x00"
 _LINK_PREFIX = b"\x01"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -150,15 +151,6 @@ def next_record(
 def relink(previous: bytes, record: AuditRecord) -> AuditRecord:
     """The record with its chain hash recomputed to follow the chain hash `previous`."""
     return replace(record, chain_hash=link_hash(previous, leaf_hash(record)))
-
-
-def checkpoint_message(size: int, head_hash: bytes, signed_at: str) -> bytes:
-    """The exact bytes a checkpoint's signature covers (see the module docstring)."""
-    if size < 0:
-        raise ValueError(f"a checkpoint size cannot be negative; got {size}")
-    if len(head_hash) != len(ZERO_HASH):
-        raise ValueError(f"a head hash is 32 bytes; got {len(head_hash)}")
-    return CHECKPOINT_CONTEXT + size.to_bytes(8, "big") + head_hash + signed_at.encode("utf-8")
 
 
 def sign_checkpoint(keys: NodeKeys, size: int, head_hash: bytes, signed_at: str) -> Checkpoint:

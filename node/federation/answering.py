@@ -20,7 +20,7 @@ from node import audit
 from node.access import Actor
 from node.errors import DomainError, ErrorCode
 from node.federation import index, voprf
-from node.federation.peers import Peer
+from node.federation.peers import Peer, PeerBook
 from node.federation.receiving import Receiver, audit_refusal
 from node.runtime import Node
 from node.store.models import PeerCheck, PeerEvaluations, utcnow
@@ -49,7 +49,7 @@ class Answering:
     def __init__(
         self,
         node: Node,
-        peers: tuple[Peer, ...],
+        peers: tuple[Peer, ...] | PeerBook,
         *,
         clock: Callable[[], float] | None = None,
     ) -> None:

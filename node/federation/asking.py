@@ -27,7 +27,7 @@ from mash_common.status import error_code_of
 from mash_common.tls import TlsIdentity
 from node.federation import index_filter, voprf
 from node.federation.index import DELTA, SNAPSHOT, trailer_message
-from node.federation.peers import Peer, PeerFilters
+from node.federation.peers import Peer, PeerBook, PeerFilters, as_book
 from node.keys import verify_signature
 from node.matching.keys import KEY_SET_VERSION, MatchKey, Strength
 from node.runtime import Node
@@ -82,21 +82,25 @@ class Asker:
     """Asks this node's peers: keeps one channel to each, and their filters in `filters`."""
 
     def __init__(
-        self, node: Node, peers: Sequence[Peer], filters: PeerFilters, tls: TlsIdentity
+        self, node: Node, peers: Sequence[Peer] | PeerBook, filters: PeerFilters, tls: TlsIdentity
     ) -> None:
         self._node = node
-        self._peers = tuple(peers)
+        self._book = as_book(peers)
         self._filters = filters
         self._tls = tls
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(4, len(peers)), thread_name_prefix="mash-check"
+            max_workers=max(8, len(self._book.current())), thread_name_prefix="mash-check"
         )
 
     @property
+    def tls(self) -> TlsIdentity:
+        return self._tls
+
+    @property
     def peers(self) -> tuple[Peer, ...]:
-        return self._peers
+        return self._book.current()
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -119,7 +123,7 @@ class Asker:
         blinded = voprf.blind([key.value for key in distinct], voprf.Mode.VOPRF)
         futures = {
             self._pool.submit(self._ask, peer, distinct, blinded, why, deadline_s): peer
-            for peer in self._peers
+            for peer in self._book.current()
         }
         done, late = concurrent.futures.wait(futures, timeout=deadline_s + 0.5)
         answers = []
@@ -188,7 +192,8 @@ class Asker:
     def channel(self, peer: Peer) -> grpc.Channel:
         """The channel to `peer` (one each, opened at first use)."""
         with self._lock:
-            channel = self._channels.get(peer.borough)
+            key = f"{peer.borough}@{peer.address}"  # a peer that moved gets a new channel
+            channel = self._channels.get(key)
             if channel is None:
                 channel = client_channel(
                     peer.address,
@@ -200,7 +205,7 @@ class Asker:
                         ("grpc.max_reconnect_backoff_ms", 5_000),
                     ],
                 )
-                self._channels[peer.borough] = channel
+                self._channels[key] = channel
             return channel
 
     # --- peers' filters ---------------------------------------------------------------------
@@ -209,7 +214,7 @@ class Asker:
         """Bring every peer's filter up to date (a delta, or the snapshot when needed); returns
         what happened for each peer, in words."""
         results = {}
-        for peer in self._peers:
+        for peer in self._book.current():
             try:
                 results[peer.borough] = self.refresh_filter(peer)
             except (grpc.RpcError, FilterRejected, index_filter.FilterError) as exc:
@@ -310,7 +315,7 @@ class Asker:
                 problem,
             )
 
-        return list(self._pool.map(one, self._peers))
+        return list(self._pool.map(one, self._book.current()))
 
 
 def _keys_in(published: index_filter.OverlaidFilter) -> int:

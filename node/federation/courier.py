@@ -20,7 +20,7 @@ import grpc
 from mash_common.status import error_code_of
 from node.disclosures import asking, holding, wire
 from node.federation.asking import why_failed
-from node.federation.peers import Peer
+from node.federation.peers import Peer, PeerBook, as_book, peer_of
 from node.runtime import Node
 from node.store.models import IncomingDisclosure, OutgoingDisclosure, Referral, utcnow
 from protos.mash.federation.v1 import disclosure_pb2, disclosure_pb2_grpc
@@ -40,10 +40,10 @@ class Courier:
     just after a manager presses send: the thread would pick it up within POLL_S anyway)."""
 
     def __init__(
-        self, node: Node, peers: Sequence[Peer], channel: Callable[[Peer], grpc.Channel]
+        self, node: Node, peers: Sequence[Peer] | PeerBook, channel: Callable[[Peer], grpc.Channel]
     ) -> None:
         self._node = node
-        self._peers = {peer.borough: peer for peer in peers}
+        self._peers = as_book(peers)
         self._channel = channel
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mash-courier", daemon=True)
@@ -81,7 +81,7 @@ class Courier:
         with node.reading() as session:
             request = session.get_one(OutgoingDisclosure, disclosure_id)
             reference = session.get_one(Referral, request.referral_id).reference
-            peer = self._peers.get(request.holder)
+            peer = peer_of(self._peers, request.holder)
             payload: disclosure_pb2.RequestPayload | disclosure_pb2.RequestRef
             if kind == asking.REQUEST:
                 payload = asking.request_payload(request)
@@ -133,7 +133,7 @@ class Courier:
         with node.reading() as session:
             request = session.get_one(IncomingDisclosure, request_id)
             payload = holding.answer_payload(request)
-            peer = self._peers.get(request.asker)
+            peer = peer_of(self._peers, request.asker)
             reference, asker = request.referral_reference, request.asker_name
             who = node.keys.pseudonym(request.answered_by or "")
         if peer is None:

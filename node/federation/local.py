@@ -1,6 +1,7 @@
 """A federation on one machine: a CA, one node directory per borough with its certificate made
-from the node's own request, and peers files naming each other. The demo and the tests build
-theirs with this; a real federation enrols through the coordinator instead.
+from the node's own request, and peers files naming each other. The tests build theirs with
+this; with `through_coordinator` it makes the nodes only (keys and config, no certificate, no
+peers file), to enrol through the coordinator as a real federation does (the demo).
 
 Running it again keeps what is there (the CA, each node's keys, store and certificate) and
 writes the configuration and peers files again.
@@ -50,10 +51,12 @@ def make_local_federation(
     web_ports: Sequence[int],
     federation_ports: Sequence[int],
     extra_config: str = "",
+    through_coordinator: bool = False,
 ) -> list[LocalNode]:
     """Set up (or keep) a CA in `root/ca` and one node per (code, name) in `root/<code>`, each
     certified by that CA and naming the others as peers. The nodes' stores are not initialised
-    here: run `Node.initialise` (or `mash-node init`) on each."""
+    here: run `Node.initialise` (or `mash-node init`) on each. With `through_coordinator` the
+    nodes get no certificate and no peers file: `mash-node enrol` gives them both."""
     root.mkdir(parents=True, exist_ok=True)
     ca_dir = root / "ca"
     ca.init_ca(ca_dir)
@@ -67,16 +70,20 @@ def make_local_federation(
         text += (
             f'\n[web]\nhost = "{node.host}"\nport = {node.web_port}\nsecure_cookies = false\n'
             f'\n[federation]\nhost = "{node.host}"\nport = {node.federation_port}\n'
-            f'peers_file = "{PEERS_FILE}"\n'
-            f'hub_contact = "{node.name} MASH, mash@{node.borough}.example.org"\n{extra_config}'
+            + ("" if through_coordinator else f'peers_file = "{PEERS_FILE}"\n')
+            + f'hub_contact = "{node.name} MASH, mash@{node.borough}.example.org"\n{extra_config}'
         )
         node.config_path.write_text(text, encoding="utf-8")
         keys_dir = node.directory / "data" / "keys"
         ensure_keys(keys_dir)
+        if through_coordinator:
+            continue
         if not (keys_dir / CERT_FILE).exists():
             request = make_csr(node.borough, keys_dir / KEY_FILE)  # the key stays with the node
             (keys_dir / CERT_FILE).write_bytes(ca.issue(ca_dir, node.borough, request))
         (keys_dir / CA_FILE).write_bytes(ca.ca_certificate(ca_dir))
+    if through_coordinator:
+        return nodes
     keys = {node.borough: load_keys(node.directory / "data" / "keys") for node in nodes}
     for node in nodes:
         peers = [

@@ -1,9 +1,11 @@
 """The boroughs this node checks with, and the copies of their index filters it keeps.
 
-Peers come from a TOML file (`federation.peers_file`) until the coordinator's directory replaces
-it (it stays for tests and air-gapped demos): each names a borough, its name, its federation
+Peers come from the coordinator's signed directory once the node has enrolled
+(node/federation/directory.py), or from a TOML file (`federation.peers_file`, which wins when
+set: it stays for tests and air-gapped demos): each names a borough, its name, its federation
 address and its Ed25519 verify key, which the node pins: a peer's envelopes and the trailers of
-the filters it sends must verify under it.
+the filters it sends must verify under it. Whoever reads the peers asks a `PeerBook` afresh each
+time, so a directory refreshed while the node runs takes effect at once.
 
     [[peer]]
     borough = "lambeth"
@@ -25,8 +27,10 @@ import json
 import os
 import threading
 import tomllib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 from mash_common.boroughs import is_borough_code
 from node.config import ConfigError
@@ -44,6 +48,40 @@ class Peer:
     address: str
     verify_key: bytes
     box_key: bytes
+
+
+class PeerBook(Protocol):
+    """The peers in use now (they change when a new directory arrives)."""
+
+    def current(self) -> tuple[Peer, ...]: ...
+
+    def admit(self, borough: str, certificate_pem: bytes) -> None:
+        """Raise mash_common.errors.Refused unless `borough` may call with this certificate."""
+
+
+class StaticPeers:
+    """A fixed list of peers (the peers file); any certificate of the federation CA naming a
+    borough is admitted, as the envelopes' pinned keys restrict who is heard."""
+
+    def __init__(self, peers: Iterable[Peer]) -> None:
+        self._peers = tuple(peers)
+
+    def current(self) -> tuple[Peer, ...]:
+        return self._peers
+
+    def admit(self, borough: str, certificate_pem: bytes) -> None:
+        return None
+
+
+def as_book(peers: Iterable[Peer] | PeerBook) -> PeerBook:
+    """`peers` as a PeerBook (a fixed list becomes StaticPeers)."""
+    if hasattr(peers, "current"):
+        return peers  # type: ignore[return-value]
+    return StaticPeers(peers)  # type: ignore[arg-type]
+
+
+def peer_of(book: PeerBook, borough: str) -> Peer | None:
+    return next((peer for peer in book.current() if peer.borough == borough), None)
 
 
 def load_peers(path: Path) -> tuple[Peer, ...]:

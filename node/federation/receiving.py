@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mash_common.envelope import Acceptance, Keyring, open_envelope
 from node import audit
 from node.access import Actor
-from node.federation.peers import Peer
+from node.federation.peers import Peer, PeerBook, as_book, peer_of
 from node.matching.keys import KEY_SET_VERSION
 from node.runtime import Node
 from node.store.models import SeenNonce, utcnow
@@ -54,11 +54,18 @@ class _NoNonces:
 class Receiver:
     """Opens the signed envelopes of this node's peers."""
 
-    def __init__(self, peers: Sequence[Peer], *, clock: Callable[[], float] | None = None) -> None:
-        keyring = Keyring.of((peer.borough, peer.verify_key) for peer in peers)
+    def __init__(
+        self, peers: Sequence[Peer] | PeerBook, *, clock: Callable[[], float] | None = None
+    ) -> None:
+        book = as_book(peers)
+
+        def verify_key_for(borough: str, key: str) -> bytes | None:
+            peer = peer_of(book, borough)
+            return Keyring.of([(peer.borough, peer.verify_key)])(borough, key) if peer else None
+
         extra = {"clock": clock} if clock is not None else {}
         self._accept = Acceptance(
-            verify_key_for=keyring,
+            verify_key_for=verify_key_for,
             nonces=_NoNonces(),
             key_set_versions=frozenset({KEY_SET_VERSION}),
             **extra,  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+import grpc
+
 from mash_common.server import Service, run_server
 from mash_common.tls import TlsIdentity, server_credentials
 from node.config import ConfigError
@@ -32,6 +34,7 @@ def serve_federation(
     port: int | None = None,
     tls: TlsIdentity | None = None,
     services: Sequence[Service] = (),
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
 ) -> Iterator[int]:
     """Serve the node's federation services until the block ends, yielding the bound port.
     `host` and `port` default to the config's [federation] section (port 0: an ephemeral one);
@@ -52,6 +55,10 @@ def serve_federation(
             f"{node.config.borough_code!r} (node.borough_code)"
         )
     with run_server(
-        [*node_services(node), *services], host=host, port=port, credentials=server_credentials(tls)
+        [*node_services(node), *services],
+        host=host,
+        port=port,
+        credentials=server_credentials(tls),
+        interceptors=interceptors,
     ) as bound:
         yield bound

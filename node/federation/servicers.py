@@ -19,7 +19,7 @@ from node.disclosures import asking, holding, wire
 from node.errors import DomainError
 from node.federation import index
 from node.federation.answering import Answering
-from node.federation.peers import Peer
+from node.federation.peers import Peer, PeerBook, as_book, peer_of
 from node.federation.receiving import Receiver, audit_refusal
 from node.runtime import Node
 from protos.mash.federation.v1 import (
@@ -127,16 +127,17 @@ class DisclosureServicer(disclosure_pb2_grpc.DisclosureServicer):
     answers to this node's own requests (as the asker). Each call is one transaction with its
     nonce and audit entry; a refusal is audited and returned as a status with a message."""
 
-    def __init__(self, node: Node, peers: Sequence[Peer]) -> None:
+    def __init__(self, node: Node, peers: Sequence[Peer] | PeerBook) -> None:
         self._node = node
-        self._names = {peer.borough: peer.name for peer in peers}
-        self._receiver = Receiver(peers)
+        self._book = as_book(peers)
+        self._receiver = Receiver(self._book)
 
     def Request(
         self, request: disclosure_pb2.SignedRequest, context: grpc.ServicerContext
     ) -> disclosure_pb2.Acknowledgement:
         def act(session: Session, peer: Actor, payload: disclosure_pb2.RequestPayload) -> Ack:
-            name = self._names.get(peer.borough or "", peer.borough or "")
+            known = peer_of(self._book, peer.borough or "")
+            name = known.name if known else peer.borough or ""
             received = holding.receive_request(
                 session, self._node.config, self._node.keys, peer, name, payload
             )

@@ -21,12 +21,21 @@ def serving_federation(config: NodeConfig) -> Iterator[int]:
     with Node.open(config) as node:
         federation = Federation.open(node)
         try:
-            with serve_federation(node, services=federation.services()) as port:
+            with serve_federation(
+                node, services=federation.services(), interceptors=federation.interceptors()
+            ) as port:
                 upkeep = Upkeep(federation).start()
                 federation.courier.start()
                 settings = config.federation
                 assert settings is not None  # Federation.open refused a node without one
                 print(f"Federation gRPC on {settings.host}:{port}", file=sys.stderr, flush=True)
+                if federation.uses_directory:
+                    print(
+                        "Peers from the coordinator's directory"
+                        + (f" (warning: {w})" if (w := federation.directory_warning()) else ""),
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 try:
                     yield port
                 finally:

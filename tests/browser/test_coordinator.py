@@ -16,10 +16,11 @@ from pathlib import Path
 import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy.orm import Session
 
 from coordinator.evaluation.demo_data import write_demo_data
 from coordinator.runtime import Coordinator
-from coordinator.store.models import Role
+from coordinator.store.models import EnrolledNode, NodeHeartbeat, Role
 from tests.browser.conftest import ACTION_TIMEOUT_MS, Problems, axe_violations, look_at
 from tests.coordinator.conftest import build_coordinator
 from tests.coordinator.processes import coordinator_process
@@ -48,8 +49,39 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         coordinator.unit_of_work() as db,
     ):
         write_demo_data(db, months=24)
+        _nodes(db)
     with coordinator_process(directory) as running:
         yield Site(running.web_url, people, directory)
+
+
+def _nodes(db: Session) -> None:
+    """Two enrolled nodes for the Nodes page: Hackney live with a heartbeat, Lambeth revoked."""
+    now = dt.datetime.now(dt.UTC)
+    for index, borough in enumerate(("hackney", "lambeth")):
+        db.add(
+            EnrolledNode(
+                borough=borough,
+                endpoint=f"{borough}-mash.example.org:50051",
+                verify_key=bytes([index + 1]) * 32,
+                box_key=bytes([index + 2]) * 32,
+                oprf_public_key=bytes([index + 3]) * 32,
+                oprf_epoch=1,
+                certificate_pem="-",
+                certificate_sha256=bytes([index]) * 32,
+                token_id=f"{index:016x}",
+                enrolled_at=now,
+                revoked_at=now if borough == "lambeth" else None,
+                revoked_by="admin" if borough == "lambeth" else None,
+                revoked_reason="Key copied off the server" if borough == "lambeth" else None,
+            )
+        )
+    db.add(
+        NodeHeartbeat(
+            borough="hackney", received_at=now, software_version="0.1.0", key_set_version=3,
+            filter_epoch=1, filter_size=1234, reports_queued=0, requests_undelivered=1,
+            requests_open=2, answers_undelivered=0, last_import_at=now, directory_version=3,
+        )
+    )  # fmt: skip
 
 
 def _sign_in(
@@ -221,7 +253,7 @@ def test_every_page_is_clean_under_axe(editor: tuple[Page, Problems]) -> None:
         funding.replace("/edit", "/remove"), "/boroughs/lambeth/baseline", "/waves", "/waves/1/edit",
         "/funding", "/settings", "/evaluation", "/evaluation/boroughs/lambeth",
         "/evaluation/compare", "/evaluation/received", "/reports", "/reports/interim",
-        "/reports/final", "/history",
+        "/reports/final", "/history", "/nodes",
     ]  # fmt: skip
     found = {}
     for path in pages:

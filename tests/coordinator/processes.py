@@ -33,6 +33,7 @@ class RunningCoordinator:
     web_url: str
     grpc_port: int
     process: subprocess.Popen[str]
+    enrol_port: int = 0
 
 
 @contextmanager
@@ -52,6 +53,8 @@ def coordinator_process(directory: Path, *, grpc_port: int = 0) -> Iterator[Runn
             "0",
             "--grpc-port",
             str(grpc_port),
+            "--enrol-port",
+            "0",
         ],
         stdout=subprocess.PIPE,
         stderr=log,
@@ -60,8 +63,12 @@ def coordinator_process(directory: Path, *, grpc_port: int = 0) -> Iterator[Runn
     try:
         web = _line(process, "Listening on http://")
         grpc = _line(process, "gRPC on ")
+        enrol = _line(process, "Enrolment on ")
         running = RunningCoordinator(
-            web.removeprefix("Listening on ").strip(), int(grpc.rsplit(":", 1)[1]), process
+            web.removeprefix("Listening on ").strip(),
+            int(grpc.rsplit(":", 1)[1]),
+            process,
+            int(enrol.rsplit(":", 1)[1]),
         )
         yield running
     finally:
@@ -100,6 +107,27 @@ def wait_healthy(port: int, identity: TlsIdentity) -> None:
         wait_serving(channel, "mash.coordinator.v1.Evaluation")
     finally:
         channel.close()
+
+
+def coordinator_cli(
+    directory: Path, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`mash-coordinator --config DIRECTORY/coordinator.toml ARGS...` in a process of its own."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coordinator.cli",
+            "--config",
+            str(directory / "coordinator.toml"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
 
 
 def node_cli(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

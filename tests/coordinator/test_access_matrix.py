@@ -60,6 +60,8 @@ POLICY = {
     "reports.csv": READERS,
     "history.index": READERS,
     "admin.users": ADMINS,
+    "nodes.index": READERS,
+    "nodes.revoke": ADMINS,
 }
 ROLE_GROUPS = {
     READERS: {"admin", "editor", "viewer"},

@@ -1,4 +1,5 @@
-"""The user list and the hub's agencies, read only; administrators change them with `mash-node`."""
+"""The user list and the hub's agencies, read only; administrators change them with `mash-node`.
+The page also says which federation directory the node holds, and warns when it is old."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from wtforms.validators import InputRequired, Length
 from node import access, users
 from node.access import Actor
 from node.auth import attempts
+from node.federation.directory import directory_status
 from node.referrals.view import agency_names
 from node.store.models import utcnow
 from node.web.permissions import roles
@@ -39,6 +41,7 @@ def index() -> ResponseReturnValue:
         )
     return render_template(
         "admin/index.html",
+        directory=directory_status(current_node().config),
         people=people,
         agencies=current_node().config.agencies,
         names=names,

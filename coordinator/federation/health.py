@@ -1,0 +1,95 @@
+"""The NodeHealth service: heartbeats and audit checkpoints from the nodes, each in an envelope
+signed by the node (its borough that of its certificate, fresh, never replayed, the key the
+coordinator knows for it), and the checkpoints held of the caller's own log. Thin: the rules are
+coordinator/nodes/heartbeats.py's and witness.py's."""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+
+from coordinator.federation.reports import require_known_certificate
+from coordinator.nodes.heartbeats import record_heartbeat
+from coordinator.nodes.known import known_keys
+from coordinator.nodes.witness import held_checkpoints, witness
+from coordinator.runtime import Coordinator
+from coordinator.store.models import utcnow
+from mash_common.envelope import Acceptance, open_envelope
+from mash_common.pki import borough_of_peer
+from protos.mash.coordinator.v1 import health_pb2, health_pb2_grpc
+
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["NodeHealth"]
+HEARTBEAT_PAYLOAD = health_pb2.HeartbeatPayload.DESCRIPTOR.full_name
+CHECKPOINTS_PAYLOAD = health_pb2.CheckpointsPayload.DESCRIPTOR.full_name
+log = logging.getLogger(__name__)
+
+
+class NodeHealthServicer(health_pb2_grpc.NodeHealthServicer):
+    def __init__(self, coordinator: Coordinator, accept: Acceptance) -> None:
+        self._coordinator = coordinator
+        self._accept = accept
+
+    def _caller(self, context: grpc.ServicerContext) -> str:
+        borough = borough_of_peer(context)
+        require_known_certificate(self._coordinator, borough, context)
+        return borough
+
+    def Heartbeat(
+        self, request: health_pb2.HeartbeatRequest, context: grpc.ServicerContext
+    ) -> health_pb2.HeartbeatResponse:
+        borough = self._caller(context)
+        beat = open_envelope(
+            request.envelope,
+            HEARTBEAT_PAYLOAD,
+            health_pb2.HeartbeatPayload.FromString,
+            peer_borough=borough,
+            accept=self._accept,
+        )
+        now = utcnow()
+        with self._coordinator.unit_of_work() as session:
+            record_heartbeat(session, borough, beat, now)
+        return health_pb2.HeartbeatResponse(received_at_ms=int(now.timestamp() * 1000))
+
+    def SubmitCheckpoints(
+        self, request: health_pb2.CheckpointsRequest, context: grpc.ServicerContext
+    ) -> health_pb2.CheckpointsResponse:
+        borough = self._caller(context)
+        payload = open_envelope(
+            request.envelope,
+            CHECKPOINTS_PAYLOAD,
+            health_pb2.CheckpointsPayload.FromString,
+            peer_borough=borough,
+            accept=self._accept,
+        )
+        coordinator = self._coordinator
+        with coordinator.unit_of_work() as session:
+            verify_key = known_keys(session, coordinator.config, borough).verify_key
+            done = witness(session, borough, verify_key, payload.checkpoints, utcnow())
+        for why in done.inconsistencies:
+            log.warning("audit witness: %s's log is inconsistent: %s", borough, why)
+        return health_pb2.CheckpointsResponse(
+            stored=done.stored,
+            already_held=done.already_held,
+            inconsistencies=list(done.inconsistencies),
+        )
+
+    def GetCheckpoints(
+        self, request: health_pb2.GetCheckpointsRequest, context: grpc.ServicerContext
+    ) -> health_pb2.HeldCheckpoints:
+        borough = self._caller(context)
+        with self._coordinator.reading() as session:
+            rows, found = held_checkpoints(session, borough)
+            return health_pb2.HeldCheckpoints(
+                checkpoints=[
+                    health_pb2.AuditCheckpoint(
+                        size=r.size,
+                        head_hash=r.head_hash,
+                        signed_at=r.signed_at,
+                        verify_key=r.verify_key,
+                        signature=r.signature,
+                    )
+                    for r in rows
+                ],
+                inconsistencies=found,
+            )
