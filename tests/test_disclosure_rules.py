@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from node.access import Actor
 from node.config import NodeConfig, load_config, render_config
-from node.disclosures import DisclosureError, holding, wire
+from node.disclosures import DisclosureError, holding, revocation, wire
 from node.errors import ErrorCode
 from node.keys import NodeKeys, ensure_keys, load_keys, seal_to
 from node.store.models import (
@@ -30,7 +30,7 @@ from node.store.models import (
     utcnow,
 )
 from protos.mash.federation.v1 import disclosure_pb2
-from tests.helpers import make_hub
+from tests.helpers import MANAGER, make_hub
 
 LAMBETH = Actor.peer("lambeth", "user-1")
 
@@ -230,3 +230,28 @@ def test_the_same_decision_again_writes_nothing_and_the_history_names_no_content
     steps = holding.request_history(session, request.id)
     assert [s.step for s in steps] == ["received", "item-decided"]
     assert "secret" not in steps[-1].summary and steps[-1].summary.startswith("Police released")
+
+
+def test_an_answer_not_yet_delivered_to_a_revoked_node_is_cancelled_and_its_copy_dropped(
+    session: Session, config: NodeConfig, keys: NodeKeys
+) -> None:
+    make_hub(session)
+    _checked(session)
+    asker_key = bytes(PrivateKey.generate().public_key)
+    _receive(session, config, keys, _payload(keys, "key-revoked01"))
+    _receive(session, config, keys, _payload(keys, "key-revoked02"))
+    first, second = session.scalars(select(IncomingDisclosure).order_by(IncomingDisclosure.id))
+    holding.decline(session, MANAGER, first.id, asker_key, "Not held here")
+    holding.decline(session, MANAGER, second.id, asker_key, "Not held here")
+    holding.answer_delivered(session, second.id)
+    due_before = holding.answers_due(session, utcnow() + dt.timedelta(days=1))
+
+    ended = revocation.cancel_with_revoked(session, ["southwark"])  # another borough: nothing
+    ended_lambeth = revocation.cancel_with_revoked(session, ["lambeth"])
+    again = revocation.cancel_with_revoked(session, ["lambeth"])
+
+    assert due_before == [first.id]
+    assert (ended, ended_lambeth, again) == (0, 1, 0)
+    assert first.state is IncomingState.CANCELLED and first.sealed_answer is None
+    assert second.state is IncomingState.DECLINED and second.sealed_answer is not None
+    assert holding.answers_due(session, utcnow() + dt.timedelta(days=1)) == []

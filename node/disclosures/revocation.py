@@ -1,7 +1,9 @@
 """Disclosures with a revoked node end as cancelled: when the federation directory lists a
 borough's node as revoked, this node's open requests to it and its open requests from it are
-cancelled (no one is told over the wire: the revoked node is not called again, and it cancels
-its own side when it learns of its revocation, `everything=True`)."""
+cancelled, and so is an answer to it sealed but not yet delivered (its sealed copy is dropped);
+a withdrawal not yet delivered to it is not sent. No one is told over the wire: the revoked node
+is not called again, and it cancels its own side when it learns of its revocation
+(`everything=True`)."""
 
 from __future__ import annotations
 
@@ -36,9 +38,23 @@ def cancel_with_revoked(
     now = utcnow()
     outgoing = select(OutgoingDisclosure).where(OutgoingDisclosure.state.in_(WAITING))
     incoming = select(IncomingDisclosure).where(IncomingDisclosure.state.in_(holding.OPEN))
+    undelivered = select(IncomingDisclosure).where(
+        IncomingDisclosure.sealed_answer.is_not(None),
+        IncomingDisclosure.answer_delivered_at.is_(None),
+    )
+    withdrawals = select(OutgoingDisclosure).where(
+        OutgoingDisclosure.state == OutgoingState.CANCELLED,
+        OutgoingDisclosure.cancel_delivered.is_(False),
+    )
     if not everything:
         outgoing = outgoing.where(OutgoingDisclosure.holder.in_(list(revoked)))
         incoming = incoming.where(IncomingDisclosure.asker.in_(list(revoked)))
+        undelivered = undelivered.where(IncomingDisclosure.asker.in_(list(revoked)))
+        withdrawals = withdrawals.where(OutgoingDisclosure.holder.in_(list(revoked)))
+    for withdrawn in session.scalars(withdrawals.with_for_update()):
+        withdrawn.cancel_delivered = True  # the revoked holder is not called again
+        withdrawn.next_attempt_at = None
+        withdrawn.version += 1
     cancelled = 0
     for request in session.scalars(outgoing.with_for_update()):
         why = reason or f"{request.holder_name}'s node was revoked by the coordinator"
@@ -51,23 +67,32 @@ def cancel_with_revoked(
         _step(session, ACTOR, request, f"Cancelled: {why}")
         _on_referral(session, ACTOR, request, "disclosure-cancelled", f"cancelled: {why}")
         cancelled += 1
+    for answered in session.scalars(undelivered.with_for_update()):
+        _end_incoming(session, answered, reason, was=answered.state.value)
+        answered.sealed_answer = None  # never to be sent: the answer's copy is not kept
+        answered.next_attempt_at = None
+        cancelled += 1
     for received in session.scalars(incoming.with_for_update()):
-        why = reason or f"{received.asker_name}'s node was revoked by the coordinator"
-        received.state = IncomingState.CANCELLED
-        received.version += 1
-        session.add(
-            DisclosureEvent(
-                incoming_id=received.id, actor=ACTOR.username, step="cancelled", summary=why
-            )
-        )
-        audit.record(
-            session,
-            ACTOR,
-            "disclosure.cancelled",
-            object_ref=f"disclosure-in:{received.id}",
-            purpose="node revoked in the federation directory",
-            detail={"state": received.state.value},
-        )
+        _end_incoming(session, received, reason, was=received.state.value)
         cancelled += 1
     session.flush()
     return cancelled
+
+
+def _end_incoming(session: Session, received: IncomingDisclosure, reason: str, was: str) -> None:
+    why = reason or f"{received.asker_name}'s node was revoked by the coordinator"
+    received.state = IncomingState.CANCELLED
+    received.version += 1
+    session.add(
+        DisclosureEvent(
+            incoming_id=received.id, actor=ACTOR.username, step="cancelled", summary=why
+        )
+    )
+    audit.record(
+        session,
+        ACTOR,
+        "disclosure.cancelled",
+        object_ref=f"disclosure-in:{received.id}",
+        purpose="node revoked in the federation directory",
+        detail={"state": received.state.value, "was": was},
+    )
