@@ -726,3 +726,14 @@ def test_the_invisible_characters_are_unicodes_format_characters() -> None:
         if unicodedata.category(chr(code)) in ("Cc", "Cf", "Cs", "Zl", "Zp")
     }
     assert refused == expected
+
+
+def test_json_depth_is_measured_without_recursion() -> None:
+    from node.importing.fields import too_deep
+
+    nested: list = []
+    for _ in range(100_000):  # json.loads can return one nested deeper than Python recurses
+        nested = [nested]
+    assert too_deep({"aliases": nested})
+    assert too_deep({"aliases": [["B"]]}) and too_deep({"aliases": [{}]})
+    assert not too_deep({"aliases": ["A", "B"], "surname": "C"}) and not too_deep({})

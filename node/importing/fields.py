@@ -184,13 +184,23 @@ def json_number(text: str, whole: bool) -> int | float:
     return value
 
 
-def json_depth(value: Any) -> int:
-    """How deep a parsed JSON value nests (a scalar 0, an object of scalars 1)."""
-    if isinstance(value, dict):
-        return 1 + max((json_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((json_depth(v) for v in value), default=0)
-    return 0
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a parsed JSON value nests more than `limit` levels (an object of scalars is 1).
+    Iterative, and it stops at the first level past the limit: the parser accepts nesting far
+    deeper than Python's recursion would."""
+    level = [value]
+    depth = 0
+    while level:
+        containers = [item for item in level if isinstance(item, dict | list)]
+        if not containers:
+            return False
+        depth += 1
+        if depth > limit:
+            return True
+        level = []
+        for item in containers:
+            level.extend(item.values() if isinstance(item, dict) else item)
+    return False
 
 
 class JsonShapeError(ValueError):

@@ -279,7 +279,7 @@ def _json_object(raw_line: str) -> Raw:
     if not isinstance(value, dict):
         return BadRow("row", "each line must be a JSON object")
     for item in value.values():
-        if item.__class__ in (list, dict) and rules.json_depth(value) > rules.MAX_JSON_DEPTH:
+        if item.__class__ in (list, dict) and rules.too_deep(value):
             return BadRow(
                 "row", f"nests deeper than the {rules.MAX_JSON_DEPTH} levels a row may have"
             )
@@ -410,30 +410,32 @@ def _strings(
     raw: dict[str, Any], names: tuple[str, ...], errors: list[tuple[str, str]]
 ) -> dict[str, str]:
     """The row's fields as text, stripped, each checked for its type, length and characters
-    (rules); every problem appended to `errors` in the schema's order."""
-    values = {}
+    (rules; as written, so that a control character or line break at either end is refused
+    too, not quietly stripped); every problem appended to `errors` in the schema's order."""
+    texts = {}
     found: list[tuple[str, str]] = []
     for name in names:
         if name == "aliases":  # _aliases reads them
-            values[name] = ""
+            texts[name] = ""
             continue
         value = raw.get(name)
         if value.__class__ is str:  # a CSV field always, JSON's mostly
-            values[name] = value.strip()
+            texts[name] = value
             continue
         text, problem = rules.field_text(name, value)
         if problem:
             found.append((name, problem))
-        values[name] = text.strip()
+        texts[name] = text
+    values = {name: text.strip() for name, text in texts.items()}
     for name, text in values.items():
         problem = rules.length_problem(name, text)
         if problem:
             found.append((name, problem))
     for identifying in (True, False):  # one search a row each; per field only when found
         group = _groups(names)[identifying]
-        if rules.any_problem("".join(values[name] for name in group), identifying):
+        if rules.any_problem("".join(texts[name] for name in group), identifying):
             for name in group:
-                problem = rules.character_problem(values[name], identifying)
+                problem = rules.character_problem(texts[name], identifying)
                 if problem:
                     found.append((name, problem))
     if found:  # reported field by field, in the schema's order
@@ -483,13 +485,13 @@ def _aliases(value: Any, errors: list[tuple[str, str]]) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
     if isinstance(value, str):
-        names = [part.strip() for part in value.split(";")]
+        written = value.split(";")
     elif isinstance(value, list) and all(v.__class__ is str for v in value):
-        names = [v.strip() for v in value]
+        written = value
     else:
         errors.append(("aliases", "must be names separated by ';' (CSV) or a list of names (JSON)"))
         return ()
-    names = [n for n in names if n]
+    names = [n for n in (part.strip(" ") for part in written) if n]
     if len(names) > rules.MAX_ALIASES:
         errors.append(("aliases", f"has {len(names)} names; at most {rules.MAX_ALIASES} a record"))
         return ()
