@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -257,13 +258,12 @@ def _json_object(raw_line: str) -> Raw:
     """One JSON Lines row, or why the line is none: not JSON, not an object, a key given twice,
     NaN or Infinity, a number too long to be an id or a date, nesting deeper than a row's."""
     try:
-        value = json.loads(
-            raw_line,
-            object_pairs_hook=_object,
-            parse_constant=_no_constant,
-            parse_int=_whole,
-            parse_float=_fraction,
-        )
+        value = _DECODER.decode(raw_line)
+        if isinstance(value, dict) and _keys_written(raw_line, len(value)) > len(value):
+            # Some key may be given twice (a plain decoder keeps the last): read the line again,
+            # pair by pair. Every key ends in '"' and ':', so a line with no more of those than
+            # the keys kept has no key twice, and is read once.
+            value = _PAIRS_DECODER.decode(raw_line)
     except json.JSONDecodeError as exc:
         if raw_line.startswith("\ufeff"):
             return BadRow(
@@ -284,6 +284,17 @@ def _json_object(raw_line: str) -> Raw:
                 "row", f"nests deeper than the {rules.MAX_JSON_DEPTH} levels a row may have"
             )
     return value
+
+
+_KEY_END = re.compile(r'"\s*:')
+
+
+def _keys_written(raw_line: str, kept: int) -> int:
+    """At least how many keys a JSON line writes: its colons, and when text holds some too, the
+    ends of its keys ('"', spaces, ':'). Text inside strings may add to either count, never take
+    from it."""
+    colons = raw_line.count(":")
+    return colons if colons <= kept else len(_KEY_END.findall(raw_line))
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -309,6 +320,16 @@ def _whole(text: str) -> int:
 
 def _fraction(text: str) -> float:
     return float(rules.json_number(text, whole=False))
+
+
+# One decoder each, made once (json.loads with hooks would make one a line).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_int=_whole, parse_float=_fraction)
+_PAIRS_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object,
+    parse_constant=_no_constant,
+    parse_int=_whole,
+    parse_float=_fraction,
+)
 
 
 def _decode_reason(exc: Exception) -> str:
@@ -359,7 +380,7 @@ def parse_person(line: int, raw: dict[str, Any]) -> PersonRow:
 
 
 def _has(errors: list[tuple[str, str]], name: str) -> bool:
-    return any(field == name for field, _ in errors)
+    return bool(errors) and any(field == name for field, _ in errors)
 
 
 def _identified_without_surname(forenames: str, born: dt.date | None, nhs: str) -> bool:
@@ -414,28 +435,30 @@ def _strings(
     too, not quietly stripped); every problem appended to `errors` in the schema's order."""
     texts = {}
     found: list[tuple[str, str]] = []
+    get = raw.get
     for name in names:
-        if name == "aliases":  # _aliases reads them
-            texts[name] = ""
-            continue
-        value = raw.get(name)
+        value = get(name)
         if value.__class__ is str:  # a CSV field always, JSON's mostly
             texts[name] = value
-            continue
-        text, problem = rules.field_text(name, value)
-        if problem:
-            found.append((name, problem))
-        texts[name] = text
+        elif value is None or name == "aliases":  # _aliases reads them
+            texts[name] = ""
+        else:
+            text, problem = rules.field_text(name, value)
+            if problem:
+                found.append((name, problem))
+            texts[name] = text
+    if "aliases" in texts:
+        texts["aliases"] = ""
     values = {name: text.strip() for name, text in texts.items()}
-    for name, text in values.items():
-        problem = rules.length_problem(name, text)
-        if problem:
-            found.append((name, problem))
-    for identifying in (True, False):  # one search a row each; per field only when found
-        group = _groups(names)[identifying]
-        if rules.any_problem("".join(texts[name] for name in group), identifying):
+    for name, limit in _limits(names):
+        if len(values[name]) > limit:
+            found.append((name, f"longer than {limit} characters"))
+    identifying, free = _groups(names)
+    for group, is_identifying in ((identifying, True), (free, False)):
+        # one search a row for each kind of field; field by field only when it finds something
+        if rules.any_problem("".join([texts[name] for name in group]), is_identifying):
             for name in group:
-                problem = rules.character_problem(texts[name], identifying)
+                problem = rules.character_problem(texts[name], is_identifying)
                 if problem:
                     found.append((name, problem))
     if found:  # reported field by field, in the schema's order
@@ -445,12 +468,22 @@ def _strings(
 
 
 @lru_cache(maxsize=8)
-def _groups(names: tuple[str, ...]) -> dict[bool, tuple[str, ...]]:
-    """A schema's fields, split into identifying ones (True) and free text (False)."""
-    return {
-        True: tuple(name for name in names if name in rules.IDENTIFYING),
-        False: tuple(name for name in names if name not in rules.IDENTIFYING),
-    }
+def _limits(names: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    return tuple((name, rules.LIMITS[name]) for name in names if name in rules.LIMITS)
+
+
+@lru_cache(maxsize=8)
+def _groups(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A schema's fields: the identifying ones, then the free text ones."""
+    return (
+        tuple(name for name in names if name in rules.IDENTIFYING),
+        tuple(name for name in names if name not in rules.IDENTIFYING),
+    )
+
+
+@lru_cache(maxsize=8)
+def _schema_set(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(names)
 
 
 def _free_fields(
@@ -459,7 +492,7 @@ def _free_fields(
     """The agency's own columns of a row, as text: each a scalar, within its length and the free
     text rules, named by a column that can name a field; at most rules.MAX_FREE_FIELDS."""
     extra: dict[str, str] = {}
-    if len(raw) <= len(names) and all(key in names for key in raw):
+    if len(raw) <= len(names) and _schema_set(names).issuperset(raw):
         return extra  # the usual row: the schema's columns only
     count = 0
     for key, value in raw.items():
