@@ -737,3 +737,28 @@ def test_json_depth_is_measured_without_recursion() -> None:
     assert too_deep({"aliases": nested})
     assert too_deep({"aliases": [["B"]]}) and too_deep({"aliases": [{}]})
     assert not too_deep({"aliases": ["A", "B"], "surname": "C"}) and not too_deep({})
+
+
+@pytest.mark.parametrize("worker", [False, True], ids=["in process", "in a worker"])
+def test_keep_going_imports_the_good_rows_and_returns_the_bad_ones(
+    hub: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
+) -> None:
+    if worker:
+        monkeypatch.setattr(service, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(service, "BATCH", 2)  # bad rows in some batches, not others
+    people = [dict(PEOPLE[0], record_id=f"Q{n}") for n in range(7)]
+    people[1]["surname"] = "Jo\u202ees"
+    people[4]["record_id"] = "Q3"  # repeats line 5
+    people[5]["nhs_number"] = "１２３"
+    path = write_csv(tmp_path / "p.csv", people)
+    result = import_files(hub, ADMIN, "police", [path], keep_going=True)
+    assert {
+        line: [f for f, _ in errors] for line, errors in result.rejected[str(path)].items()
+    } == {
+        3: ["surname"],
+        6: ["record_id"],
+        7: ["nhs_number"],
+    }
+    assert (result.files[0].rows, result.files[0].inserted, result.files[0].refused) == (7, 4, 3)
+    assert sorted(hub.scalars(select(PersonRecord.agency_record_id))) == ["Q0", "Q2", "Q3", "Q6"]
+    assert set(_keys_by_record(hub)) == {"Q0", "Q2", "Q3", "Q6"}
