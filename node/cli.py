@@ -298,7 +298,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             + (f", {file.refused} refused" if rejects is not None else "")
         )
         for warning, count in file.warnings.items():
-            print(f"  note: {count} row(s): {warning}")
+            print(
+                f"  note: {count} row(s): {warning} ({_lines(file.warned_at.get(warning, []), count)})"
+            )
     stats = result.linking
     print(
         f"Subjects: {stats.subjects_created} new, {stats.records_linked} record(s) linked to another, "
@@ -313,6 +315,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
         return EXIT_ROWS_REFUSED
     return 0
+
+
+def _lines(lines: list[int], count: int) -> str:
+    """'line 4', 'lines 4, 9', or 'first at lines 4, 9, ...' when more rows than lines named."""
+    shown = ", ".join(map(str, lines))
+    if count > len(lines):
+        return f"first at lines {shown}"
+    return f"line {shown}" if len(lines) == 1 else f"lines {shown}"
 
 
 def _federation(node: Node):  # type: ignore[no-untyped-def]

@@ -457,3 +457,9 @@ def test_import_with_rejects_imports_the_good_rows_and_sets_the_bad_ones_aside(
     with pytest.raises(SystemExit):
         main(["import", "--help"])
     assert "4  with --rejects: the good rows were imported" in capsys.readouterr().out
+
+    # A name of two scripts is imported, and noted with its line.
+    mixed = write_csv(tmp_path / "m.csv", [dict(PEOPLE[0], record_id="P7", surname="Sm\u0456th")])
+    code, out, _ = cli.as_admin("import", "--agency", "police", str(mixed))
+    assert code == 0 and "note: 1 row(s): a name mixes the letters of two scripts" in out
+    assert out.rstrip().splitlines()[1].endswith("(line 2)")

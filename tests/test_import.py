@@ -709,6 +709,7 @@ def test_a_mixed_script_name_is_kept_and_noted(hub: Session, tmp_path: Path) -> 
     result = import_files(hub, ADMIN, "police", [write_csv(tmp_path / "p.csv", rows)])
     assert result.files[0].inserted == 2
     assert result.files[0].warnings == {MIXED_SCRIPTS: 1}  # an all-Cyrillic name is no mixture
+    assert result.files[0].warned_at == {MIXED_SCRIPTS: [2]}
 
 
 def test_the_invisible_characters_are_unicodes_format_characters() -> None:

@@ -36,6 +36,7 @@ UNUSED_NHS_NUMBER = (
     "NHS number is not valid (check digit or placeholder), so it never links records: "
     "at most it suggests possible matches"
 )
+WARNED_LINES = 5  # lines named for each kind of warning a file raises (all are counted)
 WORKER_MIN_BYTES = 4 << 20  # below this a worker's start-up costs more than it saves
 # Collector thresholds while importing: millions of short-lived objects that form no cycles,
 # which Python's defaults would scan over and over.
@@ -88,6 +89,7 @@ class Prepared:
     position: int = 0
     bytes_read: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
+    warned_at: dict[str, list[int]] = field(default_factory=dict)  # the first lines of each
     number: int = 0
     skipped: bool = False  # read through, not prepared: another process prepares it
 
@@ -149,7 +151,7 @@ def prepare_persons(
                 if failed:  # nothing will be written: only its record id, for the repeat check
                     out.persons.append(PreparedPerson(line, row.record_id, (), [], (b"", "")))
                 else:
-                    out.persons.append(_prepare(row, agency, dates_as_text, out.warnings))
+                    out.persons.append(_prepare(row, agency, dates_as_text, out))
         if out.rows >= batch:
             if mine or yield_skipped:
                 out.position, out.skipped = read[0], not mine
@@ -282,9 +284,7 @@ def checked_batches(
     yield Prepared(bytes_read=max(0, path.stat().st_size - reported))
 
 
-def _prepare(
-    row: Any, agency: str, dates_as_text: bool, warnings: dict[str, int]
-) -> PreparedPerson:
+def _prepare(row: Any, agency: str, dates_as_text: bool, out: Prepared) -> PreparedPerson:
     identity = Identity.from_fields(
         forenames=row.forenames,
         surname=row.surname,
@@ -294,11 +294,11 @@ def _prepare(
         aliases=row.aliases,
     )
     if row.postcode and identity.postcode is None:
-        warnings[UNUSED_POSTCODE] = warnings.get(UNUSED_POSTCODE, 0) + 1
+        _warn(out, UNUSED_POSTCODE, row.line)
     if row.nhs_number and identity.nhs_number is None:
-        warnings[UNUSED_NHS_NUMBER] = warnings.get(UNUSED_NHS_NUMBER, 0) + 1
+        _warn(out, UNUSED_NHS_NUMBER, row.line)
     for note in row.notes:
-        warnings[note] = warnings.get(note, 0) + 1
+        _warn(out, note, row.line)
     born = row.date_of_birth
     if born is not None and dates_as_text:
         born = born.isoformat()
@@ -320,6 +320,13 @@ def _prepare(
     return PreparedPerson(
         row.line, row.record_id, data, name_rows(identity), derive_packed_keys(identity)
     )
+
+
+def _warn(out: Prepared, warning: str, line: int) -> None:
+    out.warnings[warning] = out.warnings.get(warning, 0) + 1
+    lines = out.warned_at.setdefault(warning, [])
+    if len(lines) < WARNED_LINES:
+        lines.append(line)
 
 
 # The person_names columns of name_rows, after the record id that the writer adds.

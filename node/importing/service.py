@@ -102,7 +102,8 @@ class FileResult:
     updated: int = 0
     removed: int = 0
     refused: int = 0  # rows set aside (keep_going only)
-    warnings: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)  # rows kept but worth a look
+    warned_at: dict[str, list[int]] = field(default_factory=dict)  # the first lines of each
 
 
 # The rows an import set aside: by file, by line, each with its (field, reason) pairs.
@@ -328,6 +329,8 @@ class _Import:
                 self.refuse_row(error, result)
             for what, count in prepared.warnings.items():
                 result.warnings[what] = result.warnings.get(what, 0) + count
+                lines = result.warned_at.setdefault(what, [])
+                lines += prepared.warned_at.get(what, [])[: prepare.WARNED_LINES - len(lines)]
             if progress is not None:
                 progress(prepared.bytes_read)
             if self.remove_missing:
