@@ -146,13 +146,20 @@ def open_rows(
     name = str(path)
     if not path.is_file():
         raise FileRefused(name, 0, "no such file")
-    raw: BinaryIO = path.open("rb")
-    if raw.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+    try:
+        raw: BinaryIO = path.open("rb")
+    except OSError as exc:
+        raise FileRefused(
+            name, 0, f"cannot be opened: {exc.strerror or type(exc).__name__}"
+        ) from None
+    start = raw.read(4)
+    wide = "UTF-32" if start in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") else "UTF-16"
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff") or wide == "UTF-32":
         raw.close()
         raise FileRefused(
             name,
             1,
-            "the file is UTF-16 text (it starts with a UTF-16 byte order mark); "
+            f"the file is {wide} text (it starts with a {wide} byte order mark); "
             "save the extract as UTF-8",
         )
     raw.seek(0)
