@@ -712,6 +712,27 @@ def test_a_mixed_script_name_is_kept_and_noted(hub: Session, tmp_path: Path) -> 
     assert result.files[0].warned_at == {MIXED_SCRIPTS: [2]}
 
 
+@pytest.mark.parametrize(
+    ("name", "mixed"),
+    [
+        ("Sm\u0456th", True),  # a Cyrillic і among Latin letters
+        ("Jоhn", True),  # a Cyrillic о
+        ("Ｊohn", True),  # a full-width J
+        ("José Ødegård", False),
+        ("Oʼ Brien", False),  # a modifier letter apostrophe
+        ("Σοφία", False),
+        ("Аиша", False),
+        ("山田 はなこ", False),
+        ("김 민준", False),
+        ("محمد", False),
+    ],
+)
+def test_which_names_mix_scripts(name: str, mixed: bool) -> None:
+    from node.importing.fields import mixes_scripts
+
+    assert mixes_scripts(name) is mixed
+
+
 def test_the_invisible_characters_are_unicodes_format_characters() -> None:
     import sys
     import unicodedata

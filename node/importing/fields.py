@@ -163,7 +163,8 @@ def name_scripts(text: str) -> set[str]:
         return {"LATIN"} if any(ch.isalpha() for ch in text) else set()
     scripts = set()
     for char in text:
-        if char.isalpha():
+        # Modifier letters (the apostrophe of "Oʼ", the ʻokina) belong to whatever they modify.
+        if char.isalpha() and unicodedata.category(char) != "Lm":
             word = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
             scripts.add(_SAME_SCRIPT.get(word, word))
     return scripts
