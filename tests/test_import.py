@@ -784,3 +784,25 @@ def test_keep_going_imports_the_good_rows_and_returns_the_bad_ones(
     assert (result.files[0].rows, result.files[0].inserted, result.files[0].refused) == (7, 4, 3)
     assert sorted(hub.scalars(select(PersonRecord.agency_record_id))) == ["Q0", "Q2", "Q3", "Q6"]
     assert set(_keys_by_record(hub)) == {"Q0", "Q2", "Q3", "Q6"}
+
+
+def test_a_line_longer_than_a_row_can_be_is_refused_without_being_held_whole(
+    hub: Session, tmp_path: Path
+) -> None:
+    from node.importing.fields import MAX_LINE_CHARS
+
+    path = tmp_path / "p.jsonl"
+    huge = json.dumps(dict(_GOOD, record_id="M2", address="x" * (2 * MAX_LINE_CHARS + 5)))
+    path.write_text("\n".join([json.dumps(_GOOD), huge, json.dumps(dict(_GOOD, record_id="M3"))]))
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [path])
+    assert [(e.line, e.field, e.reason) for e in caught.value.errors] == [
+        (2, "row", "is longer than the 1,000,000 characters a row may be")
+    ]
+    csv_path = tmp_path / "p.csv"
+    csv_path.write_text("record_id,surname,note\nM1,Jones,ok\nM2,Jones," + "y" * 2 * MAX_LINE_CHARS)
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [csv_path])
+    first = caught.value.errors[0]
+    assert (first.line, first.field, first.reason.split(":")[0]) == (3, "row", "cannot be read")
+    assert count(hub, PersonRecord) == 0

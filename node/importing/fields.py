@@ -40,6 +40,7 @@ MAX_ALIASES = 20  # aliases a record: each is a name row and up to a dozen match
 FREE_FIELD_LIMIT = 1_000  # characters in one of the agency's own columns
 MAX_FREE_FIELDS = 50  # the agency's own columns a row may carry
 COLUMN_NAME_LIMIT = 100
+MAX_LINE_CHARS = 1_000_000  # a row's line, read in pieces of this beyond it (never whole)
 MAX_JSON_DEPTH = 2  # a row is an object; inside it, at most a list of text (aliases)
 MAX_NUMBER_CHARS = 30  # a JSON number longer than this is no id, date or count an agency writes
 EARLIEST_DATE = dt.date(1900, 1, 1)  # dates of birth and items before it are typing mistakes

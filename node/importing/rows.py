@@ -179,7 +179,7 @@ def open_rows(
 
 
 def _csv_rows(text: io.TextIOWrapper, name: str) -> tuple[str, Iterator[tuple[int, Raw]]]:
-    reader = csv.reader(text, strict=True)
+    reader = csv.reader(_bounded_lines(text), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -228,12 +228,36 @@ def _csv_rows(text: io.TextIOWrapper, name: str) -> tuple[str, Iterator[tuple[in
     return kind, rows()
 
 
+def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    """The lines of a text, a line longer than rules.MAX_LINE_CHARS given in pieces of that
+    length (the last one ending it), so that no line is ever held whole: a row cannot be that
+    long, and the reader refuses the pieces."""
+    while line := text.readline(rules.MAX_LINE_CHARS):
+        yield line
+
+
+def _jsonl_lines(text: io.TextIOWrapper) -> Iterator[str | None]:
+    """The lines of a JSON Lines text; None for a line longer than rules.MAX_LINE_CHARS,
+    whose pieces are read past, never held whole."""
+    long = False
+    for piece in _bounded_lines(text):
+        ended = piece.endswith(("\n", "\r"))
+        if long or (len(piece) >= rules.MAX_LINE_CHARS and not ended):
+            long = not ended
+            if ended:
+                yield None
+            continue
+        yield piece
+    if long:
+        yield None
+
+
 def _jsonl_rows(text: io.TextIOWrapper, name: str) -> tuple[str, Iterator[tuple[int, Raw]]]:
-    lines = enumerate(text, start=1)
+    lines = enumerate(_jsonl_lines(text), start=1)
     first: tuple[int, Raw] | None = None
     try:
         for number, raw_line in lines:
-            if raw_line.strip():
+            if raw_line is None or raw_line.strip():
                 first = (number, _json_object(raw_line))
                 break
     except UnicodeDecodeError as exc:
@@ -253,7 +277,7 @@ def _jsonl_rows(text: io.TextIOWrapper, name: str) -> tuple[str, Iterator[tuple[
             number = first[0]
             try:
                 for number, raw_line in lines:
-                    if raw_line.strip():
+                    if raw_line is None or raw_line.strip():
                         yield number, _json_object(raw_line)
             except UnicodeDecodeError as exc:
                 yield number + 1, BadRow("row", f"cannot be read: {_decode_reason(exc)}")
@@ -261,9 +285,12 @@ def _jsonl_rows(text: io.TextIOWrapper, name: str) -> tuple[str, Iterator[tuple[
     return kind, rows()
 
 
-def _json_object(raw_line: str) -> Raw:
-    """One JSON Lines row, or why the line is none: not JSON, not an object, a key given twice,
-    NaN or Infinity, a number too long to be an id or a date, nesting deeper than a row's."""
+def _json_object(raw_line: str | None) -> Raw:
+    """One JSON Lines row, or why the line is none: too long (None), not JSON, not an object, a
+    key given twice, NaN or Infinity, a number too long to be an id or a date, nesting deeper
+    than a row's."""
+    if raw_line is None:
+        return BadRow("row", f"is longer than the {rules.MAX_LINE_CHARS:,} characters a row may be")
     try:
         value = _DECODER.decode(raw_line)
         if isinstance(value, dict) and _keys_written(raw_line, len(value)) > len(value):
