@@ -1,7 +1,8 @@
 """Reading agency extracts: CSV or JSON Lines, streamed, each row validated into a typed value.
 
 The schema is in README.md ("Agency data import"). A file holds person records or information
-items; which one is told by its columns. Every problem is reported as file:line:field: reason,
+items; which one is told by its columns. The rules a field must meet (length, characters, JSON
+shape) are in node.importing.fields. Every problem is reported as file:line:field: reason,
 without echoing the personal data that was in the field.
 """
 
