@@ -220,10 +220,36 @@ def cmd_agency_list(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_ROWS_REFUSED = 4  # `import --rejects`: the good rows were imported, some rows were not
+IMPORT_HELP = f"""\
+Import an agency's extract files (CSV or JSON Lines; persons and items files told apart by their
+columns) in one transaction. Every problem is named as file:line:field: reason. Without
+--rejects, one bad row refuses the whole import and nothing is written. With --rejects FILE, the
+good rows are imported and every refused row is written to FILE (JSON Lines: its file, line,
+reasons and the row as read), to put right and import again; a file that cannot be read at all
+still refuses the whole import.
+
+exit status:
+  0  everything was imported
+  1  nothing was imported: the import was refused (the problems are listed) or could not run
+  {EXIT_ROWS_REFUSED}  with --rejects: the good rows were imported, and some rows were refused (see FILE)
+"""
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    from node.importing.rejects import write_rejects
+
     node = _open(args)
     actor = _sign_in(node, args.user)
     paths = [Path(p) for p in args.files]
+    rejects = Path(args.rejects) if args.rejects else None
+    if rejects is not None and any(
+        path.exists() and rejects.exists() and path.samefile(rejects) for path in paths
+    ):
+        raise CommandError(f"--rejects {rejects}: is one of the files to import")
+    if rejects is not None and not rejects.parent.is_dir():
+        raise CommandError(f"--rejects {rejects}: no such folder {rejects.parent}")
+    partial = rejects.with_name(f".{rejects.name}.partial") if rejects is not None else None
     bars = []
 
     def progress(path: Path) -> Callable[[int], None] | None:
@@ -249,11 +275,18 @@ def cmd_import(args: argparse.Namespace) -> int:
                 args.agency,
                 paths,
                 remove_missing=args.remove_missing,
+                keep_going=rejects is not None,
                 progress=progress,
             )
+            if partial is not None:  # before the commit: a commit never lacks its rejects
+                write_rejects(partial, result.rejected)
+        if partial is not None and rejects is not None:
+            os.replace(partial, rejects)
     finally:
         for bar in bars:
             bar.close()
+        if partial is not None:
+            partial.unlink(missing_ok=True)
     for file in result.files:
         print(
             f"{file.path}: {file.rows} {file.kind} rows: {file.inserted} new, {file.updated} updated"
@@ -262,16 +295,34 @@ def cmd_import(args: argparse.Namespace) -> int:
                 if args.remove_missing
                 else ""
             )
+            + (f", {file.refused} refused" if rejects is not None else "")
         )
         for warning, count in file.warnings.items():
-            print(f"  note: {count} row(s): {warning}")
+            print(
+                f"  note: {count} row(s): {warning} ({_lines(file.warned_at.get(warning, []), count)})"
+            )
     stats = result.linking
     print(
         f"Subjects: {stats.subjects_created} new, {stats.records_linked} record(s) linked to another, "
         f"{stats.candidates_raised} new candidate link(s) to review"
     )
     _refresh_index(node)
+    if result.refused:
+        print(
+            f"mash-node: {result.refused} row(s) refused and not imported; each is in {rejects} "
+            f"with its file, line and reasons (exit status {EXIT_ROWS_REFUSED})",
+            file=sys.stderr,
+        )
+        return EXIT_ROWS_REFUSED
     return 0
+
+
+def _lines(lines: list[int], count: int) -> str:
+    """'line 4', 'lines 4, 9', or 'first at lines 4, 9, ...' when more rows than lines named."""
+    shown = ", ".join(map(str, lines))
+    if count > len(lines):
+        return f"first at lines {shown}"
+    return f"line {shown}" if len(lines) == 1 else f"lines {shown}"
 
 
 def _federation(node: Node):  # type: ignore[no-untyped-def]
@@ -1161,13 +1212,24 @@ def build_parser() -> argparse.ArgumentParser:
         "list", help="list the agencies (set them in the configuration file)"
     ).set_defaults(run=cmd_agency_list)
 
-    imp = commands.add_parser("import", help="import an agency's extract files (CSV or JSON Lines)")
+    imp = commands.add_parser(
+        "import",
+        help="import an agency's extract files (CSV or JSON Lines)",
+        description=IMPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     imp.add_argument("--agency", required=True, help="the agency whose data this is")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument(
         "--remove-missing",
         action="store_true",
         help="the files are a full extract: remove this agency's records and items not in them",
+    )
+    imp.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="import the good rows and write every refused row to FILE, with its file, line and "
+        f"reasons (exit status {EXIT_ROWS_REFUSED} when rows were refused)",
     )
     imp.set_defaults(run=cmd_import)
 

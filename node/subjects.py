@@ -117,18 +117,6 @@ class ImportLinker:
         self._add_runs(self.records, records)
         return subjects
 
-    def restage(self, record_ids: Sequence[int]) -> None:
-        """Forget the staged keys of records that this import wrote and now writes again (a
-        record id in two of its files): their new keys are staged after this. The staged keys
-        are indexed by record the first time, so that each is found without a scan."""
-        if not record_ids:
-            return
-        self.conn.exec_driver_sql(
-            f"CREATE INDEX IF NOT EXISTS {_PACKED}_record ON {_PACKED} (record_id)"
-        )
-        rows = [(record_id,) for record_id in record_ids]
-        execute_many(self.conn, f"DELETE FROM {_PACKED} WHERE record_id = ?", rows)  # noqa: S608
-
     def stage(self, rows: list[tuple[int, bytes, str]]) -> None:
         """Stage the keys of written records: (record id, *derive_packed_keys(its identity))."""
         write_rows(self.conn, _PACKED, ("record_id", "key_values", "key_classes"), rows)

@@ -377,3 +377,89 @@ def test_an_administrator_lifts_a_users_sign_in_wait(cli: Cli, tmp_path: Path) -
     assert action == "sign-in.delays-lifted"
     code, _, err = cli("user", "lift-delays", "jo.smith", user="aud", password="nobody")
     assert code == 1
+
+
+def test_import_with_rejects_imports_the_good_rows_and_sets_the_bad_ones_aside(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from sqlalchemy import select
+
+    from node.runtime import Node
+    from node.store.models import AuditEntry, InformationItem, PersonRecord
+
+    good = dict(PEOPLE[0], record_id="P2", forenames="Amy")
+    people = write_csv(
+        tmp_path / "p.csv",
+        [PEOPLE[0], {"record_id": "P9", "surname": "Jo\u202ees"}, good, dict(good, surname="")],
+    )
+    items = tmp_path / "i.jsonl"
+    items.write_text(
+        json.dumps(ITEMS[0])
+        + "\n{not json\n"
+        + json.dumps(dict(ITEMS[0], item_ref="CAD-9", record_id="P9"))
+        + "\n"
+        + json.dumps(dict(ITEMS[0], item_ref="CAD-2", record_id="P2", date="1899-12-31"))
+        + "\n",
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejects.jsonl"
+
+    # Without --rejects, one bad row refuses the whole import.
+    code, _, err = cli.as_admin("import", "--agency", "police", str(people), str(items))
+    assert code == 1 and "nothing was imported" in err and not rejects.exists()
+
+    code, out, err = cli.as_admin(
+        "import", "--agency", "police", "--rejects", str(rejects), str(people), str(items)
+    )
+    assert code == 4, err
+    assert "4 persons rows: 2 new, 0 updated, 2 refused" in out
+    assert "4 items rows: 1 new, 0 updated, 3 refused" in out
+    assert "5 row(s) refused" in err and str(rejects) in err
+    assert stat.S_IMODE(rejects.stat().st_mode) == 0o600
+    entries = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [(e["file"], e["line"], [x["field"] for x in e["errors"]]) for e in entries] == [
+        (str(people), 3, ["surname"]),
+        (str(people), 5, ["record_id"]),
+        (str(items), 2, ["row"]),
+        (str(items), 3, ["record_id"]),  # its person was refused
+        (str(items), 4, ["date"]),
+    ]
+    assert entries[0]["row"]["surname"] == "Jo\u202ees" and entries[2]["row"] is None
+    assert entries[1]["errors"][0]["reason"] == "repeats the record_id of line 4"
+    with Node.open(cli.config) as node, node.reading() as session:
+        assert sorted(session.scalars(select(PersonRecord.agency_record_id))) == ["P1", "P2"]
+        assert session.scalars(select(InformationItem.item_ref)).all() == ["CAD-1"]
+        details = session.scalars(
+            select(AuditEntry.detail).where(AuditEntry.action == "import").order_by(AuditEntry.seq)
+        ).all()
+    assert [(d["kind"], d["inserted"], d["refused"]) for d in map(json.loads, details)] == [
+        ("persons", 2, 2),
+        ("items", 1, 3),
+    ]
+
+    # Nothing refused: exit 0 and an empty rejects file; --rejects never with --remove-missing.
+    code, _, err = cli.as_admin(
+        "import",
+        "--agency",
+        "police",
+        "--rejects",
+        str(rejects),
+        str(write_csv(tmp_path / "ok.csv", PEOPLE)),
+    )
+    assert code == 0, err
+    assert rejects.read_text(encoding="utf-8") == ""
+    code, _, err = cli.as_admin(
+        "import", "--agency", "police", "--rejects", str(rejects), "--remove-missing", str(people)
+    )
+    assert code == 1 and "cannot be used with --remove-missing" in err
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    assert "4  with --rejects: the good rows were imported" in capsys.readouterr().out
+
+    # A name of two scripts is imported, and noted with its line.
+    mixed = write_csv(tmp_path / "m.csv", [dict(PEOPLE[0], record_id="P7", surname="Sm\u0456th")])
+    code, out, _ = cli.as_admin("import", "--agency", "police", str(mixed))
+    assert code == 0 and "note: 1 row(s): a name mixes the letters of two scripts" in out
+    assert out.rstrip().splitlines()[1].endswith("(line 2)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -245,7 +246,10 @@ def test_the_files_of_one_import_are_one_extract_for_remove_missing(
 ) -> None:
     from node.store.models import Subject
 
-    first, second = write_csv(tmp_path / "a.csv", PEOPLE[:1]), write_csv(tmp_path / "b.csv", PEOPLE)
+    first, second = (
+        write_csv(tmp_path / "a.csv", PEOPLE[:1]),
+        write_csv(tmp_path / "b.csv", PEOPLE[1:]),
+    )
     result = import_files(hub, ADMIN, "police", [second, first], remove_missing=True)
     assert [f.removed for f in result.files] == [0, 0]
     assert sorted(hub.scalars(select(PersonRecord.agency_record_id))) == ["P1", "P2"]
@@ -265,16 +269,24 @@ def test_the_files_of_one_import_are_one_extract_for_remove_missing(
     assert sorted(hub.scalars(select(InformationItem.item_ref))) == ["CAD-1", "CAD-3"]
 
 
-def test_an_older_record_in_two_files_of_one_import_keeps_the_last_ones_keys(
+def test_an_older_record_in_two_files_of_one_import_is_refused(
     hub: Session, tmp_path: Path
 ) -> None:
     import_files(hub, ADMIN, "police", [write_csv(tmp_path / "a.csv", PEOPLE)])
+    keys = _keys_by_record(hub)
     changed = dict(PEOPLE[0], surname="Smith-Jones", postcode="N16 7AB")
     both = [write_csv(tmp_path / "b.csv", PEOPLE), write_csv(tmp_path / "c.csv", [changed])]
-    result = import_files(hub, ADMIN, "police", both)
-    assert [(f.inserted, f.updated) for f in result.files] == [(0, 2), (0, 1)]
-    assert _keys_by_record(hub) == {"P1": _expected_keys(changed), "P2": _expected_keys(PEOPLE[1])}
-    assert count(hub, MatchKey) == len(_expected_keys(changed)) + len(_expected_keys(PEOPLE[1]))
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", both)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{both[1]}:2:record_id: repeats the record_id of {both[0]}:2 "
+        "(a record belongs in one file of an import)"
+    ]
+    assert _keys_by_record(hub) == keys
+    assert hub.scalars(select(PersonRecord.surname).order_by(PersonRecord.id)).all() == [
+        "Smith",
+        "Begum",
+    ]
 
 
 def test_field_errors_of_a_row_come_field_by_field(hub: Session, tmp_path: Path) -> None:
@@ -282,7 +294,7 @@ def test_field_errors_of_a_row_come_field_by_field(hub: Session, tmp_path: Path)
     with pytest.raises(ImportRefused) as caught:
         import_files(hub, ADMIN, "police", [write_jsonl(tmp_path / "p.jsonl", [row])])
     assert [(e.field, e.reason) for e in caught.value.errors] == [
-        ("forenames", "contains control characters"),
+        ("forenames", "contains control characters (U+0001)"),
         ("surname", "longer than 200 characters"),
     ]
 
@@ -317,7 +329,7 @@ def test_control_characters_are_refused_but_tabs_and_newlines_kept(
     with pytest.raises(ImportRefused) as caught:
         import_files(hub, ADMIN, "police", [write_jsonl(tmp_path / "p.jsonl", rows)])
     assert [(e.line, e.field, e.reason) for e in caught.value.errors] == [
-        (2, "surname", "contains control characters")
+        (2, "surname", "contains control characters (U+0007)")
     ]
 
 
@@ -438,17 +450,24 @@ def test_removed_records_take_their_match_keys_with_them(hub: Session, tmp_path:
     assert count(hub, MatchKey) == len(_expected_keys(PEOPLE[0]))
 
 
-def test_a_record_in_two_files_of_one_import_keeps_the_last_ones_keys(
+def test_a_record_or_item_in_two_files_of_one_import_is_refused(
     hub: Session, tmp_path: Path
 ) -> None:
-    changed = [dict(PEOPLE[0], surname="Smith-Jones", postcode="N16 7AB")]
-    first, second = write_csv(tmp_path / "a.csv", PEOPLE), write_csv(tmp_path / "b.csv", changed)
-    result = import_files(hub, ADMIN, "police", [first, second])
-    assert [(f.inserted, f.updated) for f in result.files] == [(2, 0), (0, 1)]
-    assert _keys_by_record(hub) == {
-        "P1": _expected_keys(changed[0]),
-        "P2": _expected_keys(PEOPLE[1]),
-    }
+    changed = [dict(PEOPLE[1], record_id="P3"), dict(PEOPLE[0], surname="Smith-Jones")]
+    first, second = (
+        write_csv(tmp_path / "a.csv", PEOPLE),
+        write_jsonl(tmp_path / "b.jsonl", changed),
+    )
+    items = write_csv(tmp_path / "i.csv", ITEMS), write_csv(tmp_path / "j.csv", ITEMS[1:])
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [first, second, *items])
+    assert [str(e) for e in caught.value.errors] == [
+        f"{second}:2:record_id: repeats the record_id of {first}:2 "
+        "(a record belongs in one file of an import)",
+        f"{items[1]}:2:item_ref: repeats the item_ref of {items[0]}:3 "
+        "(an item belongs in one file of an import)",
+    ]
+    assert count(hub, PersonRecord) == count(hub, InformationItem) == 0
 
 
 @pytest.mark.parametrize("hasher", [hash, lambda _id: 0], ids=["real hashes", "every hash clashes"])
@@ -494,3 +513,296 @@ def test_a_claim_does_not_wait_for_ever_on_a_worker_that_died_holding_the_counte
     claimer.join(timeout=30)
     assert not claimer.is_alive(), "claim() still waits for a lock nobody will release"
     assert len(raised) == 1 and "the worker stopped" in str(raised[0])
+
+
+# Malformed extracts, each as issue 9 found them: refused at its line and field, nothing written.
+_GOOD = {"record_id": "M1", "forenames": "Amy", "surname": "Jones", "date_of_birth": "2015-03-14"}
+_MALFORMED_JSONL: list[tuple[str, str, str, str]] = [
+    # (what, the second line of a JSON Lines persons file, field, reason starts with)
+    ("lone surrogate", '{"record_id": "M2", "surname": "Jo\\ud800nes"}', "surname", "is not UTF-8"),
+    (
+        "deep nesting",
+        '{"record_id": "M2", "surname": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "row",
+        "nests deeper than the 2 levels",
+    ),
+    (
+        "shallow nesting",
+        '{"record_id": "M2", "surname": "A", "aliases": [["B"]]}',
+        "row",
+        "nests deeper",
+    ),
+    (
+        "5,000-digit integer",
+        '{"record_id": ' + "9" * 5_000 + ', "surname": "A"}',
+        "row",
+        "has a number of more than 30 characters",
+    ),
+    ("NaN surname", '{"record_id": "M2", "surname": NaN}', "row", "has NaN"),
+    (
+        "number surname",
+        '{"record_id": "M2", "surname": 12}',
+        "surname",
+        "must be text, not a number",
+    ),
+    (
+        "duplicate keys",
+        '{"record_id": "M2", "surname": "A", "surname": "B"}',
+        "surname",
+        "is given twice",
+    ),
+    (
+        "NUL in an alias",
+        '{"record_id": "M2", "surname": "A", "aliases": ["B\\u0000C"]}',
+        "aliases",
+        "an alias contains control characters (U+0000)",
+    ),
+    (
+        "ESC in a free field",
+        '{"record_id": "M2", "surname": "A", "pnc": "x\\u001b[31m"}',
+        "pnc",
+        "contains control characters (U+001B)",
+    ),
+    (
+        "DEL in a surname",
+        '{"record_id": "M2", "surname": "A\\u007fB"}',
+        "surname",
+        "contains control characters (U+007F)",
+    ),
+    (
+        "C1 in a surname",
+        '{"record_id": "M2", "surname": "A\\u0085B"}',
+        "surname",
+        "contains a line break (U+0085)",
+    ),
+    (
+        "bidi override",
+        '{"record_id": "M2", "surname": "A\\u202eB"}',
+        "surname",
+        "contains a bidirectional control (U+202E)",
+    ),
+    (
+        "zero-width space",
+        '{"record_id": "M2\\u200b", "surname": "A"}',
+        "record_id",
+        "contains an invisible character (U+200B)",
+    ),
+    (
+        "newline in a surname",
+        '{"record_id": "M2", "surname": "A\\nB"}',
+        "surname",
+        "contains a line break (U+000A)",
+    ),
+    (
+        "full-width NHS number",
+        '{"record_id": "M2", "surname": "A", "nhs_number": "９４３４７６５９１９"}',
+        "nhs_number",
+        "must be 10 digits 0-9",
+    ),
+    (
+        "superscript NHS number",
+        '{"record_id": "M2", "surname": "A", "nhs_number": "⁹⁴³⁴⁷⁶⁵⁹¹⁹"}',
+        "nhs_number",
+        "must be 10 digits 0-9",
+    ),
+    (
+        "too many aliases",
+        '{"record_id": "M2", "surname": "A", "aliases": '
+        + json.dumps([f"Alias {n}" for n in range(20_000)])
+        + "}",
+        "aliases",
+        "has 20000 names; at most 20 a record",
+    ),
+    (
+        "born before 1900",
+        '{"record_id": "M2", "surname": "A", "date_of_birth": "0001-01-01"}',
+        "date_of_birth",
+        "is in the future or before 1900",
+    ),
+    (
+        "too long",
+        '{"record_id": "' + "M" * 101 + '", "surname": "A"}',
+        "record_id",
+        "longer than 100 characters",
+    ),
+    (
+        "a byte order mark mid-file",
+        '\ufeff{"record_id": "M2", "surname": "A"}',
+        "row",
+        "starts with a byte order mark",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "reason"),
+    [case[1:] for case in _MALFORMED_JSONL],
+    ids=[case[0] for case in _MALFORMED_JSONL],
+)
+def test_a_malformed_json_line_is_refused_at_its_line_and_field(
+    hub: Session, tmp_path: Path, line: str, field: str, reason: str
+) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        json.dumps(_GOOD) + "\n" + line + "\n", encoding="utf-8", errors="surrogatepass"
+    )
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [path])
+    assert [(e.file, e.line, e.field) for e in caught.value.errors] == [(str(path), 2, field)]
+    assert caught.value.errors[0].reason.startswith(reason)
+    assert count(hub, PersonRecord) == count(hub, PersonName) == count(hub, MatchKey) == 0
+
+
+def test_bad_bytes_and_characters_in_a_csv_are_named_by_line_and_field(
+    hub: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(
+        "\ufeffrecord_id,surname,aliases,nhs_number,note\n".encode()
+        + b"M1,Jones,,,\n"
+        + "M2,M\xfcller,,,\n".encode("latin-1")  # Latin-1 in a UTF-8 file
+        + "M3,Jo\u202ees,,,\n".encode()
+        + 'M4,Smith,"B\u200bC",,\n'.encode()
+        + "M5,Smith,,９４３４７６５９１９,\n".encode()
+        + b"M6,Smith,,,\x1b[0m\n"
+        + b'M7,"Two\nLines",,,\n'
+        + b'M8,Smith,,,"kept\nas text"\n'
+    )
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [path])
+    assert [(e.line, e.field, e.reason.split(" (")[0]) for e in caught.value.errors] == [
+        (3, "surname", "is not UTF-8 text"),
+        (4, "surname", "contains a bidirectional control"),
+        (5, "aliases", "an alias contains an invisible character"),
+        (6, "nhs_number", "must be 10 digits 0-9"),
+        (7, "note", "contains control characters"),
+        (9, "surname", "contains a line break"),
+    ]
+    assert count(hub, PersonRecord) == 0
+
+
+def test_a_utf16_file_is_refused_as_such(hub: Session, tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes("record_id,surname\nM1,Jones\n".encode("utf-16"))
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [path])
+    assert [str(e) for e in caught.value.errors] == [
+        f"{path}:1:file: the file is UTF-16 text (it starts with a UTF-16 byte order mark); "
+        "save the extract as UTF-8"
+    ]
+
+
+def test_an_item_dated_before_1900_is_refused(hub: Session, tmp_path: Path) -> None:
+    import_files(hub, ADMIN, "police", [write_csv(tmp_path / "people.csv", PEOPLE)])
+    items = write_csv(tmp_path / "i.csv", [dict(ITEMS[0], date="0001-01-01")])
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [items])
+    assert [(e.line, e.field, e.reason) for e in caught.value.errors] == [
+        (2, "date", "is before 1900")
+    ]
+
+
+def test_a_mixed_script_name_is_kept_and_noted(hub: Session, tmp_path: Path) -> None:
+    from node.importing.fields import MIXED_SCRIPTS
+
+    rows = [dict(PEOPLE[0], surname="Sm\u0456th"), dict(PEOPLE[1], forenames="Аиша")]  # і: Cyrillic
+    result = import_files(hub, ADMIN, "police", [write_csv(tmp_path / "p.csv", rows)])
+    assert result.files[0].inserted == 2
+    assert result.files[0].warnings == {MIXED_SCRIPTS: 1}  # an all-Cyrillic name is no mixture
+    assert result.files[0].warned_at == {MIXED_SCRIPTS: [2]}
+
+
+@pytest.mark.parametrize(
+    ("name", "mixed"),
+    [
+        ("Sm\u0456th", True),  # a Cyrillic і among Latin letters
+        ("Jоhn", True),  # a Cyrillic о
+        ("Ｊohn", True),  # a full-width J
+        ("José Ødegård", False),
+        ("Oʼ Brien", False),  # a modifier letter apostrophe
+        ("Σοφία", False),
+        ("Аиша", False),
+        ("山田 はなこ", False),
+        ("김 민준", False),
+        ("محمد", False),
+    ],
+)
+def test_which_names_mix_scripts(name: str, mixed: bool) -> None:
+    from node.importing.fields import mixes_scripts
+
+    assert mixes_scripts(name) is mixed
+
+
+def test_the_invisible_characters_are_unicodes_format_characters() -> None:
+    import sys
+    import unicodedata
+
+    from node.importing.fields import character_problem
+
+    refused = {
+        code for code in range(sys.maxunicode + 1) if character_problem(chr(code), identifying=True)
+    }
+    expected = {
+        code
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) in ("Cc", "Cf", "Cs", "Zl", "Zp")
+    }
+    assert refused == expected
+
+
+def test_json_depth_is_measured_without_recursion() -> None:
+    from node.importing.fields import too_deep
+
+    nested: list = []
+    for _ in range(100_000):  # json.loads can return one nested deeper than Python recurses
+        nested = [nested]
+    assert too_deep({"aliases": nested})
+    assert too_deep({"aliases": [["B"]]}) and too_deep({"aliases": [{}]})
+    assert not too_deep({"aliases": ["A", "B"], "surname": "C"}) and not too_deep({})
+
+
+@pytest.mark.parametrize("worker", [False, True], ids=["in process", "in a worker"])
+def test_keep_going_imports_the_good_rows_and_returns_the_bad_ones(
+    hub: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
+) -> None:
+    if worker:
+        monkeypatch.setattr(service, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(service, "BATCH", 2)  # bad rows in some batches, not others
+    people = [dict(PEOPLE[0], record_id=f"Q{n}") for n in range(7)]
+    people[1]["surname"] = "Jo\u202ees"
+    people[4]["record_id"] = "Q3"  # repeats line 5
+    people[5]["nhs_number"] = "１２３"
+    path = write_csv(tmp_path / "p.csv", people)
+    result = import_files(hub, ADMIN, "police", [path], keep_going=True)
+    assert {
+        line: [f for f, _ in errors] for line, errors in result.rejected[str(path)].items()
+    } == {
+        3: ["surname"],
+        6: ["record_id"],
+        7: ["nhs_number"],
+    }
+    assert (result.files[0].rows, result.files[0].inserted, result.files[0].refused) == (7, 4, 3)
+    assert sorted(hub.scalars(select(PersonRecord.agency_record_id))) == ["Q0", "Q2", "Q3", "Q6"]
+    assert set(_keys_by_record(hub)) == {"Q0", "Q2", "Q3", "Q6"}
+
+
+def test_a_line_longer_than_a_row_can_be_is_refused_without_being_held_whole(
+    hub: Session, tmp_path: Path
+) -> None:
+    from node.importing.fields import MAX_LINE_CHARS
+
+    path = tmp_path / "p.jsonl"
+    huge = json.dumps(dict(_GOOD, record_id="M2", address="x" * (2 * MAX_LINE_CHARS + 5)))
+    path.write_text("\n".join([json.dumps(_GOOD), huge, json.dumps(dict(_GOOD, record_id="M3"))]))
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [path])
+    assert [(e.line, e.field, e.reason) for e in caught.value.errors] == [
+        (2, "row", "is longer than the 1,000,000 characters a row may be")
+    ]
+    csv_path = tmp_path / "p.csv"
+    csv_path.write_text("record_id,surname,note\nM1,Jones,ok\nM2,Jones," + "y" * 2 * MAX_LINE_CHARS)
+    with pytest.raises(ImportRefused) as caught:
+        import_files(hub, ADMIN, "police", [csv_path])
+    first = caught.value.errors[0]
+    assert (first.line, first.field, first.reason.split(":")[0]) == (3, "row", "cannot be read")
+    assert count(hub, PersonRecord) == 0

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from node.importing.rows import RowError, RowInvalid, open_rows, parse_person
+from node.importing.rows import BadRow, RowError, RowInvalid, open_rows, parse_person
 from node.matching.keys import Identity, derive_packed_keys, name_forms
 
 UNUSED_POSTCODE = "postcode is not a UK postcode, so it is not used for matching"
@@ -36,6 +36,7 @@ UNUSED_NHS_NUMBER = (
     "NHS number is not valid (check digit or placeholder), so it never links records: "
     "at most it suggests possible matches"
 )
+WARNED_LINES = 5  # lines named for each kind of warning a file raises (all are counted)
 WORKER_MIN_BYTES = 4 << 20  # below this a worker's start-up costs more than it saves
 # Collector thresholds while importing: millions of short-lived objects that form no cycles,
 # which Python's defaults would scan over and over.
@@ -88,6 +89,7 @@ class Prepared:
     position: int = 0
     bytes_read: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
+    warned_at: dict[str, list[int]] = field(default_factory=dict)  # the first lines of each
     number: int = 0
     skipped: bool = False  # read through, not prepared: another process prepares it
 
@@ -109,9 +111,12 @@ def prepare_persons(
     batch: int,
     owns: Owner = _all,
     yield_skipped: bool = False,
+    keep_going: bool = False,
 ) -> Iterator[Prepared]:
     """Read, validate and key a persons file; yields its batches of `batch` rows (the last one
     shorter) that this process `owns` (and, with `yield_skipped`, the others as marked, empty).
+    Once a row is bad the later ones are only validated, unless `keep_going` (bad rows are
+    set aside and the others imported).
 
     `dates_as_text` writes dates as ISO text (what SQLite stores), else as dates (PostgreSQL).
     Repeated record ids are not looked for here: checked_batches does it, seeing every batch.
@@ -133,20 +138,20 @@ def prepare_persons(
         out.rows += 1
         if not mine:
             pass
-        elif "__error__" in raw:
-            out.errors.append(RowError(name, line, "row", raw["__error__"]))
-            failed = True
+        elif isinstance(raw, BadRow):
+            out.errors.append(RowError(name, line, raw.field, raw.reason))
+            failed = not keep_going
         else:
             try:
                 row = parse_person(line, raw)
             except RowInvalid as exc:
                 out.errors.extend(RowError(name, line, f, reason) for f, reason in exc.errors)
-                failed = True
+                failed = not keep_going
             else:
                 if failed:  # nothing will be written: only its record id, for the repeat check
                     out.persons.append(PreparedPerson(line, row.record_id, (), [], (b"", "")))
                 else:
-                    out.persons.append(_prepare(row, agency, dates_as_text, out.warnings))
+                    out.persons.append(_prepare(row, agency, dates_as_text, out))
         if out.rows >= batch:
             if mine or yield_skipped:
                 out.position, out.skipped = read[0], not mine
@@ -180,13 +185,19 @@ class _RecordIds:
             self.lines, self.hashes = self._read_back(line), set()
         return self.lines.setdefault(record_id, line)
 
+    def all_hashes(self) -> set[int]:
+        """The hashes of every record id read so far."""
+        if self.lines is None:
+            return self.hashes
+        return {self.hasher(record_id) for record_id in self.lines}
+
     def _read_back(self, before: int) -> dict[str, int]:
         lines: dict[str, int] = {}
         _kind, rows = open_rows(self.path)
         for line, raw in rows:
             if line >= before:
                 break
-            if "__error__" in raw:
+            if isinstance(raw, BadRow):
                 continue
             try:
                 lines.setdefault(parse_person(line, raw).record_id, line)
@@ -195,9 +206,51 @@ class _RecordIds:
         return lines
 
 
-def checked_batches(path: Path, batches: Iterator[Prepared]) -> Iterator[Prepared]:
-    """The batches in file order with repeated record ids refused (the first one stays) and the
-    bytes read since the batch before; a last empty batch reads to the end of the file."""
+class EarlierFiles:
+    """The record ids of the persons files an import has read before the one it reads now, held
+    as hashes. A record belongs in one file of an import, so an id seen in an earlier file
+    refuses the row; only when a hash recurs are the earlier files read again, once, for their
+    exact ids and lines (a clash of hashes alone refuses nothing)."""
+
+    def __init__(self, hasher: Callable[[str], int] = hash) -> None:
+        self.hasher = hasher
+        self.hashes: set[int] = set()
+        self.paths: list[Path] = []
+        self.exact: dict[str, tuple[str, int]] | None = None
+
+    def add(self, path: Path, hashes: set[int]) -> None:
+        self.paths.append(path)
+        self.hashes |= hashes
+        self.exact = None
+
+    def where(self, record_id: str) -> tuple[str, int] | None:
+        """The earlier file and line holding `record_id`, or None."""
+        if not self.hashes or self.hasher(record_id) not in self.hashes:
+            return None
+        if self.exact is None:
+            self.exact = {}
+            for path in self.paths:
+                for line, raw in open_rows(path)[1]:
+                    if isinstance(raw, BadRow):
+                        continue
+                    try:
+                        found = parse_person(line, raw).record_id
+                    except RowInvalid:
+                        continue
+                    self.exact.setdefault(found, (str(path), line))
+        return self.exact.get(record_id)
+
+
+def checked_batches(
+    path: Path,
+    batches: Iterator[Prepared],
+    earlier: EarlierFiles | None = None,
+    keep_going: bool = False,
+) -> Iterator[Prepared]:
+    """The batches in file order with repeated record ids refused (the first one stays), in this
+    file or in the `earlier` files of the import, and the bytes read since the batch before; a
+    last empty batch reads to the end of the file. Once a row is refused, no later row is kept,
+    unless `keep_going`."""
     name = str(path)
     seen = _RecordIds(path)
     reported = 0
@@ -206,24 +259,32 @@ def checked_batches(path: Path, batches: Iterator[Prepared]) -> Iterator[Prepare
         repeats = []
         for person in prepared.persons:
             first = seen.first_line(person.record_id, person.line)
-            if first == person.line:
+            elsewhere = earlier.where(person.record_id) if earlier is not None else None
+            if elsewhere is not None:
+                reason = (
+                    f"repeats the record_id of {elsewhere[0]}:{elsewhere[1]} "
+                    "(a record belongs in one file of an import)"
+                )
+                repeats.append(RowError(name, person.line, "record_id", reason))
+            elif first == person.line:
                 kept.append(person)
             else:
                 reason = f"repeats the record_id of line {first}"
                 repeats.append(RowError(name, person.line, "record_id", reason))
         if repeats:
             prepared.errors = sorted([*prepared.errors, *repeats], key=lambda e: e.line)
-            cut = min(error.line for error in repeats)
-            kept = [person for person in kept if person.line < cut]
+            if not keep_going:
+                cut = min(error.line for error in repeats)
+                kept = [person for person in kept if person.line < cut]
         prepared.persons = kept
         prepared.bytes_read, reported = max(0, prepared.position - reported), prepared.position
         yield prepared
+    if earlier is not None:
+        earlier.add(path, seen.all_hashes())
     yield Prepared(bytes_read=max(0, path.stat().st_size - reported))
 
 
-def _prepare(
-    row: Any, agency: str, dates_as_text: bool, warnings: dict[str, int]
-) -> PreparedPerson:
+def _prepare(row: Any, agency: str, dates_as_text: bool, out: Prepared) -> PreparedPerson:
     identity = Identity.from_fields(
         forenames=row.forenames,
         surname=row.surname,
@@ -233,9 +294,11 @@ def _prepare(
         aliases=row.aliases,
     )
     if row.postcode and identity.postcode is None:
-        warnings[UNUSED_POSTCODE] = warnings.get(UNUSED_POSTCODE, 0) + 1
+        _warn(out, UNUSED_POSTCODE, row.line)
     if row.nhs_number and identity.nhs_number is None:
-        warnings[UNUSED_NHS_NUMBER] = warnings.get(UNUSED_NHS_NUMBER, 0) + 1
+        _warn(out, UNUSED_NHS_NUMBER, row.line)
+    for note in row.notes:
+        _warn(out, note, row.line)
     born = row.date_of_birth
     if born is not None and dates_as_text:
         born = born.isoformat()
@@ -259,6 +322,13 @@ def _prepare(
     )
 
 
+def _warn(out: Prepared, warning: str, line: int) -> None:
+    out.warnings[warning] = out.warnings.get(warning, 0) + 1
+    lines = out.warned_at.setdefault(warning, [])
+    if len(lines) < WARNED_LINES:
+        lines.append(line)
+
+
 # The person_names columns of name_rows, after the record id that the writer adds.
 NAME_COLUMNS = (
     "forename_norm",
@@ -278,16 +348,23 @@ def name_rows(identity: Identity) -> list[tuple[Any, ...]]:
 
 
 def prepared_batches(
-    path: Path, agency: str, dates_as_text: bool, batch: int, worker_min_bytes: int
+    path: Path,
+    agency: str,
+    dates_as_text: bool,
+    batch: int,
+    worker_min_bytes: int,
+    earlier: EarlierFiles | None = None,
+    keep_going: bool = False,
 ) -> Iterator[Prepared]:
     """The file's batches in order, checked; prepared with a worker process when the file is
     large enough, this process preparing the batches the worker has not begun when it needs
     them (while the worker starts, and whenever writing runs ahead of preparing)."""
     # A daemonic process (a pool's worker) may not start one of its own.
     if path.stat().st_size < worker_min_bytes or multiprocessing.current_process().daemon:
-        yield from checked_batches(path, prepare_persons(path, agency, dates_as_text, batch))
-        return
-    yield from checked_batches(path, _shared(path, agency, dates_as_text, batch))
+        batches = prepare_persons(path, agency, dates_as_text, batch, keep_going=keep_going)
+    else:
+        batches = _shared(path, agency, dates_as_text, batch, keep_going)
+    yield from checked_batches(path, batches, earlier, keep_going)
 
 
 class _Claims:
@@ -315,19 +392,23 @@ class _Claims:
             lock.release()
 
 
-def _shared(path: Path, agency: str, dates_as_text: bool, batch: int) -> Iterator[Prepared]:
+def _shared(
+    path: Path, agency: str, dates_as_text: bool, batch: int, keep_going: bool
+) -> Iterator[Prepared]:
     context = multiprocessing.get_context("spawn")
     results: Any = context.Queue(maxsize=_QUEUE_DEPTH)
     claims = _Claims(context)
     worker = context.Process(
         target=_work,
-        args=(results, claims, path, agency, dates_as_text, batch, os.getpid()),
+        args=(results, claims, path, agency, dates_as_text, batch, os.getpid(), keep_going),
         daemon=True,
     )
     with _without_main_module():
         worker.start()
     claims.other = worker  # after start: the worker's copy of the claims never holds it
-    own = prepare_persons(path, agency, dates_as_text, batch, claims.claim, yield_skipped=True)
+    own = prepare_persons(
+        path, agency, dates_as_text, batch, claims.claim, yield_skipped=True, keep_going=keep_going
+    )
     ahead: deque[Prepared] = deque()  # batches read here, in file order, not given out yet
     read_all = False
     try:
@@ -427,6 +508,7 @@ def _work(
     dates_as_text: bool,
     batch: int,
     parent: int,
+    keep_going: bool = False,
 ) -> None:
     """Worker process: prepare the batches it claims and send each one, then None (or the
     exception). It ends as soon as the importing process `parent` does, however that ends."""
@@ -435,7 +517,10 @@ def _work(
     end_with_parent(parent)
     gc.set_threshold(*GC_THRESHOLDS)  # as the importing process does: no cycles to find
     try:
-        for prepared in prepare_persons(path, agency, dates_as_text, batch, claims.claim):
+        owned = prepare_persons(
+            path, agency, dates_as_text, batch, claims.claim, keep_going=keep_going
+        )
+        for prepared in owned:
             results.put(prepared)
     except Exception as exc:
         results.put(exc)

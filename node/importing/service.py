@@ -2,8 +2,11 @@
 
 Rows are read and validated as a stream and written in batches inside one transaction; the
 first bad row stops the writing, the reading goes on to report every bad row, and the
-transaction is rolled back. Re-importing a record id updates that record; records (or items)
-missing from a full extract are removed only when the caller says `remove_missing`.
+transaction is rolled back. On request (`keep_going`, the CLI's --rejects) bad rows are set
+aside instead, every one with its reasons, and the good rows imported. A record id (or item
+reference) appears once in an import, whichever file it is in. Re-importing a record id updates
+that record; records (or items) missing from a full extract are removed only when the caller
+says `remove_missing`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from node.errors import DomainError
 from node.importing import prepare
 from node.importing.prepare import DATA_COLUMNS, PreparedPerson
 from node.importing.rows import (
+    BadRow,
     FileRefused,
     ItemRow,
     RowError,
@@ -97,13 +101,25 @@ class FileResult:
     inserted: int = 0
     updated: int = 0
     removed: int = 0
-    warnings: dict[str, int] = field(default_factory=dict)
+    refused: int = 0  # rows set aside (keep_going only)
+    warnings: dict[str, int] = field(default_factory=dict)  # rows kept but worth a look
+    warned_at: dict[str, list[int]] = field(default_factory=dict)  # the first lines of each
+
+
+# The rows an import set aside: by file, by line, each with its (field, reason) pairs.
+Rejected = dict[str, dict[int, list[tuple[str, str]]]]
 
 
 @dataclass
 class ImportResult:
     files: list[FileResult]
     linking: LinkStats
+    rejected: Rejected = field(default_factory=dict)
+
+    @property
+    def refused(self) -> int:
+        """How many rows were set aside."""
+        return sum(len(lines) for lines in self.rejected.values())
 
 
 Progress = Callable[[int], None]
@@ -116,10 +132,21 @@ def import_files(
     paths: Sequence[Path],
     *,
     remove_missing: bool = False,
+    keep_going: bool = False,
     progress: Callable[[Path], Progress | None] | None = None,
 ) -> ImportResult:
-    """Import an agency's extract files (persons before items) in the caller's transaction."""
+    """Import an agency's extract files (persons before items) in the caller's transaction.
+
+    A bad row refuses the whole import, unless `keep_going`: then the good rows are imported
+    and the bad ones returned in `rejected`. A file that cannot be read at all refuses the
+    import either way."""
     require_admin(actor)
+    if keep_going and remove_missing:
+        reason = (
+            "cannot be used with --remove-missing: with rows refused, the files are not a full "
+            "extract, and the records of those rows would be removed"
+        )
+        raise ImportRefused([RowError("--rejects", 0, "rejects", reason)], 1)
     agency = session.get(Agency, agency_code)
     if agency is None or not agency.active:
         raise ImportRefused(
@@ -128,7 +155,7 @@ def import_files(
     match_key_set.require_current_keys(session)  # keys of two key sets would never meet
     # A savepoint of its own: a refused import leaves the caller's transaction as it found it.
     with session.begin_nested(), _fewer_collections(), _larger_cache(session):
-        job = _Import(session, agency_code, remove_missing)
+        job = _Import(session, agency_code, remove_missing, keep_going)
         job.run(paths, progress)
         if job.errors_total:
             raise ImportRefused(job.errors, job.errors_total)
@@ -136,7 +163,7 @@ def import_files(
         for result in job.results:
             _record_run(session, actor, agency_code, result)
         _refresh_statistics(session)
-    return ImportResult(job.results, job.link_stats)
+    return ImportResult(job.results, job.link_stats, job.rejected)
 
 
 @contextmanager
@@ -206,13 +233,18 @@ def _record_run(session: Session, actor: Actor, agency_code: str, result: FileRe
             "inserted": result.inserted,
             "updated": result.updated,
             "removed": result.removed,
+            "refused": result.refused,
         },
     )
 
 
 class _Import:
-    def __init__(self, session: Session, agency_code: str, remove_missing: bool) -> None:
+    def __init__(
+        self, session: Session, agency_code: str, remove_missing: bool, keep_going: bool
+    ) -> None:
         self.session = session
+        self.keep_going = keep_going
+        self.rejected: Rejected = {}
         self.conn: Connection = session.connection()
         self.agency = agency_code
         self.remove_missing = remove_missing
@@ -225,8 +257,9 @@ class _Import:
         # self.now as the driver takes it, for created_at and updated_at
         self.stamp = converter(self.conn, PersonRecord.__table__, ("created_at",))((self.now,))[0]
         self.linker: ImportLinker | None = None
-        self.persons_files = 0  # persons files begun
         self.seen: dict[str, set[str]] = {"persons": set(), "items": set()}  # for remove_missing
+        self.earlier = prepare.EarlierFiles()  # record ids of the persons files read so far
+        self.item_refs: dict[str, tuple[str, int]] = {}  # item_ref: its file and line
 
     def run(
         self, paths: Sequence[Path], progress: Callable[[Path], Progress | None] | None
@@ -236,7 +269,7 @@ class _Import:
             try:
                 kind, rows = open_rows(path)  # refuses an unreadable file before any writing
             except FileRefused as exc:
-                self.fail(RowError(str(path), 0, "file", str(exc).split(": ", 1)[-1]))
+                self.fail(RowError(str(path), exc.line, exc.row_field, exc.reason))
                 continue
             rows.close()  # type: ignore[attr-defined]
             opened.append((path, kind))
@@ -261,28 +294,43 @@ class _Import:
             self.conn.exec_driver_sql("ANALYZE person_records")
 
     def fail(self, error: RowError) -> None:
+        """A problem that refuses the import."""
         self.errors_total += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(error)
+
+    def refuse_row(self, error: RowError, result: FileResult) -> None:
+        """A bad row: set aside when keeping going, else a problem that refuses the import."""
+        if not self.keep_going:
+            self.fail(error)
+            return
+        lines = self.rejected.setdefault(error.file, {})
+        if error.line not in lines:
+            lines[error.line] = []
+            result.refused += 1
+        lines[error.line].append((error.field, error.reason))
 
     def run_persons(self, path: Path, progress: Progress | None) -> None:
         """A persons file: prepared (in a worker when large) and written batch by batch."""
         result = FileResult(str(path), "persons")
         self.results.append(result)
-        self.persons_files += 1
         self.agency_has_records = (
             self.conn.execute(
                 select(PersonRecord.id).where(PersonRecord.agency_code == self.agency).limit(1)
             ).first()
             is not None
         )
-        batches = prepare.prepared_batches(path, self.agency, self.sqlite, BATCH, WORKER_MIN_BYTES)
+        batches = prepare.prepared_batches(
+            path, self.agency, self.sqlite, BATCH, WORKER_MIN_BYTES, self.earlier, self.keep_going
+        )
         for prepared in batches:
             result.rows += prepared.rows
             for error in prepared.errors:
-                self.fail(error)
+                self.refuse_row(error, result)
             for what, count in prepared.warnings.items():
                 result.warnings[what] = result.warnings.get(what, 0) + count
+                lines = result.warned_at.setdefault(what, [])
+                lines += prepared.warned_at.get(what, [])[: prepare.WARNED_LINES - len(lines)]
             if progress is not None:
                 progress(prepared.bytes_read)
             if self.remove_missing:
@@ -294,25 +342,32 @@ class _Import:
         """An information items file: read, validated and written batch by batch."""
         result = FileResult(str(path), "items")
         self.results.append(result)
-        seen: dict[str, int] = {}
+        name = str(path)
+        seen = self.item_refs
         batch: list[ItemRow] = []
         _kind, rows = open_rows(path, progress)
         for line, raw in rows:
             result.rows += 1
-            if "__error__" in raw:
-                self.fail(RowError(str(path), line, "row", raw["__error__"]))
+            if isinstance(raw, BadRow):
+                self.refuse_row(RowError(name, line, raw.field, raw.reason), result)
                 continue
             try:
                 row = parse_item(line, raw)
             except RowInvalid as exc:
-                for name, reason in exc.errors:
-                    self.fail(RowError(str(path), line, name, reason))
+                for field_name, reason in exc.errors:
+                    self.refuse_row(RowError(name, line, field_name, reason), result)
                 continue
             if row.item_ref in seen:
-                reason = f"repeats the item_ref of line {seen[row.item_ref]}"
-                self.fail(RowError(str(path), line, "item_ref", reason))
+                where, first = seen[row.item_ref]
+                reason = (
+                    f"repeats the item_ref of line {first}"
+                    if where == name
+                    else f"repeats the item_ref of {where}:{first} (an item belongs in one file "
+                    "of an import)"
+                )
+                self.refuse_row(RowError(name, line, "item_ref", reason), result)
                 continue
-            seen[row.item_ref] = line
+            seen[row.item_ref] = (name, line)
             if self.errors_total:
                 continue  # keep validating, stop writing
             batch.append(row)
@@ -322,7 +377,7 @@ class _Import:
         if batch and not self.errors_total:
             self._write_items(path, batch, result)
         if self.remove_missing:
-            self.seen["items"].update(seen)
+            self.seen["items"] = set(seen)
 
     def _write_persons(self, batch: list[PreparedPerson], result: FileResult) -> None:
         conn = self.conn
@@ -356,7 +411,6 @@ class _Import:
             for chunk in chunks(updated_ids, 500):
                 conn.execute(delete(PersonName).where(PersonName.record_id.in_(chunk)))
             self._delete_match_keys(updated_ids)
-            self.linker.restage(self._written_here(updated_ids))
             execute_many(
                 conn,
                 _UPDATE_PERSON,
@@ -372,20 +426,6 @@ class _Import:
         self.linker.stage(keys)
         result.inserted += len(new)
         result.updated += len(batch) - len(new)
-
-    def _written_here(self, record_ids: list[int]) -> list[int]:
-        """Those of some records that an earlier persons file of this import wrote (a record id in
-        two of its files): their staged keys are replaced by the later file's."""
-        if self.persons_files < 2:
-            return []  # one file never holds a record id twice
-        written: list[int] = []
-        for chunk in chunks(record_ids, 900):
-            written += self.conn.scalars(
-                select(PersonRecord.id).where(
-                    PersonRecord.id.in_(chunk), PersonRecord.updated_at == self.now
-                )
-            )
-        return written
 
     def _existing_records(self, record_ids: list[str]) -> dict[str, int]:
         """The ids of this agency's records among some agency record ids, by record id."""
@@ -409,16 +449,19 @@ class _Import:
         records = self._existing_records(sorted({r.record_id for r in batch}))
         unknown = [row for row in batch if row.record_id not in records]
         for row in unknown:
-            self.fail(
+            self.refuse_row(
                 RowError(
                     str(path),
                     row.line,
                     "record_id",
                     "names no person record of this agency (import the persons file first or with it)",
-                )
+                ),
+                result,
             )
-        if unknown:
+        if unknown and not self.keep_going:
             return
+        if unknown:
+            batch = [row for row in batch if row.record_id in records]
         refs = [row.item_ref for row in batch]
         existing = self._ids_by_reference("information_items", "item_ref", refs)
         new = [row for row in batch if row.item_ref not in existing]
