@@ -75,6 +75,7 @@ class Role(enum.StrEnum):
     MASH_MANAGER = "mash-manager"
     NODE_ADMIN = "node-admin"
     AUDITOR = "auditor"
+    PARTNERSHIP_ANALYST = "partnership-analyst"  # the strategic assessment's aggregates only
 
 
 class CandidateStatus(enum.StrEnum):

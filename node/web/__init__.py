@@ -79,10 +79,14 @@ def register_blueprints(app: Flask) -> None:
       decisions on its items, the manager's answer.
     - `cumulative_harm`: a cumulative-harm flag explained (the rule, the events that raised it,
       each with its agency and date) and its dismissal with a reason, for the MASH manager.
+    - `assessment`: the partnership's strategic assessment and problem profiles (aggregates for a
+      period and area, small counts suppressed) as pages and HTML, PDF and CSV exports, for the
+      MASH manager and the partnership analyst.
     - `admin`: the users and agencies of the hub, read only, for administrators and auditors.
     - `audit`: the audit log's state and a verification of the whole log, for the same.
     """
     from node.web.admin.views import blueprint as admin
+    from node.web.assessment.views import blueprint as assessment
     from node.web.audit.views import blueprint as audit
     from node.web.auth.views import blueprint as auth
     from node.web.cumulative_harm.views import blueprint as cumulative_harm
@@ -105,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
         disclosures,
         product,
         cumulative_harm,
+        assessment,
         admin,
         audit,
     ):

@@ -112,6 +112,7 @@ VISITORS = (
     Visitor(MID_SIGN_IN, "police.pro", "police", second_factor_done=False),
     Visitor("node-admin", "node.admin"),
     Visitor("auditor", "auditor"),
+    Visitor("analyst", "analyst"),
     Visitor("manager", "manager"),
     Visitor("police", "police.pro", "police"),
     Visitor("health", "health.pro", "health"),
@@ -126,6 +127,7 @@ SIGNED_IN = "signed-in"  # any role, both factors given
 STAFF = frozenset({"manager", "police", "health", "education"})  # the hub's members
 PROFESSIONALS = frozenset({"police", "health", "education"})
 MANAGER_ONLY = frozenset({"manager"})
+ASSESSMENT = frozenset({"manager", "analyst"})
 OVERSIGHT = frozenset({"node-admin", "auditor"})  # the user list and the audit log, read only
 
 
@@ -204,6 +206,12 @@ POLICY: dict[str, Access] = {
     # on a person, so the manager alone sees, explains and dismisses them.
     "cumulative_harm.flag": Access(MANAGER_ONLY, personal=BOTH),
     "cumulative_harm.dismiss": Access(MANAGER_ONLY, personal=BOTH),
+    # The strategic assessment: aggregates only, for the manager and the partnership analyst
+    # (whose role opens nothing else).
+    "assessment.show": Access(ASSESSMENT),
+    "assessment.export_html": Access(ASSESSMENT),
+    "assessment.export_pdf": Access(ASSESSMENT),
+    "assessment.export_csv": Access(ASSESSMENT),
     "admin.index": Access(OVERSIGHT),
     "admin.lift_delays": Access(frozenset({"node-admin"})),
     "audit.index": Access(OVERSIGHT),
