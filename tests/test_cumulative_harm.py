@@ -395,7 +395,7 @@ def test_an_items_category_is_shown_to_its_agency_only(
 ) -> None:
     people = write_csv(tmp_path / "p.csv", [{"record_id": "P1", **TYRONE}])
     recent = (dt.date.today() - dt.timedelta(days=5)).isoformat()
-    for agency, category in (("police", "Missing person"), ("health", "Emergency attendance")):
+    for agency, category in (("police", "Missing episode"), ("health", "A&E attendance")):
         items = write_csv(
             tmp_path / f"{agency}.csv",
             [

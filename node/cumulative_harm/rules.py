@@ -79,7 +79,7 @@ DEFAULT_RULES = RuleSet(
             2,
             90,
             "Missing episodes and emergency attendances",
-            ("Missing person", "Emergency attendance"),
+            ("missing episode", "A&E attendance"),  # as the partners' extracts name them
         ),
     ),
 )
