@@ -4,7 +4,7 @@ Run: .venv/bin/python -m bench.run_all   (or `make bench`)
 
 The benchmarks are import_throughput, search_latency, matching_quality, web_latency,
 index_filter, voprf, audit_tampering, import_kill, coordinator_latency, check_latency,
-index_build and concurrent_edits; each
+index_build, concurrent_edits and partnership; each
 module's `main(argv)` is called with no arguments. The exit status is the first non-zero one.
 """
 
@@ -28,6 +28,7 @@ BENCHMARKS = (
     "check_latency",
     "index_build",
     "concurrent_edits",
+    "partnership",
 )
 
 

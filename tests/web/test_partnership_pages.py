@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import re
 
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from node.referrals.intake import NewContact, PersonDetails, record_contact
@@ -96,8 +97,12 @@ def test_the_analyst_exports_the_assessment_with_small_counts_suppressed(
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
     assert not [cell for row in rows for cell in row[2:] if SMALL.match(cell)]
     assert any(row[:2] == ["Contacts by source", "Total"] for row in rows)
-    html = web.client.get(f"/assessment/export.html?period={year}")
-    assert html.status_code == 200 and "Strategic assessment" in html.get_data(as_text=True)
+    html = web.client.get(f"/assessment/export.html?period={year}&theme=neglect")
+    document = BeautifulSoup(html.get_data(as_text=True), "html.parser")
+    assert html.status_code == 200 and "Problem profile: Neglect" in document.get_text()
+    exported_cells = [c.get_text(strip=True) for c in document.select("table td")]
+    assert exported_cells and not [c for c in exported_cells if SMALL.match(c)]
+    assert "*" in exported_cells  # three contacts: hidden, and marked
     pdf = web.client.get(f"/assessment/export.pdf?period={year}&theme=neglect")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     with web_node.sessions() as db:
