@@ -356,7 +356,7 @@ def _table(
     title: str,
     heading: str,
     months: Sequence[str],
-    pairs: Sequence[tuple[str, str]] | Sequence[tuple[str, str, int]],
+    pairs: Sequence[tuple[str, str]] | Sequence[tuple[str, str, int]],  # (label, month[, count])
     *,
     order: Sequence[str] = (),
     note: str = "",
@@ -364,8 +364,8 @@ def _table(
     """Counts of (label, month) pairs as a suppressed table: the largest rows first (at most
     TOP_ROWS, the rest as "Other"), or in `order`."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for pair in pairs:
-        counts[pair[0]][pair[1]] += pair[2] if len(pair) == 3 else 1  # type: ignore[misc]
+    for label, month, *weight in pairs:
+        counts[label][month] += weight[0] if weight else 1
     if order:
         labels = list(order)
     else:

@@ -8,7 +8,7 @@ returned are every event in the window that the rule counted, so that the flag e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from node.cumulative_harm.rules import Kind, Rule
@@ -75,7 +75,12 @@ def _rising_run(contacts: list[Event], count: int) -> tuple[Event, ...]:
     return tuple(best)
 
 
-def _household(rule: Rule, subject: int, history: History, within) -> tuple[Event, ...]:  # type: ignore[no-untyped-def]
+def _household(
+    rule: Rule,
+    subject: int,
+    history: History,
+    within: Callable[[Sequence[Event]], list[Event]],
+) -> tuple[Event, ...]:
     """Contacts about others of the household that do not name the person as a subject."""
     own = {e.ref for e in history.contacts.get(subject, ())}
     found: dict[str, Event] = {}
