@@ -17,7 +17,7 @@ CONTACT, ITEM = "contact", "item"
 RAG_ORDER = {"green": 1, "amber": 2, "red": 3}
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Event:
     """A contact naming a person, or an agency's item on one of the person's records."""
 
@@ -45,7 +45,7 @@ def evaluate(rule: Rule, subject: int, history: History, today: dt.date) -> tupl
     since = today - dt.timedelta(days=rule.days)
 
     def within(events: Sequence[Event]) -> list[Event]:
-        return sorted(e for e in events if since < e.on <= today)
+        return sorted((e for e in events if since < e.on <= today), key=_when)
 
     if rule.kind is Kind.AGENCIES:
         found = [e for e in within(history.contacts.get(subject, ())) if e.agency]
@@ -58,6 +58,11 @@ def evaluate(rule: Rule, subject: int, history: History, today: dt.date) -> tupl
     if rule.kind is Kind.HOUSEHOLD:
         return _household(rule, subject, history, within)
     return _categories(rule, within(history.items.get(subject, ())))
+
+
+def _when(event: Event) -> tuple[dt.date, str]:
+    """Events in the order they happened (a contact's references rise through a day)."""
+    return event.on, event.ref
 
 
 def _rising_run(contacts: list[Event], count: int) -> tuple[Event, ...]:
@@ -82,13 +87,13 @@ def _household(
     within: Callable[[Sequence[Event]], list[Event]],
 ) -> tuple[Event, ...]:
     """Contacts about others of the household that do not name the person as a subject."""
-    own = {e.ref for e in history.contacts.get(subject, ())}
+    own = {e.ref for e in within(history.contacts.get(subject, ()))}
     found: dict[str, Event] = {}
     for member in sorted(history.household.get(subject, frozenset()) - {subject}):
         for event in within(history.contacts.get(member, ())):
             if event.ref not in own:
                 found.setdefault(event.ref, event)
-    return tuple(sorted(found.values())) if len(found) >= rule.count else ()
+    return tuple(sorted(found.values(), key=_when)) if len(found) >= rule.count else ()
 
 
 def _categories(rule: Rule, items: list[Event]) -> tuple[Event, ...]:
