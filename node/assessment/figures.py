@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from node import audit
@@ -37,6 +37,7 @@ PERIOD = re.compile(r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?$")
 DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 OTHER = "Other"
 TOP_ROWS = 10
+YEAR = dt.timedelta(days=365)  # a repeat contact names someone named within the year before
 
 
 class AssessmentError(DomainError):
@@ -157,12 +158,11 @@ def assess(
         raise AssessmentError("choose one of the concern categories", field="theme")
     months = period.months
     agencies = {code: name for code, name in session.execute(select(Agency.code, Agency.name))}
+    everyone, named = _contacts(session, period, agencies)
     contacts = [
-        c
-        for c in _contacts(session, period, agencies)
-        if (not area or c.area == area) and (not theme or theme in c.categories)
+        c for c in everyone if (not area or c.area == area) and (not theme or theme in c.categories)
     ]
-    repeats = _repeats(session, period, contacts)
+    repeats = _repeats(contacts, named)
     tables = [
         _table(
             "categories",
@@ -235,7 +235,11 @@ def assess(
     return Assessment(period, area, theme, now or dt.datetime.now(dt.UTC), total, tuple(tables))
 
 
-def _contacts(session: Session, period: Period, agencies: dict[str, str]) -> list[_Contact]:
+def _contacts(
+    session: Session, period: Period, agencies: dict[str, str]
+) -> tuple[list[_Contact], dict[int, list[dt.datetime]]]:
+    """The period's contacts, and when each person was named in a contact from a year before
+    the period to its end."""
     start = dt.datetime.combine(period.start, dt.time(), tzinfo=dt.UTC)
     end = dt.datetime.combine(period.end, dt.time(), tzinfo=dt.UTC)
     rows = session.execute(
@@ -250,21 +254,32 @@ def _contacts(session: Session, period: Period, agencies: dict[str, str]) -> lis
         .outerjoin(Decision, Decision.referral_id == Referral.id)
         .where(Referral.received_at >= start, Referral.received_at < end)
     ).all()
+    # The people of the period's contacts, and when each was named in the year before it too
+    # (for repeat contacts), in one reading.
     people: dict[int, list[tuple[int | None, str]]] = defaultdict(list)
-    for referral_id, subject_id, postcode in session.execute(
-        select(ReferralPerson.referral_id, ReferralPerson.subject_id, ReferralPerson.postcode)
+    named: dict[int, list[dt.datetime]] = defaultdict(list)
+    for referral_id, subject_id, postcode, received in session.execute(
+        select(
+            ReferralPerson.referral_id,
+            ReferralPerson.subject_id,
+            ReferralPerson.postcode,
+            Referral.received_at,
+        )
         .join(Referral, Referral.id == ReferralPerson.referral_id)
         .where(
-            Referral.received_at >= start,
+            Referral.received_at >= start - YEAR,
             Referral.received_at < end,
             ReferralPerson.is_subject,
         )
         .order_by(ReferralPerson.id)
     ):
-        people[referral_id].append((subject_id, postcode))
+        if received >= start:
+            people[referral_id].append((subject_id, postcode))
+        if subject_id is not None:
+            named[subject_id].append(received)
     found = []
     for rid, received, categories, kind, agency, outcome in rows:
-        named = people.get(rid, [])
+        theirs = people.get(rid, [])
         source = (
             agencies.get(agency or "", "") if kind == "agency" else SOURCE_KINDS.get(kind, kind)
         )
@@ -273,37 +288,22 @@ def _contacts(session: Session, period: Period, agencies: dict[str, str]) -> lis
                 f"{received:%Y-%m}",
                 tuple(categories or ()),
                 source.split(" (")[0],
-                next((district(p) for _s, p in named if district(p)), ""),
-                tuple(s for s, _p in named if s is not None),
+                next((district(p) for _s, p in theirs if district(p)), ""),
+                tuple(s for s, _p in theirs if s is not None),
                 received,
                 outcome.value if outcome else None,
             )
         )
-    return found
+    return found, named
 
 
-def _repeats(session: Session, period: Period, contacts: Sequence[_Contact]) -> list[bool]:
+def _repeats(contacts: Sequence[_Contact], named: dict[int, list[dt.datetime]]) -> list[bool]:
     """Whether each contact names a subject named in an earlier contact within 12 months."""
-    start = dt.datetime.combine(period.start, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=365)
-    end = dt.datetime.combine(period.end, dt.time(), tzinfo=dt.UTC)
-    seen: dict[int, list[dt.datetime]] = defaultdict(list)
-    for subject_id, received in session.execute(
-        select(ReferralPerson.subject_id, Referral.received_at)
-        .join(Referral, Referral.id == ReferralPerson.referral_id)
-        .where(
-            Referral.received_at >= start,
-            Referral.received_at < end,
-            ReferralPerson.is_subject,
-            ReferralPerson.subject_id.is_not(None),
-        )
-    ):
-        seen[subject_id].append(received)
-    year = dt.timedelta(days=365)
     return [
         any(
-            c.received - year <= other < c.received
+            c.received - YEAR <= other < c.received
             for subject in c.subjects
-            for other in seen.get(subject, ())
+            for other in named.get(subject, ())
         )
         for c in contacts
     ]
@@ -325,10 +325,10 @@ def _items(
 ) -> list[tuple[str, str, int]]:
     """Partners' items in the period as (category or district, month, count); with a theme, only
     items whose category names it."""
-    year = extract("year", InformationItem.occurred_on)
-    month = extract("month", InformationItem.occurred_on)
     placed = by_area or bool(area)
-    columns = [InformationItem.category, year, month]
+    # By day, not month: the index on (occurred_on, category) then answers it in its own order,
+    # with no function of each row; the days are added up into months here.
+    columns = [InformationItem.occurred_on, InformationItem.category]
     if placed:
         columns.append(PersonRecord.postcode_norm)
     statement = select(*columns, func.count()).where(
@@ -338,17 +338,17 @@ def _items(
         statement = statement.join(PersonRecord, PersonRecord.id == InformationItem.record_id)
     statement = statement.group_by(*columns)
     words = THEME_WORDS.get(theme, (CONCERN_CATEGORIES.get(theme, "").split(" ")[0].lower(),))
-    found: list[tuple[str, str, int]] = []
+    found: dict[tuple[str, str], int] = defaultdict(int)
     for row in session.execute(statement):
-        category, y, m = row[0], int(row[1]), int(row[2])
+        day, category = row[0], row[1]
         if theme and not any(w and w in category.lower() for w in words):
             continue
-        where = district(row[3] or "") if placed else ""
+        where = district(row[2] or "") if placed else ""
         if area and where != area:
             continue
         label = (where or "Not known") if by_area else category
-        found.append((label, f"{y:04d}-{m:02d}", int(row[-1])))
-    return found
+        found[(label, f"{day:%Y-%m}")] += int(row[-1])
+    return [(label, month, count) for (label, month), count in found.items()]
 
 
 def _table(

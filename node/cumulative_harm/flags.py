@@ -89,8 +89,11 @@ def _evaluate(
         return Evaluated(0, 0, 0, 0, 0)
     history, people = gather(session, rules, today, subjects)
     found: dict[tuple[int, str], tuple[Event, ...]] = {}
+    household_rules = tuple(r for r in rules.rules if r.kind is Kind.HOUSEHOLD)
     for subject in people:
-        for rule in rules.rules:
+        # Only the household rule reads anything but the person's own contacts and items.
+        own = subject in history.contacts or subject in history.items
+        for rule in rules.rules if own else household_rules:
             events = evaluate(rule, subject, history, today)
             if events:
                 found[(subject, rule.key)] = events

@@ -219,7 +219,13 @@ class InformationItem(Base):
     """A piece of what an agency holds about a person: an incident, a case note, an episode."""
 
     __tablename__ = "information_items"
-    __table_args__ = (UniqueConstraint("agency_code", "item_ref"), Index(None, "record_id"))
+    # By date and category: the strategic assessment counts a period's items by category, and
+    # the cumulative-harm rules read a window's items of named categories (migration 0014).
+    __table_args__ = (
+        UniqueConstraint("agency_code", "item_ref"),
+        Index(None, "record_id"),
+        Index(None, "occurred_on", "category"),
+    )
 
     id: Mapped[intpk]
     agency_code: Mapped[agency_code]

@@ -5,7 +5,8 @@ Revises: 0013
 Create Date: 2026-12-06
 
 The flags the hub's cumulative-harm rules raise on a person, with the events that raised them,
-and their dismissal (by the MASH manager, with a reason) or clearing.
+and their dismissal (by the MASH manager, with a reason) or clearing; agencies' items indexed by
+date and category, which the rules and the strategic assessment read by period.
 """
 
 from __future__ import annotations
@@ -56,9 +57,17 @@ def upgrade() -> None:
             ["subject_id", "rule_key"],
             unique=False,
         )
+    with op.batch_alter_table("information_items", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_information_items_occurred_on_category"),
+            ["occurred_on", "category"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("information_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_information_items_occurred_on_category"))
     with op.batch_alter_table("harm_flags", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_harm_flags_subject_id_rule_key"))
         batch_op.drop_index(batch_op.f("ix_harm_flags_state"))
