@@ -86,12 +86,11 @@ def seed_contacts(path: Path, count: int, seed: int = 16) -> None:
     beyond the synthetic records' own names and postcodes)."""
     rng = random.Random(seed)
     conn = sqlite3.connect(path)
-    people = conn.execute(
+    known = conn.execute(
         "SELECT subject_id, forenames, surname, postcode FROM person_records "
-        "WHERE subject_id IS NOT NULL AND agency_code IN ('education', 'health') "
-        "ORDER BY random() LIMIT ?",
-        (count * 3,),
+        "WHERE subject_id IS NOT NULL AND agency_code IN ('education', 'health') ORDER BY id"
     ).fetchall()
+    people = rng.sample(known, min(len(known), count * 3))
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     referrals, named, decisions = [], [], []
     for number in range(1, count + 1):
@@ -321,7 +320,7 @@ def agency_import(path: Path, files: list[Path], evaluate: bool) -> dict[str, fl
     """One agency's import as `mash-node import` runs it, with or without its evaluation."""
     from node import audit
     from node.access import Actor
-    from node.cumulative_harm.flags import IMPORT, evaluate_all
+    from node.cumulative_harm.flags import IMPORT, IMPORT_KINDS, evaluate_all
     from node.cumulative_harm.rules import DEFAULT_RULES
     from node.importing.service import import_files
     from node.keys import load_keys
@@ -341,7 +340,14 @@ def agency_import(path: Path, files: list[Path], evaluate: bool) -> dict[str, fl
     if evaluate:
         again = time.perf_counter()
         with transaction(make_sessionmaker(engine)) as session:
-            evaluate_all(session, Actor.system("cumulative-harm"), DEFAULT_RULES, IMPORT, AS_OF)
+            evaluate_all(
+                session,
+                Actor.system("cumulative-harm"),
+                DEFAULT_RULES,
+                IMPORT,
+                AS_OF,
+                IMPORT_KINDS,
+            )
             audit.checkpoint(session, keys)
         evaluated = time.perf_counter() - again
     engine.dispose()

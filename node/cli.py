@@ -271,10 +271,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{stats.candidates_raised} new candidate link(s) to review"
     )
     with node.unit_of_work() as session:
-        from node.cumulative_harm.flags import IMPORT, evaluate_all
+        from node.cumulative_harm.flags import IMPORT, IMPORT_KINDS, evaluate_all
 
         evaluate_all(
-            session, Actor.system("cumulative-harm"), node.config.referrals.harm_rules, IMPORT
+            session,
+            Actor.system("cumulative-harm"),
+            node.config.referrals.harm_rules,
+            IMPORT,
+            kinds=IMPORT_KINDS,
         )
     _refresh_index(node)
     return 0

@@ -18,6 +18,7 @@ from node.access import AccessDenied
 from node.config import ConfigError, load_config, render_config
 from node.cumulative_harm.evaluate import CONTACT, ITEM, Event, History, evaluate
 from node.cumulative_harm.flags import (
+    IMPORT_KINDS,
     NIGHTLY,
     FlagError,
     dismiss_flag,
@@ -449,3 +450,17 @@ def test_a_flag_clears_when_its_events_leave_the_window(hub: Session, policy) ->
     assert flag.state is HarmFlagState.CLEARED and done.cleared >= 1
     assert _actions(hub, "harm-flag.clear")
     assert _actions(hub, "harm-rules.evaluate")[-1].detail.count('"nightly"') == 1
+
+
+def test_after_an_import_only_the_rules_that_read_agencies_items_are_evaluated(
+    hub: Session, policy
+) -> None:
+    """An import changes agencies' records and items, never a contact: the contact rules' flags
+    are left for the nightly evaluation."""
+    subject, _ = _three_agencies(hub, policy)
+    (flag,) = _flags(hub, subject)
+    later = dt.date.today() + dt.timedelta(days=20)  # the three-agency rule no longer fires then
+    evaluate_all(hub, MANAGER, policy.harm_rules, "import", today=later, kinds=IMPORT_KINDS)
+    assert flag.state is HarmFlagState.OPEN
+    evaluate_all(hub, MANAGER, policy.harm_rules, NIGHTLY, today=later)
+    assert flag.state is HarmFlagState.CLEARED

@@ -57,12 +57,22 @@ class Evaluated:
 # --- evaluating ---------------------------------------------------------------------------------
 
 
+# What an import can change: agencies' items (and which subject a new record joins), never a
+# contact, so after an import only the rules that read items are evaluated.
+IMPORT_KINDS = frozenset({Kind.CATEGORIES})
+
+
 def evaluate_all(
-    session: Session, actor: Actor, rules: RuleSet, trigger: str, today: dt.date | None = None
+    session: Session,
+    actor: Actor,
+    rules: RuleSet,
+    trigger: str,
+    today: dt.date | None = None,
+    kinds: frozenset[Kind] | None = None,
 ) -> Evaluated:
-    """Evaluate every rule for everyone named in a contact within the longest window (import,
-    nightly)."""
-    return _evaluate(session, actor, rules, trigger, None, today or dt.date.today())
+    """Evaluate every rule (or those of `kinds`) for everyone named in a contact within the
+    longest window (import, nightly)."""
+    return _evaluate(session, actor, rules, trigger, None, today or dt.date.today(), kinds)
 
 
 def evaluate_people(
@@ -84,7 +94,12 @@ def _evaluate(
     trigger: str,
     subjects: set[int] | None,
     today: dt.date,
+    kinds: frozenset[Kind] | None = None,
 ) -> Evaluated:
+    kept: frozenset[str] = frozenset()  # rules not evaluated now: their flags stay as they are
+    if kinds is not None:
+        kept = frozenset(r.key for r in rules.rules if r.kind not in kinds)
+        rules = RuleSet(rules.version, tuple(r for r in rules.rules if r.kind in kinds))
     if not rules.rules:
         return Evaluated(0, 0, 0, 0, 0)
     history, people = gather(session, rules, today, subjects)
@@ -97,7 +112,7 @@ def _evaluate(
             events = evaluate(rule, subject, history, today)
             if events:
                 found[(subject, rule.key)] = events
-    return _reconcile(session, actor, rules, trigger, people, found, subjects is None)
+    return _reconcile(session, actor, rules, trigger, people, found, subjects is None, kept)
 
 
 def gather(
@@ -265,6 +280,7 @@ def _reconcile(
     people: set[int],
     found: dict[tuple[int, str], tuple[Event, ...]],
     everyone: bool,
+    kept: frozenset[str] = frozenset(),
 ) -> Evaluated:
     now = utcnow()
     statement = select(HarmFlag).where(HarmFlag.state != HarmFlagState.CLEARED)
@@ -323,7 +339,7 @@ def _reconcile(
             },
         )
     for (subject, rule_key), flag in open_flags.items():
-        if subject not in people and rules.rule(rule_key) is not None:
+        if rule_key in kept or (subject not in people and rules.rule(rule_key) is not None):
             continue  # not evaluated this time
         flag.state, flag.cleared_at = HarmFlagState.CLEARED, now
         flag.version += 1
