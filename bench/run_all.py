@@ -4,7 +4,8 @@ Run: .venv/bin/python -m bench.run_all   (or `make bench`)
 
 The benchmarks are import_throughput, search_latency, matching_quality, web_latency,
 index_filter, voprf, audit_tampering, import_kill, coordinator_latency, check_latency,
-index_build, concurrent_edits, disclosure_faults, disclosure_latency and import_fuzz; each
+index_build, concurrent_edits, disclosure_faults, disclosure_latency, import_fuzz and
+partnership; each
 module's `main(argv)` is called with no arguments. The exit status is the first non-zero one.
 """
 
@@ -31,6 +32,7 @@ BENCHMARKS = (
     "disclosure_faults",
     "disclosure_latency",
     "import_fuzz",
+    "partnership",
 )
 
 

@@ -67,6 +67,9 @@ SEARCHERS = HUB_MEMBERS  # managers see which agencies hold, professionals their
 LINK_DECIDERS = HUB_MEMBERS  # confirming or undoing links is a professional judgement
 ADMINISTRATORS = frozenset({Role.NODE_ADMIN})
 AUDIT_READERS = frozenset({Role.AUDITOR, Role.NODE_ADMIN})
+# The strategic assessment: aggregates only, for the manager and the partnership's analysts.
+ASSESSMENT_READERS = frozenset({Role.MASH_MANAGER, Role.PARTNERSHIP_ANALYST})
+HARM_FLAG_READERS = MANAGERS  # cumulative-harm flags: advice for the manager's queue
 OVERSEERS = frozenset({Role.AUDITOR, Role.NODE_ADMIN})  # see the user list and audit status
 
 
@@ -114,6 +117,18 @@ def require_hub_member(actor: Actor) -> None:
 def require_manager(actor: Actor) -> None:
     """Triage, RAG ratings and outcomes are the MASH manager's decisions."""
     require_role(actor, MANAGERS)
+
+
+def require_harm_flags(actor: Actor) -> None:
+    """Cumulative-harm flags (on the queue, explained, dismissed with a reason) are advice for the
+    MASH manager: they name people and which agencies hold what on them."""
+    require_role(actor, HARM_FLAG_READERS)
+
+
+def require_assessment(actor: Actor) -> None:
+    """The strategic assessment (aggregates for a period and area, small counts suppressed) is
+    for the MASH manager and the partnership analyst, whose role sees nothing else."""
+    require_role(actor, ASSESSMENT_READERS)
 
 
 def require_borough_check(actor: Actor) -> None:

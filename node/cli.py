@@ -306,6 +306,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"Subjects: {stats.subjects_created} new, {stats.records_linked} record(s) linked to another, "
         f"{stats.candidates_raised} new candidate link(s) to review"
     )
+    with node.unit_of_work() as session:
+        from node.cumulative_harm.flags import IMPORT, IMPORT_KINDS, evaluate_all
+
+        evaluate_all(
+            session,
+            Actor.system("cumulative-harm"),
+            node.config.referrals.harm_rules,
+            IMPORT,
+            kinds=IMPORT_KINDS,
+        )
     _refresh_index(node)
     if result.refused:
         print(
@@ -941,6 +951,32 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_harm_evaluate(args: argparse.Namespace) -> int:
+    from node.cumulative_harm.flags import NIGHTLY, evaluate_all
+
+    node = _open(args)
+    with node.unit_of_work() as session:
+        done = evaluate_all(
+            session, Actor.system("cumulative-harm"), node.config.referrals.harm_rules, NIGHTLY
+        )
+    print(
+        f"Cumulative harm: {done.people} people evaluated; {done.raised} flag(s) raised, "
+        f"{done.updated} updated, {done.cleared} cleared; {done.open} open"
+    )
+    return 0
+
+
+def cmd_harm_rules(args: argparse.Namespace) -> int:
+    node = _open(args)
+    rules = node.config.referrals.harm_rules
+    print(f"Cumulative-harm rules, version {rules.version}:")
+    _table(
+        ("key", "title", "rule"),
+        [(rule.key, rule.title, rule.description) for rule in rules.rules],
+    )
+    return 0
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from node.synthetic.extracts import write_extracts
 
@@ -1305,6 +1341,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_audit_export)
     aud.add_parser("checkpoint", help="sign a checkpoint of the audit log now").set_defaults(
         run=cmd_audit_checkpoint
+    )
+
+    harm = commands.add_parser(
+        "cumulative-harm", help="the hub's cumulative-harm rules and flags"
+    ).add_subparsers(dest="action", required=True)
+    harm.add_parser(
+        "evaluate",
+        help="evaluate every rule for everyone named in a recent contact (run nightly, e.g. "
+        "from cron or a systemd timer)",
+    ).set_defaults(run=cmd_harm_evaluate)
+    harm.add_parser("rules", help="the rules in force and their version").set_defaults(
+        run=cmd_harm_rules
     )
 
     data = commands.add_parser("demo-data", help="write synthetic agency extracts for a borough")

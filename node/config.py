@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mash_common.boroughs import is_borough_code
 from node.agencies import STANDARD_AGENCIES, AgencyDefinition
+from node.cumulative_harm.rules import DEFAULT_RULES, RuleError, RuleSet, parse_rules
 from node.errors import DomainError
 
 _CODE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
@@ -40,6 +41,9 @@ class ReferralPolicy:
     # Which agencies research a referral of each rating unless the manager chooses at triage
     # (least exposure): rag -> agency codes, or None for every agency of the hub.
     research_by_rag: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    # The cumulative-harm rules ([referrals.cumulative_harm]), evaluated on intake, on import and
+    # nightly.
+    harm_rules: RuleSet = DEFAULT_RULES
 
     def default_researchers(self, rag: str, hub_agencies: Iterable[str]) -> list[str]:
         """The agencies that research a referral rated `rag` unless the manager chooses."""
@@ -237,6 +241,14 @@ def _referrals(table: Any, borough_code: str, agencies: set[str], path: Path) ->
     if isinstance(near, bool) or not isinstance(near, int) or not 0 < near <= 24 * 60:
         raise ConfigError(f"{path}: referrals.near_breach_minutes must be 1-1440")
     research = _research_by_rag(table.get("research_agencies", {}), agencies, path)
+    try:
+        harm_rules = (
+            parse_rules(table["cumulative_harm"], path)
+            if "cumulative_harm" in table
+            else DEFAULT_RULES
+        )
+    except RuleError as exc:
+        raise ConfigError(exc.message) from None
     return ReferralPolicy(
         reference_prefix=prefix,
         hours=hours,
@@ -246,6 +258,7 @@ def _referrals(table: Any, borough_code: str, agencies: set[str], path: Path) ->
         timezone=zone,
         near_breach_minutes=near,
         research_by_rag=research,
+        harm_rules=harm_rules,
     )
 
 

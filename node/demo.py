@@ -79,6 +79,7 @@ def demo_accounts() -> list[tuple[str, str, Role, str | None]]:
         ("admin", "Demo node administrator", Role.NODE_ADMIN, None),
         ("manager", "Demo MASH manager", Role.MASH_MANAGER, None),
         ("auditor", "Demo auditor", Role.AUDITOR, None),
+        ("analyst", "Demo partnership analyst", Role.PARTNERSHIP_ANALYST, None),
     ]
     for code, agency in STANDARD_AGENCIES.items():
         accounts.append(
@@ -565,6 +566,15 @@ def _print_welcome(
             "as manager, send the answer. It arrives on Lambeth's referral and information product."
         )
         print("Or from the command line:")
+    print(
+        "In every borough, the manager's queue flags one child for cumulative harm (police, "
+        "health and a school in six"
+    )
+    print(
+        "weeks): follow its 'Cumulative harm' tag to see why. The referral lists the agencies "
+        "involved with the family;"
+    )
+    print("as analyst, open 'Strategic assessment' (aggregates only) and export it.")
     config = shlex.quote(str(lambeth.local.config_path))
     password = accounts["manager"][0]
     print(f"  export MASH_NODE_CONFIG={config} MASH_USER=manager MASH_PASSWORD={password}")

@@ -38,7 +38,8 @@ def _pro(agency: str) -> Actor:
 
 
 def seed_referrals(session: Session, policy: ReferralPolicy) -> int:
-    """Create the demo referrals unless the hub already has referrals. Returns how many."""
+    """Create the demo referrals unless the hub already has referrals. Returns how many: one of
+    them is flagged for cumulative harm (three agencies' contacts about one child)."""
     if session.scalar(select(func.count()).select_from(Referral)):
         return 0
     children = _known_children(session, 4)
@@ -47,7 +48,51 @@ def seed_referrals(session: Session, policy: ReferralPolicy) -> int:
         return 0
     now = utcnow()
 
-    # 1. A school's contact, just arrived, awaiting triage.
+    # 0. Two earlier low-level concerns about the first child, each closed on its own: with the
+    # school's contact below, three agencies in six weeks raise a cumulative-harm flag.
+    for agency, days, category, account, outcome in (
+        (
+            "police",
+            33,
+            "missing",
+            "Reported missing overnight by the carer; found the next morning at a friend's flat.",
+            Outcome.NO_FURTHER_ACTION,
+        ),
+        (
+            "health",
+            12,
+            "neglect",
+            "Brought to the emergency department late at night with a minor burn; the "
+            "explanation was plausible.",
+            Outcome.EARLY_HELP,
+        ),
+    ):
+        earlier = record_contact(
+            session,
+            MANAGER,
+            NewContact(
+                pathway=Pathway.CHILD,
+                source_kind="agency",
+                source_agency=agency,
+                categories=(category,),
+                account=account,
+                people=(children[0],),
+                received_at=now - dt.timedelta(days=days),
+            ),
+            policy,
+        )
+        set_rag(session, MANAGER, earlier.id, Rag.GREEN, "Low-level concern", policy)
+        record_decision(
+            session,
+            MANAGER,
+            earlier.id,
+            outcome,
+            "Below the threshold for a statutory response on its own.",
+            research_open_confirmed=True,
+            now=earlier.received_at + dt.timedelta(hours=20),
+        )
+
+    # 1. A school's contact, just arrived, awaiting triage (and flagged: see 0).
     record_contact(
         session,
         MANAGER,
@@ -164,7 +209,7 @@ def seed_referrals(session: Session, policy: ReferralPolicy) -> int:
     record_lawful_basis(
         session, MANAGER, adult_referral.id, "consent", "", "Tenant agreed on the phone"
     )
-    return 5
+    return 7
 
 
 def _contribute(session: Session, referral: Referral, agency: str, *, release: bool) -> None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from node import audit
-from node.access import Actor, own_agency, require_search
+from node.access import Actor, own_agency, permits, require_manager, require_search
 from node.errors import DomainError
+from node.involvement import Involvement, household_of, involvement
 from node.matching.keys import query_name_form
 from node.matching.nhs import NhsNumberError, normalise_nhs_number
 from node.matching.normalise import DateError, normalise_postcode, parse_date
@@ -72,6 +73,7 @@ class SubjectView:
     subject_id: int
     holdings: dict[str, int]  # agency code -> number of records it holds on this subject
     own_records: tuple[RecordView, ...]
+    involvement: tuple[Involvement, ...] = ()  # on the subject's own page: who is involved now
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ def view_subject(session: Session, actor: Actor, subject_id: int, purpose: str) 
     purpose = _require_purpose(purpose)
     subject = live_subject(session, subject_id)
     (view,) = _views(session, actor, [subject.id])
+    household = household_of(session, subject.id, names=permits(require_manager, actor))
+    view = replace(view, involvement=involvement(session, actor, household))
     audit.record(
         session,
         actor,

@@ -41,7 +41,21 @@ def test_demo_builds_three_boroughs_and_a_second_run_keeps_them(
         statuses = sorted(s for (s,) in conn.execute("SELECT status FROM referrals"))
         records = conn.execute("SELECT count(*) FROM person_records").fetchone()[0]
         audit_size = conn.execute("SELECT count(*) FROM audit_entries").fetchone()[0]
-    assert statuses == ["awaiting-triage", "decided", "in-research", "in-research", "in-research"]
+        flagged = conn.execute(
+            "SELECT r.status FROM harm_flags f JOIN referral_people p ON p.subject_id = f.subject_id"
+            " JOIN referrals r ON r.id = p.referral_id"
+            " WHERE f.rule_key = 'three-agencies' AND f.state = 'open'"
+        ).fetchall()
+        involved = conn.execute(
+            "SELECT count(*) FROM person_records WHERE json_extract(extra, '$.open_case') = 'yes'"
+        ).fetchone()[0]
+    assert ("awaiting-triage",) in flagged  # the school's contact, on the manager's queue
+    assert involved > 0
+    assert statuses == [
+        "awaiting-triage",
+        *["decided"] * 3,
+        *["in-research"] * 3,
+    ]
     assert records > 300
     with sqlite3.connect(lambeth) as conn:
         (moved,) = conn.execute(
@@ -53,11 +67,11 @@ def test_demo_builds_three_boroughs_and_a_second_run_keeps_them(
     assert run_demo(tmp_path / "demo", households=150) == 0
     assert accounts.read_text() == before
     with sqlite3.connect(hackney) as conn:
-        assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 5
+        assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 7
         assert conn.execute("SELECT count(*) FROM person_records").fetchone()[0] == records
         assert conn.execute("SELECT count(*) FROM audit_entries").fetchone()[0] > audit_size
     with sqlite3.connect(lambeth) as conn:
-        assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 6
+        assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 8
     # The coordinator: set up beside them, each node enrolled with it once, its own accounts
     # printed; each node has this month's and last month's figures queued for it, once.
     with sqlite3.connect(tmp_path / "demo" / "coordinator" / "data" / "coordinator.db") as conn:

@@ -165,6 +165,7 @@ def test_deleting_a_subject_finds_what_refers_to_it_through_an_index(tmp_path: P
         ("subject_merges", "merged_id"),
         ("referral_people", "subject_id"),
         ("incoming_disclosures", "subject_id"),
+        ("harm_flags", "subject_id"),
     ]
     with engine.connect() as conn:
         found = {

@@ -14,10 +14,10 @@ from coordinator.rollout.changes import generation
 from coordinator.rollout.read import BoroughSummary, StageCount, WaveView
 from coordinator.rollout.words import STAGE_NAMES
 from coordinator.store.models import Stage
-from coordinator.web import charts
 from coordinator.web.cache import part, value
 from coordinator.web.formatters import date, short_date
 from coordinator.web.services import reading
+from mash_common.web import charts
 
 # Fill and text colour of each stage on the map: light to dark as a borough nears a live hub.
 STAGE_COLOURS: dict[Stage, tuple[str, str]] = {

@@ -7,10 +7,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from coordinator.evaluation.analysis import Cell, Comparison, Figures, Stat
-from coordinator.web import charts
-from coordinator.web.charts import COLOURS, PALETTE, RAG_COLOURS, Series, Table
 from coordinator.web.formatters import month as month_words
 from mash_common.evaluation import FAMILIES, FEWER_THAN, RAGS, label
+from mash_common.web import charts
+from mash_common.web.charts import COLOURS, PALETTE, RAG_COLOURS, Series, Table
 
 SUPPRESSED_NOTE = (
     f"Counts of {FEWER_THAN} are suppressed at the hubs: the picture leaves them out, and the "

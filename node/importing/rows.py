@@ -393,6 +393,7 @@ def parse_person(line: int, raw: dict[str, Any]) -> PersonRow:
     ):
         errors.append(("surname", SURNAME_REQUIRED))
     extra = _free_fields(raw, PERSON_FIELDS, errors)
+    _involvement(extra, errors)
     if errors:
         raise RowInvalid(errors)
     notes = ()
@@ -416,6 +417,27 @@ def parse_person(line: int, raw: dict[str, Any]) -> PersonRow:
 
 def _has(errors: list[tuple[str, str]], name: str) -> bool:
     return bool(errors) and any(field == name for field, _ in errors)
+
+
+_YES = {"yes", "y", "true", "1", "open"}
+_NO = {"no", "n", "false", "0", "closed", ""}
+
+
+def _involvement(extra: dict[str, str], errors: list[tuple[str, str]]) -> None:
+    """The optional involvement columns: `open_case` yes or no, `since` a date (both kept
+    normalised); `worker` and `team` are free text."""
+    if "open_case" in extra:
+        flag = extra["open_case"].strip().lower()
+        if flag in _YES:
+            extra["open_case"] = "yes"
+        elif flag in _NO:
+            extra["open_case"] = "no"
+        else:
+            errors.append(("open_case", "must be yes or no"))
+    if "since" in extra:
+        since = _date(extra["since"], "since", errors)
+        if since is not None:
+            extra["since"] = since.isoformat()
 
 
 def _identified_without_surname(forenames: str, born: dt.date | None, nhs: str) -> bool:

@@ -118,6 +118,15 @@ def record_contact(
             )
         )
     session.flush()
+    from node.cumulative_harm.flags import INTAKE, evaluate_people  # it reads the referrals
+
+    evaluate_people(
+        session,
+        actor,
+        policy.harm_rules,
+        {p.subject_id for p in referral.people if p.subject_id is not None},
+        INTAKE,
+    )
     subjects = sum(1 for p in contact.people if p.is_subject)
     record_event(
         session,

@@ -17,8 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import audit
-from node.access import Actor, queue_filter, require_hub_member, require_manager
+from node.access import (
+    Actor,
+    permits,
+    queue_filter,
+    require_harm_flags,
+    require_hub_member,
+    require_manager,
+)
 from node.config import ReferralPolicy
+from node.cumulative_harm.flags import FlagSummary, open_flags_by_referral
 from node.errors import ErrorCode
 from node.referrals.common import ReferralError, open_referral, record_event, require_text
 from node.referrals.deadlines import Clock, clock, decision_deadline
@@ -234,6 +242,7 @@ class QueueEntry:
     referral: Referral
     clock: Clock | None  # None until rated
     overdue_requests: tuple[str, ...] = ()  # boroughs past their deadline to answer a request
+    harm_flags: tuple[FlagSummary, ...] = ()  # open cumulative-harm flags (the manager's only)
 
 
 def queue(
@@ -248,13 +257,20 @@ def queue(
     from node.disclosures.asking import overdue_by_referral  # it builds on triage's rules
 
     overdue = overdue_by_referral(session, now)
+    referrals = list(session.scalars(statement))
+    flags = (
+        open_flags_by_referral(session, [r.id for r in referrals])
+        if permits(require_harm_flags, actor)
+        else {}
+    )
     entries = [
         QueueEntry(
             r,
             clock(r.deadline_at, now, policy) if r.deadline_at else None,
             tuple(sorted(overdue.get(r.id, ()))),
+            tuple(flags.get(r.id, ())),
         )
-        for r in session.scalars(statement)
+        for r in referrals
     ]
     entries.sort(
         key=lambda e: (
@@ -263,5 +279,10 @@ def queue(
             e.referral.received_at,
         )
     )
-    audit.record(session, actor, "queue.view", detail={"referrals": len(entries)})
+    audit.record(
+        session,
+        actor,
+        "queue.view",
+        detail={"referrals": len(entries), "harm_flags": sum(len(e.harm_flags) for e in entries)},
+    )
     return entries

@@ -12,11 +12,14 @@ from node.access import (
     Actor,
     permits,
     require_borough_check,
+    require_harm_flags,
     require_hub_member,
     require_manager,
     works_referral,
 )
+from node.cumulative_harm.flags import FlagSummary, open_flags_by_referral
 from node.disclosures.asking import Askable, askable, received_items, requests_of
+from node.involvement import Involvement, Person, involvement
 from node.referrals.borough_checks import latest_checks
 from node.referrals.common import open_referral
 from node.referrals.research import release_blocked
@@ -55,6 +58,8 @@ class ReferralView:
     askable: tuple[Askable, ...]  # subjects a borough said it holds something on
     requests: tuple[OutgoingDisclosure, ...]  # this hub's requests to other boroughs
     received: tuple[ReceivedItem, ...]  # what they released or signposted in answer
+    involvement: tuple[Involvement, ...] = ()  # agencies involved with its people now
+    harm_flags: tuple[FlagSummary, ...] = ()  # open cumulative-harm flags (the manager's only)
 
 
 def view_referral(session: Session, actor: Actor, referral_id: int) -> ReferralView:
@@ -81,6 +86,18 @@ def view_referral(session: Session, actor: Actor, referral_id: int) -> ReferralV
         askable=tuple(askable(session, referral.id)),
         requests=tuple(requests_of(session, referral.id)),
         received=tuple(received_items(session, referral.id)),
+        involvement=involvement(
+            session,
+            actor,
+            [
+                Person(p.subject_id, f"{p.forenames} {p.surname}".strip(), not p.is_subject)
+                for p in referral.people
+                if p.subject_id is not None
+            ],
+        ),
+        harm_flags=tuple(open_flags_by_referral(session, [referral.id]).get(referral.id, ()))
+        if permits(require_harm_flags, actor)
+        else (),
     )
     audit.record(
         session,

@@ -75,6 +75,7 @@ class Role(enum.StrEnum):
     MASH_MANAGER = "mash-manager"
     NODE_ADMIN = "node-admin"
     AUDITOR = "auditor"
+    PARTNERSHIP_ANALYST = "partnership-analyst"  # the strategic assessment's aggregates only
 
 
 class CandidateStatus(enum.StrEnum):
@@ -218,7 +219,13 @@ class InformationItem(Base):
     """A piece of what an agency holds about a person: an incident, a case note, an episode."""
 
     __tablename__ = "information_items"
-    __table_args__ = (UniqueConstraint("agency_code", "item_ref"), Index(None, "record_id"))
+    # By date and category: the strategic assessment counts a period's items by category, and
+    # the cumulative-harm rules read a window's items of named categories (migration 0014).
+    __table_args__ = (
+        UniqueConstraint("agency_code", "item_ref"),
+        Index(None, "record_id"),
+        Index(None, "occurred_on", "category"),
+    )
 
     id: Mapped[intpk]
     agency_code: Mapped[agency_code]
@@ -856,3 +863,37 @@ class EvaluationReportQueue(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(20), default="")  # the coordinator's answer
+
+
+# --- cumulative harm: flags the hub's rules raise on a person -----------------------------------
+
+
+class HarmFlagState(enum.StrEnum):
+    OPEN = "open"  # on the queue
+    DISMISSED = "dismissed"  # the MASH manager dismissed it, with a reason
+    CLEARED = "cleared"  # the rule no longer fires (events left its window, or were removed)
+
+
+class HarmFlag(Base):
+    """A cumulative-harm rule fired for a person: the rule as it stood, and the events that raised
+    it (contacts by reference, agencies' items by id, each with its agency and date)."""
+
+    __tablename__ = "harm_flags"
+    __table_args__ = (Index(None, "subject_id", "rule_key"), Index(None, "state"))
+
+    id: Mapped[intpk]
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    rule_key: Mapped[str] = mapped_column(String(60))
+    rules_version: Mapped[int] = mapped_column(Integer)
+    rule_title: Mapped[str] = mapped_column(String(100))
+    rule_description: Mapped[str] = mapped_column(String(500))
+    state: Mapped[HarmFlagState] = mapped_column(_enum(HarmFlagState), default=HarmFlagState.OPEN)
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    raised_on: Mapped[str] = mapped_column(String(20))  # intake | import | nightly
+    raised_at: Mapped[created_at]
+    evaluated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    dismissed_by: Mapped[str | None] = mapped_column(String(80))
+    dismissed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    dismissal_reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[version]

@@ -543,7 +543,7 @@ PROFILES: dict[str, AgencyProfile] = {
             household_reach=_csc_household,
             items=CHILDRENS_SOCIAL_CARE_ITEMS,
             nhs_share=0.5,
-            free_fields=("case_status", "allocated_team"),
+            free_fields=("open_case", "worker", "team", "since"),
             faults=FaultRates(first_forename_only=0.2),
         ),
         AgencyProfile(
@@ -601,7 +601,7 @@ PROFILES: dict[str, AgencyProfile] = {
             item_ref="YOT-{n:06d}",
             reach=_yot_reach,
             items=YOT_ITEMS,
-            free_fields=("pnc_id", "order_type"),
+            free_fields=("pnc_id", "order_type", "open_case", "worker", "since"),
             pnc_share=0.6,
             faults=FaultRates(nickname=0.04, alias=0.04),
         ),
@@ -612,7 +612,7 @@ PROFILES: dict[str, AgencyProfile] = {
             item_ref="NDL-{n:08d}",
             reach=_probation_reach,
             items=PROBATION_ITEMS,
-            free_fields=("pnc_id", "tier"),
+            free_fields=("pnc_id", "tier", "open_case", "worker", "since"),
             pnc_share=0.95,
             upper_surname=True,
             faults=FaultRates(nickname=0.04, alias=0.06),
@@ -667,6 +667,8 @@ _SCHOOL_WORDS = ("Primary School", "Primary Academy", "Junior School", "C of E P
 _SECONDARY_WORDS = ("Academy", "School", "Community School", "High School")
 _TEAMS = ("Assessment", "Child in Need", "Child Protection", "Children Looked After", "Early Help")
 _MH_ADULT_TEAMS = ("CMHT North", "CMHT South", "Early Intervention in Psychosis", "Crisis Team")
+_WORKER_FORENAMES = ("Amina", "Bethan", "Callum", "Deepa", "Eoin", "Farah", "Grace", "Hamza")
+_WORKER_SURNAMES = ("Adeyemi", "Brennan", "Chowdhury", "Delaney", "Evans", "Fofana", "Gill")
 _ORDERS = ("Referral Order", "Youth Rehabilitation Order", "Out of court disposal", "Bail support")
 _SUPPORT = (
     "Physical support",
@@ -938,13 +940,16 @@ class _AgencyWriter:
             fields.update(self._education(person, household, age))
         if "gp_practice" in wanted:
             fields["gp_practice"] = self._shared(household, "gp", self._gp_practice)
-        if "case_status" in wanted:
-            fields["case_status"] = self._shared(
+        if self.profile.code == "childrens-social-care":
+            status = self._shared(
                 household, "status", lambda: rng.choice(("open", "open", "closed"))
             )
-            fields["allocated_team"] = self._shared(household, "team", lambda: rng.choice(_TEAMS))
-        if "team" in wanted:
+            fields["open_case"] = "yes" if status == "open" else "no"
+            fields["team"] = self._shared(household, "team", lambda: rng.choice(_TEAMS))
+        elif "team" in wanted:
             fields["team"] = "CAMHS" if age < 18 else rng.choice(_MH_ADULT_TEAMS)
+        if "open_case" in wanted:
+            fields.update(self._involvement(person, household, fields.get("open_case")))
         if "tenancy_ref" in wanted:
             fields["tenancy_ref"] = self._shared(
                 household, "tenancy", lambda: f"T{rng.randint(10**7, 10**8 - 1)}"
@@ -960,6 +965,25 @@ class _AgencyWriter:
             fields["primary_support_reason"] = rng.choice(_SUPPORT)
             fields["consent_to_share"] = rng.choices(("yes", "no", "not recorded"), (6, 1, 3))[0]
         return fields
+
+    def _involvement(
+        self, person: Person, household: Household, open_case: str | None
+    ) -> dict[str, str]:
+        """The standard involvement columns: whether the agency has the person open now, the
+        allocated worker and since when (the household's worker is shared). Drawn from a
+        stream of their own, so that the rest of the extract is the same with or without them."""
+        own = random.Random(f"{self.profile.code}:{household.household_id}:{person.person_id}")
+        if open_case is None:
+            open_case = "yes" if own.random() < 0.6 else "no"
+        if open_case != "yes":
+            return {"open_case": "no", "worker": "", "since": ""}
+        worker = self._shared(
+            household,
+            "worker",
+            lambda: f"{own.choice(_WORKER_FORENAMES)} {own.choice(_WORKER_SURNAMES)}",
+        )
+        since = self.as_of - dt.timedelta(days=own.randint(14, 700))
+        return {"open_case": "yes", "worker": worker, "since": format_date(since, "iso")}
 
     def _education(self, person: Person, household: Household, age: int) -> dict[str, str]:
         rng = self.rng

@@ -77,12 +77,19 @@ def register_blueprints(app: Flask) -> None:
     - `disclosures`: asking another borough for what it holds on a referral's subject, and
       answering other boroughs' requests: the incoming queue, the local match, each agency's
       decisions on its items, the manager's answer.
+    - `cumulative_harm`: a cumulative-harm flag explained (the rule, the events that raised it,
+      each with its agency and date) and its dismissal with a reason, for the MASH manager.
+    - `assessment`: the partnership's strategic assessment and problem profiles (aggregates for a
+      period and area, small counts suppressed) as pages and HTML, PDF and CSV exports, for the
+      MASH manager and the partnership analyst.
     - `admin`: the users and agencies of the hub, read only, for administrators and auditors.
     - `audit`: the audit log's state and a verification of the whole log, for the same.
     """
     from node.web.admin.views import blueprint as admin
+    from node.web.assessment.views import blueprint as assessment
     from node.web.audit.views import blueprint as audit
     from node.web.auth.views import blueprint as auth
+    from node.web.cumulative_harm.views import blueprint as cumulative_harm
     from node.web.disclosures.views import blueprint as disclosures
     from node.web.home.views import blueprint as home
     from node.web.product.views import blueprint as product
@@ -101,6 +108,8 @@ def register_blueprints(app: Flask) -> None:
         research,
         disclosures,
         product,
+        cumulative_harm,
+        assessment,
         admin,
         audit,
     ):

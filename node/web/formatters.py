@@ -9,4 +9,5 @@ ROLE_NAMES = {
     Role.MASH_MANAGER: "MASH manager",
     Role.NODE_ADMIN: "Node administrator",
     Role.AUDITOR: "Auditor",
+    Role.PARTNERSHIP_ANALYST: "Partnership analyst",
 }

@@ -58,6 +58,7 @@ _PEOPLE: tuple[tuple[str, str, Role, str | None, bool], ...] = (
     ("health.pro", "Hollis Brennan", Role.AGENCY_PROFESSIONAL, "health", True),
     ("node.admin", "Ada Fenwick", Role.NODE_ADMIN, None, True),
     ("auditor", "Otis Merrow", Role.AUDITOR, None, True),
+    ("analyst", "Anwen Gethin", Role.PARTNERSHIP_ANALYST, None, True),
     ("newcomer", "Nia Okafor", Role.AGENCY_PROFESSIONAL, "childrens-social-care", False),
 )
 

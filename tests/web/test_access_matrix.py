@@ -39,6 +39,9 @@ from node import users
 from node.access import Actor
 from node.agencies import sync_agencies
 from node.auth import sessions as auth_sessions
+from node.cumulative_harm.flags import evaluate_all
+from node.cumulative_harm.rules import Kind as RuleKind
+from node.cumulative_harm.rules import Rule, RuleSet
 from node.importing.service import import_files
 from node.keys import seal_to
 from node.referrals.intake import NewContact, PersonDetails, record_contact
@@ -51,6 +54,7 @@ from node.store.models import (
     CandidateStatus,
     Contribution,
     DisclosureItem,
+    HarmFlag,
     IncomingDisclosure,
     IncomingState,
     InformationItem,
@@ -108,6 +112,7 @@ VISITORS = (
     Visitor(MID_SIGN_IN, "police.pro", "police", second_factor_done=False),
     Visitor("node-admin", "node.admin"),
     Visitor("auditor", "auditor"),
+    Visitor("analyst", "analyst"),
     Visitor("manager", "manager"),
     Visitor("police", "police.pro", "police"),
     Visitor("health", "health.pro", "health"),
@@ -122,6 +127,7 @@ SIGNED_IN = "signed-in"  # any role, both factors given
 STAFF = frozenset({"manager", "police", "health", "education"})  # the hub's members
 PROFESSIONALS = frozenset({"police", "health", "education"})
 MANAGER_ONLY = frozenset({"manager"})
+ASSESSMENT = frozenset({"manager", "analyst"})
 OVERSIGHT = frozenset({"node-admin", "auditor"})  # the user list and the audit log, read only
 
 
@@ -196,6 +202,16 @@ POLICY: dict[str, Access] = {
     "disclosures.decline": Access(MANAGER_ONLY, Reach.REQUEST, personal=BOTH),
     # Oversight: administrators and auditors see the users and the audit log's state, nothing
     # about children or adults.
+    # Cumulative-harm flags are advice for the MASH manager: they say which agencies hold what
+    # on a person, so the manager alone sees, explains and dismisses them.
+    "cumulative_harm.flag": Access(MANAGER_ONLY, personal=BOTH),
+    "cumulative_harm.dismiss": Access(MANAGER_ONLY, personal=BOTH),
+    # The strategic assessment: aggregates only, for the manager and the partnership analyst
+    # (whose role opens nothing else).
+    "assessment.show": Access(ASSESSMENT),
+    "assessment.export_html": Access(ASSESSMENT),
+    "assessment.export_pdf": Access(ASSESSMENT),
+    "assessment.export_csv": Access(ASSESSMENT),
     "admin.index": Access(OVERSIGHT),
     "admin.lift_delays": Access(frozenset({"node-admin"})),
     "audit.index": Access(OVERSIGHT),
@@ -225,6 +241,7 @@ ARGUMENT_KINDS = {
     "item_id": "request_item",  # an item on it, for its agency to decide
     "disclosure_id": "disclosure",  # this hub's request to another borough
     "person_id": "person",  # a subject of a referral
+    "flag_id": "flag",  # a cumulative-harm flag on a person
 }
 # Another borough's requests: one matched to Kezia, with a police and a health item on it, one
 # not yet matched (no items); which agencies' professionals may work each.
@@ -491,6 +508,7 @@ def hub(
         _import_records(db, folder)
         subjects, candidates, merges = _link_decisions(db)
         referrals = _referrals(db, node, subjects)
+        flag = _harm_flag(db, subjects)
         contributions = _research_and_decision(db, referrals)
         items = {ref: _item_id(db, ref) for ref in ITEM}
         requests, request_items, disclosure = _disclosures(db, node, subjects, referrals)
@@ -513,6 +531,7 @@ def hub(
         + [Thing(MISSING, absent)],
         "request_item": request_items,
         "disclosure": [disclosure, Thing(MISSING, absent)],
+        "flag": [Thing("ruben", flag), Thing(MISSING, absent)],
     }
     yield Hub(node, app, objects, secret, token, referrals)
     current_node(app).engine.dispose()
@@ -652,6 +671,13 @@ def _referrals(db: Session, node: WebNode, subjects: dict[str, int]) -> dict[str
         )
     ).one()
     return ids
+
+
+def _harm_flag(db: Session, subjects: dict[str, int]) -> int:
+    """A cumulative-harm flag on Ruben (two contacts), from a rule set that says so."""
+    rules = RuleSet(1, (Rule("repeat", RuleKind.REPEAT, 2, 730, "Repeat contacts"),))
+    evaluate_all(db, MANAGER, rules, "nightly")
+    return db.scalars(select(HarmFlag.id).where(HarmFlag.subject_id == subjects["ruben"])).one()
 
 
 def _item_id(db: Session, ref: str) -> int:
@@ -962,6 +988,9 @@ def served(case: Case) -> Expected:
         if disclosure.label == MISSING:
             return Expected(Kind.NOT_FOUND, frozenset({404}))
         return Expected(Kind.SERVED, frozenset({302}), f"/referrals/{disclosure.id_of_referral}")
+    flag = case.things.get("flag")
+    if flag is not None and flag.label == MISSING:
+        return Expected(Kind.NOT_FOUND, frozenset({404}))
     if endpoint == "admin.lift_delays":  # done, or what is missing said, on the admin page
         return Expected(Kind.SERVED, frozenset({302}), "/admin")
     if endpoint == "research.complete":  # done now, or already done by an earlier request
@@ -1000,6 +1029,7 @@ def _plausible(case: Case, *, harmful: bool) -> dict[str, str | list[str]]:
         "referrals.withdraw": "withdraw-",
         "referrals.decide": "decision-",
         "research.complete": "",
+        "cumulative_harm.dismiss": "",
     }
     if case.endpoint in versioned:
         fields[f"{versioned[case.endpoint]}version"] = "1"
@@ -1046,6 +1076,8 @@ def _plausible_fields(case: Case, *, harmful: bool) -> dict[str, str | list[str]
             return {"title": PROBE, "content": PROBE}
         case "admin.lift_delays":
             return {"username": "manager"}
+        case "cumulative_harm.dismiss":
+            return {"reason": PROBE}
         case "research.release":
             contribution = things["contribution"]
             prefix = f"item-{contribution.id}"

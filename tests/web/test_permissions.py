@@ -143,7 +143,8 @@ def test_signed_out_visitors_are_sent_to_sign_in_not_refused(web_node: WebNode) 
     [
         ("node.admin", ["/admin", "/audit"]),
         ("auditor", ["/admin", "/audit"]),
-        ("manager", ["/referrals", "/search", "/subjects/candidates"]),
+        ("manager", ["/referrals", "/search", "/subjects/candidates", "/assessment"]),
+        ("analyst", ["/assessment"]),
         ("police.pro", ["/referrals", "/research", "/search", "/subjects/candidates"]),
     ],
 )

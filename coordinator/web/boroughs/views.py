@@ -29,7 +29,7 @@ from coordinator.store.models import (
     FundingKind,
     Stage,
 )
-from coordinator.web import charts, figures
+from coordinator.web import figures
 from coordinator.web.boroughs.forms import (
     AgreementForm,
     AssessmentForm,
@@ -47,6 +47,7 @@ from coordinator.web.refusals import error_summary, form_errors, show_refusal
 from coordinator.web.services import reading, unit_of_work
 from coordinator.web.sessions import current_user
 from mash_common.evaluation import RAGS, add_months
+from mash_common.web import charts
 
 blueprint = Blueprint("boroughs", __name__, template_folder="templates")
 

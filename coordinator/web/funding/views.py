@@ -11,13 +11,13 @@ from flask_wtf import FlaskForm
 from coordinator import access
 from coordinator.errors import ChangedSince, DomainError
 from coordinator.rollout import plan, read
-from coordinator.web import charts
 from coordinator.web.fields import NumberField, VersionField
 from coordinator.web.formatters import pounds
 from coordinator.web.permissions import roles
 from coordinator.web.refusals import error_summary, form_errors, show_refusal
 from coordinator.web.services import reading, unit_of_work
 from coordinator.web.sessions import current_user
+from mash_common.web import charts
 
 blueprint = Blueprint("funding", __name__, template_folder="templates")
 

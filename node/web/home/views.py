@@ -75,6 +75,11 @@ AREAS: tuple[Area, ...] = (
         "Decide whether records that may be the same person are one person.",
     ),
     Area(
+        "assessment.show",
+        "Strategic assessment",
+        "The partnership's figures for a period and area, and problem profiles: aggregates only.",
+    ),
+    Area(
         "admin.index",
         "Users and agencies",
         "See who can sign in, their roles and agencies, and the hub's agencies.",

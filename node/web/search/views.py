@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from node import access
 from node.access import Actor
 from node.errors import sentence
+from node.involvement import Involvement
 from node.search import SearchError, SearchResults, SubjectView, search, view_subject
 from node.subjects import SubjectError
 from node.web.permissions import roles
@@ -55,6 +56,7 @@ def subject(subject_id: int) -> ResponseReturnValue:
     """GET asks why (nothing personal is shown); POST with the purpose shows the subject."""
     form = PurposeForm()
     card: SubjectCard | None = None
+    involved: tuple[Involvement, ...] = ()
     if form.validate_on_submit():
         try:
             with unit_of_work() as db:
@@ -65,8 +67,10 @@ def subject(subject_id: int) -> ResponseReturnValue:
             form.purpose.errors = [*form.purpose.errors, sentence(exc.message)]
         else:
             (card,) = _cards([view])
+            involved = view.involvement
     return render_template(
         "search/subject.html",
+        involved=involved,
         form=form,
         errors=error_summary(form, "purpose"),
         subject_id=subject_id,
