@@ -117,6 +117,7 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
         [
             PackageLoader("coordinator.web"),
+            PackageLoader("mash_common.web"),  # what both apps share: the chart macro
             PrefixLoader(
                 {
                     "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),

@@ -128,6 +128,7 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
         [
             PackageLoader("node.web"),
+            PackageLoader("mash_common.web"),  # what both apps share: the chart macro
             PrefixLoader(
                 {
                     "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
