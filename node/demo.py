@@ -565,7 +565,6 @@ def _print_welcome(
         print(
             "as manager, send the answer. It arrives on Lambeth's referral and information product."
         )
-        print("Or from the command line:")
     print(
         "In every borough, the manager's queue flags one child for cumulative harm (police, "
         "health and a school in six"
@@ -575,6 +574,8 @@ def _print_welcome(
         "involved with the family;"
     )
     print("as analyst, open 'Strategic assessment' (aggregates only) and export it.")
+    print()
+    print("From the command line (Lambeth's manager):")
     config = shlex.quote(str(lambeth.local.config_path))
     password = accounts["manager"][0]
     print(f"  export MASH_NODE_CONFIG={config} MASH_USER=manager MASH_PASSWORD={password}")

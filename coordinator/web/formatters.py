@@ -31,6 +31,13 @@ def when(value: dt.datetime | None) -> str:
     return f"{value.day} {value:%B %Y at %H:%M} UTC"
 
 
+def short_when(value: dt.datetime | None) -> str:
+    """A moment in a crowded table: "6 Dec, 10:05 UTC"."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%b, %H:%M} UTC"
+
+
 def month(value: dt.date | None) -> str:
     return "" if value is None else f"{value:%B %Y}"
 
@@ -63,6 +70,7 @@ def install(app: Flask) -> None:
         "date": date,
         "short_date": short_date,
         "when": when,
+        "short_when": short_when,
         "month": month,
         "short_month": short_month,
         "pounds": pounds,
