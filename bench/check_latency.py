@@ -165,6 +165,24 @@ def build(peers: int, keys: int) -> tuple[list, Path]:  # type: ignore[type-arg]
     return nodes, root
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_until_idle(pids: list[int], timeout_s: float = 300.0) -> None:
+    """Until the peers have finished starting (each refreshes its index as it starts: with a
+    million keys that takes the cores for a while): less than 5 % of a core each over a second.
+    Measured before this, a check and its floor would both carry the peers' start-up."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = [_cpu_seconds(pid) for pid in pids]
+        time.sleep(1.0)
+        if all(_cpu_seconds(pid) - used < 0.05 for pid, used in zip(pids, before, strict=True)):
+            return
+    raise SystemExit(f"the peers were still busy after {timeout_s:.0f} s")
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -182,9 +200,10 @@ def _bare_mult_seconds(samples: int = 2000) -> float:
 def measure(peers: int, keys: int, checks: int) -> dict[str, float]:
     nodes, _root = build(peers, keys)
     asker_local = nodes[0]
-    with serving(nodes[1:]) as _served, Node.open(asker_local.config_path) as asker:
+    with serving(nodes[1:]) as served, Node.open(asker_local.config_path) as asker:
         federation = Federation.open(asker)
         try:
+            _wait_until_idle([s.process.pid for s in served.values()])
             results = federation.asker.refresh_filters()
             missing = [b for b, r in results.items() if r.startswith("not refreshed")]
             if missing:
