@@ -1,36 +1,30 @@
-"""Server-side sessions: a random token (kept by the browser), and only its SHA-256 in the store.
-
-A session is valid only while it has not been ended, its user is not disabled, the user's
-`session_version` still matches, it has been used within `web.idle_minutes` and it is younger
-than `web.absolute_hours`.
-"""
+"""The coordinator's web sessions: the shared implementation (`mash_common.auth.sessions`) over
+the coordinator's store, and who a session's user is on the coordinator (their role)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordinator.access import Actor
 from coordinator.config import WebSettings
 from coordinator.store.models import Role, User, WebSession
-from mash_common.auth.tokens import new_token, token_digest
+from mash_common.auth.sessions import (
+    LAST_SEEN_STEP,
+    SessionEnded,
+    WebSessions,
+    WriteNeeded,
+    token_hash,
+)
 
-LAST_SEEN_STEP = dt.timedelta(minutes=1)
+__all__ = ["LAST_SEEN_STEP", "SessionEnded", "SignedInUser", "WriteNeeded", "token_hash"]
 
-
-class SessionEnded(Exception):
-    """The session cookie names no live session; `reason` says why, for the sign-in page."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"web session is no longer valid: {reason}")
-        self.reason = reason
-
-
-class WriteNeeded(Exception):
-    """`resume(..., write=False)` found that the session must be written: marked used or ended."""
+_SESSIONS = WebSessions(WebSession, User)
+start = _SESSIONS.start
+complete_second_factor = _SESSIONS.complete_second_factor
+end = _SESSIONS.end
 
 
 @dataclass(frozen=True)
@@ -48,58 +42,12 @@ class SignedInUser:
         return Actor(username=self.username, role=self.role)
 
 
-def token_hash(token: str) -> bytes:
-    digest = token_digest(token)
-    if digest is None:
-        raise SessionEnded("unknown")
-    return digest
-
-
-def start(db: Session, user: User, now: dt.datetime) -> str:
-    """A new session for a user who has just given the right password; returns its token."""
-    token = new_token()
-    db.add(
-        WebSession(
-            token_hash=token_hash(token),
-            user_id=user.id,
-            session_version=user.session_version,
-            second_factor_done=False,
-            created_at=now,
-            last_seen_at=now,
-        )
-    )
-    db.flush()
-    return token
-
-
 def resume(
     db: Session, token: str, web: WebSettings, now: dt.datetime, *, write: bool = True
 ) -> SignedInUser:
-    """The user behind a session token, marking the session used (at most once a minute);
-    SessionEnded if it is not valid (ending it on the server). With `write=False` nothing is
-    written: WriteNeeded is raised where a write is due."""
-    row = db.execute(
-        select(WebSession, User)
-        .join(User, User.id == WebSession.user_id)
-        .where(WebSession.token_hash == token_hash(token))
-    ).one_or_none()
-    if row is None:
-        raise SessionEnded("unknown")
-    web_session, user = row
-    if web_session.ended_at is not None:
-        raise SessionEnded("ended")
-    reason = _why_invalid(web_session, user, web, now)
-    if reason is not None:
-        if not write:
-            raise WriteNeeded
-        web_session.ended_at = now
-        db.flush()
-        raise SessionEnded(reason)
-    if now - web_session.last_seen_at >= LAST_SEEN_STEP:
-        if not write:
-            raise WriteNeeded
-        web_session.last_seen_at = now
-        db.flush()
+    """The user behind a session token, marking the session used; SessionEnded if it is not
+    valid; WriteNeeded with `write=False` where a write is due (mash_common.auth.sessions)."""
+    web_session, user = _SESSIONS.resume(db, token, web, now, write=write)
     return SignedInUser(
         session_id=web_session.id,
         user_id=user.id,
@@ -109,38 +57,3 @@ def resume(
         second_factor_done=web_session.second_factor_done,
         has_second_factor=user.totp_secret is not None,
     )
-
-
-def complete_second_factor(db: Session, session_id: int) -> str:
-    """Mark a session fully signed in; returns its new token (the old one stops working)."""
-    web_session = db.get_one(WebSession, session_id)
-    token = new_token()
-    web_session.token_hash = token_hash(token)
-    web_session.second_factor_done = True
-    db.flush()
-    return token
-
-
-def end(db: Session, token: str, now: dt.datetime) -> None:
-    """Sign out: end the session on the server."""
-    digest = token_digest(token)
-    if digest is None:
-        return
-    web_session = db.scalar(select(WebSession).where(WebSession.token_hash == digest))
-    if web_session is not None and web_session.ended_at is None:
-        web_session.ended_at = now
-        db.flush()
-
-
-def _why_invalid(
-    web_session: WebSession, user: User, web: WebSettings, now: dt.datetime
-) -> str | None:
-    if user.disabled:
-        return "disabled"
-    if user.session_version != web_session.session_version:
-        return "version"
-    if now - web_session.last_seen_at >= dt.timedelta(minutes=web.idle_minutes):
-        return "idle"
-    if now - web_session.created_at >= dt.timedelta(hours=web.absolute_hours):
-        return "absolute"
-    return None
