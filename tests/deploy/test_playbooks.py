@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import secrets
 import signal
@@ -43,18 +44,27 @@ PORT_NAMES = (
     "lambeth_web",
     "lambeth_federation",
 )
-HOSTS = ("coordinator", "hackney", "lambeth")
+HOSTS = ("programme", "hackney", "lambeth")  # the coordinator's host is "programme"
+WEB = {"programme": "coordinator_web", "hackney": "hackney_web", "lambeth": "lambeth_web"}
 
 
 def _free_ports(count: int) -> list[int]:
-    """Ports free on 127.0.0.1 now, all different (held open together while chosen)."""
+    """Ports free on 127.0.0.1 now, all different, below the ephemeral range: a port picked by
+    the kernel (bind to 0) can be taken by an outgoing connection's end before the service
+    binds it, and a client connecting to an ephemeral port nobody listens on can connect to
+    itself."""
+    low, _ = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    chosen: list[int] = []
     with ExitStack() as stack:
-        ports = []
-        for _ in range(count):
+        while len(chosen) < count:
+            port = random.randrange(max(1024, low - 12000), low)
             sock = stack.enter_context(closing(socket.socket()))
-            sock.bind(("127.0.0.1", 0))
-            ports.append(sock.getsockname()[1])
-        return ports
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            chosen.append(port)
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ class Deployment:
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
             "ANSIBLE_LOCAL_TEMP": str(self.root / ".ansible-tmp"),
             "ANSIBLE_REMOTE_TEMP": str(self.root / ".ansible-tmp"),
+            "ANSIBLE_PIPELINING": "1",
             "PYTHONWARNINGS": "ignore",
         }
         return subprocess.run(
@@ -83,9 +94,11 @@ class Deployment:
             timeout=timeout,
         )
 
-    def node(self, borough: str, *args: str) -> subprocess.CompletedProcess[str]:
+    def node(
+        self, borough: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         folder = self.root / "nodes" / borough
-        env = {**os.environ}
+        env = {**os.environ, **(env or {})}
         if (folder / "secrets" / "pgpass").exists():
             env["PGPASSFILE"] = str(folder / "secrets" / "pgpass")
         return subprocess.run(
@@ -141,8 +154,11 @@ def _drop_databases(prefix: str) -> None:
         admin.dispose()
 
 
-@pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """One deployment for the module's tests, in order: deploy and redeploy, the scheduled
+    backups, an upgrade, an upgrade stopped at its first failure, a restore."""
+    tmp_path = tmp_path_factory.mktemp("deploy")
     if not PLAYBOOK.exists():
         pytest.fail(
             f"{PLAYBOOK} is missing: ansible-core is a dev dependency (pip install -e .[dev])"
@@ -180,6 +196,17 @@ def _recap(output: str) -> dict[str, dict[str, int]]:
     return hosts
 
 
+def _failures(done: subprocess.CompletedProcess[str]) -> str:
+    """What a failed run says: each failed task with what came before it, and the recap."""
+    lines = done.stdout.splitlines()
+    shown = [
+        "\n".join(lines[max(0, i - 12) : i + 3])
+        for i, line in enumerate(lines)
+        if line.startswith(("fatal:", "failed:"))
+    ]
+    return "\n...\n".join(shown) + done.stdout.rsplit("PLAY RECAP", 1)[-1] + done.stderr[-2000:]
+
+
 def _sign_in_page(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=10) as response:
         assert response.status == 200
@@ -203,14 +230,14 @@ def test_site_deploys_a_working_federation_and_a_second_run_changes_nothing(
     deployment: Deployment,
 ) -> None:
     first = deployment.run(str(PLAYBOOKS / "site.yml"))
-    assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-3000:]
+    assert first.returncode == 0, _failures(first)
     recap = _recap(first.stdout)
     assert set(recap) == set(HOSTS)
     assert all(counts["failed"] == 0 and counts["changed"] > 0 for counts in recap.values())
 
     # Every service serves its sign-in page from the ports the test chose.
     for host in HOSTS:
-        assert "Sign in" in _sign_in_page(deployment.ports[f"{host}_web"])
+        assert "Sign in" in _sign_in_page(deployment.ports[WEB[host]])
     # Keys were made on the host that owns them and are its alone; secrets are 0600.
     root = deployment.root
     assert (root / "coordinator" / "ca" / "ca.key").stat().st_mode & 0o077 == 0
@@ -243,10 +270,105 @@ def test_site_deploys_a_working_federation_and_a_second_run_changes_nothing(
         assert re.search(r"\byes\b", row), peers.stdout
 
     second = deployment.run(str(PLAYBOOKS / "site.yml"))
-    assert second.returncode == 0, second.stdout[-6000:] + second.stderr[-3000:]
+    assert second.returncode == 0, _failures(second)
     again = _recap(second.stdout)
     assert {host: counts["changed"] for host, counts in again.items()} == dict.fromkeys(HOSTS, 0), (
         second.stdout[-6000:]
     )
     for host in HOSTS:
-        assert "Sign in" in _sign_in_page(deployment.ports[f"{host}_web"])
+        assert "Sign in" in _sign_in_page(deployment.ports[WEB[host]])
+
+
+def _pid(deployment: Deployment, borough: str) -> int:
+    return int((deployment.root / "nodes" / borough / "run" / "serve.pid").read_text())
+
+
+def _backups(deployment: Deployment, borough: str, kind: str) -> list[Path]:
+    return sorted((deployment.root / "nodes" / borough / "backups").glob(f"{kind}-*"))
+
+
+def test_the_stores_are_backed_up_on_a_schedule_keeping_the_newest(
+    deployment: Deployment,
+) -> None:
+    for borough, extension in (("hackney", ".dump"), ("lambeth", ".db")):
+        cron = (deployment.root / f"mash-store-{borough}").read_text()
+        line = next(row for row in cron.splitlines() if row.startswith("30 2 * * *"))
+        command = line.split(None, 6)[6]  # minute hour day month weekday user command
+        for _ in range(3):
+            done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            time.sleep(1.1)  # one backup a second: its name is its time
+        kept = _backups(deployment, borough, "scheduled")
+        assert len(kept) == 2  # mash_backup_keep
+        assert all(path.suffix == extension and path.stat().st_size > 0 for path in kept)
+        assert all(path.stat().st_mode & 0o077 == 0 for path in kept)
+
+
+def test_an_upgrade_backs_up_each_store_then_migrates_and_serves_again(
+    deployment: Deployment,
+) -> None:
+    before = {b: _pid(deployment, b) for b in ("hackney", "lambeth")}
+    done = deployment.run(str(PLAYBOOKS / "upgrade.yml"))
+    assert done.returncode == 0, _failures(done)
+    for borough in ("hackney", "lambeth"):
+        assert len(_backups(deployment, borough, "pre-upgrade")) == 1
+        assert _pid(deployment, borough) != before[borough]  # stopped and started again
+    assert list((deployment.root / "coordinator" / "backups").glob("pre-upgrade-*.dump"))
+    for host in HOSTS:
+        assert "Sign in" in _sign_in_page(deployment.ports[WEB[host]])
+    # One service at a time: each borough was stopped, backed up and started before the next.
+    order = re.findall(
+        r"TASK \[node : Back up the node's store before it is migrated\].*?"
+        r"changed: \[(\w+)\]",
+        done.stdout,
+        re.DOTALL,
+    )
+    assert order == ["hackney", "lambeth"]
+
+
+def test_an_upgrade_stops_at_the_first_failure_and_a_restore_brings_the_borough_back(
+    deployment: Deployment,
+) -> None:
+    hackney = deployment.root / "nodes" / "hackney"
+    admin = {
+        "MASH_USER": "admin",
+        "MASH_PASSWORD": (hackney / "secrets" / "admin-password").read_text(),
+    }
+    # Hackney's backup cannot be written (its backups directory is a file): its upgrade fails
+    # after it was stopped, and Lambeth, next in the rollout, must not be touched.
+    (hackney / "backups").rename(hackney / "backups.kept")
+    (hackney / "backups").write_text("not a directory")
+    lambeth_pid = _pid(deployment, "lambeth")
+    lambeth_backups = _backups(deployment, "lambeth", "pre-upgrade")
+    failed = deployment.run(str(PLAYBOOKS / "upgrade.yml"), "--limit", "nodes")
+    assert failed.returncode != 0
+    assert _recap(failed.stdout)["hackney"]["failed"] == 1
+    assert _pid(deployment, "lambeth") == lambeth_pid
+    assert _backups(deployment, "lambeth", "pre-upgrade") == lambeth_backups
+    assert not (hackney / "run" / "serve.pid").exists()  # left stopped
+    (hackney / "backups").unlink()
+    (hackney / "backups.kept").rename(hackney / "backups")
+
+    # A user added after the last backup is gone once the backup is restored.
+    added = deployment.node(
+        "hackney",
+        "user",
+        "add",
+        "j.smith",
+        "--role",
+        "mash-manager",
+        "--name",
+        "Jo Smith",
+        env={**admin, "MASH_NEW_PASSWORD": "a long enough password"},
+    )
+    assert added.returncode == 0, added.stderr
+    restored = deployment.run(
+        str(PLAYBOOKS / "restore.yml"), "--limit", "hackney", "-e", "mash_restore_from=latest"
+    )
+    assert restored.returncode == 0, _failures(restored)
+    users = deployment.node("hackney", "user", "list", env=admin)
+    assert users.returncode == 0, users.stderr
+    assert "admin" in users.stdout and "j.smith" not in users.stdout
+    assert "Sign in" in _sign_in_page(deployment.ports["hackney_web"])
+    peers = deployment.node("lambeth", "peers", "list")
+    assert re.search(r"^hackney\s.*\byes\b", peers.stdout, re.MULTILINE), peers.stdout
