@@ -279,6 +279,45 @@ def test_site_deploys_a_working_federation_and_a_second_run_changes_nothing(
         assert "Sign in" in _sign_in_page(deployment.ports[WEB[host]])
 
 
+def _admin(deployment: Deployment, borough: str) -> dict[str, str]:
+    secret = deployment.root / "nodes" / borough / "secrets" / "admin-password"
+    return {"MASH_USER": "admin", "MASH_PASSWORD": secret.read_text()}
+
+
+def test_a_check_from_one_deployed_borough_finds_a_person_imported_into_the_other(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    password = "a long enough password"
+    added = deployment.node(
+        "lambeth", "user", "add", "m.manager", "--role", "mash-manager", "--name", "M Manager",
+        env={**_admin(deployment, "lambeth"), "MASH_NEW_PASSWORD": password},
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "record_id,forenames,surname,date_of_birth,postcode\nP1,William,Okafor,2013-03-07,E8 1EA\n"
+    )
+    imported = deployment.node(
+        "hackney", "import", "--agency", "police", str(people),
+        env=_admin(deployment, "hackney"),  # imports are the node administrator's
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    refreshed = deployment.node("lambeth", "peers", "refresh")
+    assert refreshed.returncode == 0, refreshed.stderr
+    manager = {"MASH_USER": "m.manager", "MASH_PASSWORD": password}
+    for forenames, surname, expected in (
+        ("William", "Okafor", "Hackney holds information"),
+        ("Amara", "Quist", "Hackney holds nothing"),
+    ):
+        checked = deployment.node(
+            "lambeth", "check", "--forenames", forenames, "--surname", surname,
+            "--date-of-birth", "2013-03-07", "--reference", "LAM-2026-00042",
+            "--purpose", "contact about a new pupil", env=manager,
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert expected in checked.stdout, checked.stdout
+
+
 def _pid(deployment: Deployment, borough: str) -> int:
     return int((deployment.root / "nodes" / borough / "run" / "serve.pid").read_text())
 
