@@ -70,12 +70,12 @@ from bench.import_throughput import OUT, format_table, machine_lines
 from mash_common.tls import TlsIdentity
 from node import cli
 from node.disclosures import asking, holding
-from node.federation.asking import HOLDS, Why
+from node.federation.asking import HOLDS
 from node.federation.local import LocalNode
 from node.federation.peers import Peer, load_peers
 from node.federation.runtime import Federation
 from node.importing.service import import_files
-from node.referrals.borough_checks import people_to_check, record_answers
+from node.referrals.borough_checks import check_other_boroughs
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.triage import set_rag
 from node.runtime import Node
@@ -334,15 +334,16 @@ class Harness:
                 policy,
             )
             set_rag(session, MANAGER, referral.id, Rag.RED, "Signs of harm", policy)
-            referral_id, reference = referral.id, referral.reference
+            referral_id = referral.id
         federation = Federation.open(lambeth)
         try:
-            with lambeth.unit_of_work() as session:
-                people = people_to_check(session, MANAGER, referral_id)
-            why = Why(reference, f"MASH referral {reference}", lambeth.keys.pseudonym("manager"))
-            answers = [(p, federation.asker.check(p.keys, why)) for p in people]
-            with lambeth.unit_of_work() as session:
-                record_answers(session, MANAGER, referral_id, answers)
+            answers = check_other_boroughs(
+                lambeth.unit_of_work,
+                federation.asker,
+                MANAGER,
+                referral_id,
+                lambeth.keys.pseudonym("manager"),
+            )
         finally:
             federation.close()
         if not any(

@@ -9,7 +9,8 @@ no store lock is held while peers answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -17,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from node import audit
 from node.access import Actor, require_borough_check
-from node.federation.asking import HOLDS, NOT_ANSWERED, NOTHING, BoroughAnswer
+from node.federation.asking import HOLDS, NOT_ANSWERED, NOTHING, Asker, BoroughAnswer, Why
 from node.matching.key_classes import label as key_label
 from node.matching.keys import Identity, MatchKey, derive_keys
 from node.matching.normalise import DateError
 from node.referrals.common import ReferralError, open_referral, record_event
-from node.store.models import BoroughCheck, PersonRecord, ReferralPerson
+from node.store.models import BoroughCheck, PersonRecord, Referral, ReferralPerson
 from node.subjects import live_subject
 
 MAX_KEYS = 48  # a subject's keys asked about at once (a person has at most a dozen, their
@@ -44,6 +45,30 @@ def identity_keys(identities: Sequence[Identity], limit: int = MAX_KEYS) -> tupl
             found.setdefault(key.value, key)
     ordered = sorted(found.values(), key=lambda key: -key.strength.rank)
     return tuple(ordered[:limit])
+
+
+def check_other_boroughs(
+    transaction: Callable[[], AbstractContextManager[Session]],
+    asker: Asker,
+    actor: Actor,
+    referral_id: int,
+    pseudonym: str,
+) -> list[tuple[PersonToCheck, list[BoroughAnswer]]]:
+    """ "Check other boroughs" for a referral: its subjects' keys read in one `transaction`, every
+    peer asked with no store lock held, the answers recorded in another; returns them.
+    `pseudonym` is the actor's, as the peers are told it."""
+    with transaction() as session:
+        people = people_to_check(session, actor, referral_id)
+        referral = session.get_one(Referral, referral_id)
+        why = Why(
+            referral.reference,
+            f"MASH {referral.pathway.value} referral {referral.reference}",
+            pseudonym,
+        )
+    answers = [(person, asker.check(person.keys, why)) for person in people]
+    with transaction() as session:
+        record_answers(session, actor, referral_id, answers)
+    return answers
 
 
 def people_to_check(session: Session, actor: Actor, referral_id: int) -> list[PersonToCheck]:

@@ -28,14 +28,14 @@ from mash_common.status import error_code_of
 from node import users
 from node.access import AccessDenied
 from node.disclosures import DisclosureError, asking, holding, wire
-from node.federation.asking import HOLDS, Why
+from node.federation.asking import HOLDS
 from node.federation.local import LocalNode
 from node.federation.peers import load_peers
 from node.federation.runtime import Federation
 from node.importing.service import import_files
 from node.keys import load_keys, seal_to
 from node.matching.keys import KEY_SET_VERSION
-from node.referrals.borough_checks import people_to_check, record_answers
+from node.referrals.borough_checks import check_other_boroughs
 from node.referrals.intake import NewContact, PersonDetails, record_contact
 from node.referrals.triage import record_lawful_basis, set_rag
 from node.runtime import Node
@@ -156,15 +156,16 @@ def referral_about_amara(
                 policy,
             )
             set_rag(session, MANAGER, referral.id, Rag.RED, "Signs of harm", policy)
-            referral_id, reference = referral.id, referral.reference
+            referral_id = referral.id
         federation = Federation.open(lambeth)
         try:
-            with lambeth.unit_of_work() as session:
-                people = people_to_check(session, MANAGER, referral_id)
-            why = Why(reference, f"MASH referral {reference}", lambeth.keys.pseudonym("manager"))
-            answers = [(p, federation.asker.check(p.keys, why)) for p in people]
-            with lambeth.unit_of_work() as session:
-                record_answers(session, MANAGER, referral_id, answers)
+            answers = check_other_boroughs(
+                lambeth.unit_of_work,
+                federation.asker,
+                MANAGER,
+                referral_id,
+                lambeth.keys.pseudonym("manager"),
+            )
         finally:
             federation.close()
         held = {a.borough: a.outcome for _, found in answers for a in found}

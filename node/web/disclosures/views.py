@@ -360,7 +360,7 @@ def _request_page(request_id: int, failed: tuple[str, FlaskForm] | None = None) 
             },
         )
         for item in view.items
-        if access.own_agency(actor) == item.agency_code
+        if access.permits(access.require_release_decision, actor, item.agency_code)
     }
     anchor, failed_form = failed if failed else ("", None)
     if failed_form is not None:

@@ -18,15 +18,15 @@ from node import access
 from node.access import Actor
 from node.config import ReferralPolicy
 from node.errors import ErrorCode
-from node.federation.asking import HOLDS, Why
-from node.referrals.borough_checks import people_to_check, record_answers
+from node.federation.asking import HOLDS
+from node.referrals.borough_checks import check_other_boroughs
 from node.referrals.common import ReferralError
 from node.referrals.deadlines import clock
 from node.referrals.intake import CONCERN_CATEGORIES, SOURCE_KINDS, record_contact
 from node.referrals.outcome import OUTCOMES, record_decision
 from node.referrals.triage import queue, record_lawful_basis, set_rag, withdraw_consent
 from node.referrals.view import actions, agency_names, view_referral
-from node.store.models import Outcome, Rag, Referral, utcnow
+from node.store.models import Outcome, Rag, utcnow
 from node.web.permissions import may_open, roles
 from node.web.referrals import contact
 from node.web.referrals.display import hub_time, install_filters
@@ -247,21 +247,17 @@ def check_boroughs(referral_id: int) -> ResponseReturnValue:
         return redirect(url_for(".show", referral_id=referral_id))
     actor = _actor()
     try:
-        with unit_of_work() as db:
-            people = people_to_check(db, actor, referral_id)
-            referral = db.get_one(Referral, referral_id)
-            why = Why(
-                referral.reference,
-                f"MASH {referral.pathway.value} referral {referral.reference}",
-                current_node().keys.pseudonym(actor.username),
-            )
+        answers = check_other_boroughs(
+            unit_of_work,
+            federation.asker,
+            actor,
+            referral_id,
+            current_node().keys.pseudonym(actor.username),
+        )
     except ReferralError as exc:
         if exc.code is ErrorCode.NOT_FOUND:
             abort(404)
         raise
-    answers = [(person, federation.asker.check(person.keys, why)) for person in people]
-    with unit_of_work() as db:
-        record_answers(db, actor, referral_id, answers)
     holding = sorted({a.name for _, found in answers for a in found if a.outcome == HOLDS})
     flash(
         f"Checked {len(federation.peers)} other borough(s): "
