@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint install system-deps bench clean
 
-# Debian packages the tests need: Chromium for the browser tests, poppler-utils to read PDFs.
-SYSTEM_PACKAGES := chromium poppler-utils
+# Debian packages the tests need: Chromium for the browser tests, poppler-utils to read PDFs,
+# systemd for `systemd-analyze verify` of the production units.
+SYSTEM_PACKAGES := chromium poppler-utils systemd
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coordinator.keys import CoordinatorKeys
@@ -17,11 +18,18 @@ from protos.mash.coordinator.v1 import directory_pb2
 
 
 def bump_version(session: Session, now: dt.datetime) -> int:
-    """The next directory version, stored; returns it."""
+    """The next directory version, stored; returns it. Enrolments at once (a deployment enrols
+    its boroughs in parallel) each get their own: the first makes the row, the others wait on
+    its lock."""
     row = session.get(DirectoryVersion, 1, with_for_update=True)
     if row is None:
-        row = DirectoryVersion(id=1, version=0, changed_at=now)
-        session.add(row)
+        try:
+            with session.begin_nested():
+                session.add(DirectoryVersion(id=1, version=0, changed_at=now))
+        except IntegrityError:
+            pass  # another enrolment made the row first; it is locked below
+        row = session.get(DirectoryVersion, 1, with_for_update=True, populate_existing=True)
+        assert row is not None
     row.version += 1
     row.changed_at = now
     session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from coordinator.errors import DomainError, ErrorCode
+from mash_common.schema import schema_problem, schema_state
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_S = 30.0
@@ -79,19 +80,16 @@ class StoreOutOfDate(DomainError):
 
 def require_current(engine: Engine) -> None:
     """Refuse to work on a store whose schema is behind (or ahead of) this release."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != head:
-        raise StoreOutOfDate(
-            f"the store's schema is at {current or 'nothing (not initialised)'}, this release "
-            f"needs {head}: run `mash-coordinator init`, which upgrades the store and keeps its data"
-        )
+    problem = schema_problem(schema_state(alembic_config(engine), engine), "mash-coordinator init")
+    if problem:
+        raise StoreOutOfDate(problem)
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (safe to run on an up-to-date store)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migration (safe to run on an up-to-date store); refuse a
+    store that a newer release has migrated."""
+    config = alembic_config(engine)
+    state = schema_state(config, engine)
+    if not state.known:
+        raise StoreOutOfDate(schema_problem(state, "mash-coordinator init"))
+    command.upgrade(config, "head")

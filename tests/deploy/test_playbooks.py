@@ -1,9 +1,13 @@
-"""The Ansible playbooks, run for real against this machine (local connection): the coordinator
-and two boroughs (Hackney on PostgreSQL, Lambeth on SQLite) deployed by `site.yml` from
-playbooks/inventories/local into a directory, ports and databases of the test's own, in the
-playbooks' no-systemd mode (`mash_service_manager: process`). The deployed federation must serve
-and its nodes reach each other; a second run must change nothing. Every process the playbook
-started is stopped afterwards by its pid file, and the databases are dropped."""
+"""The Ansible playbooks, run for real against this machine (local connection), in the
+playbooks' no-systemd mode (`mash_service_manager: process`), into a directory, ports and
+databases of the test's own: the coordinator and pilot wave 1 (Hackney, Lambeth and Southwark,
+each on its own PostgreSQL database) deployed by `site.yml`, then wave 2 (Lewisham, a small hub
+on SQLite) added as an ops engineer adds a later wave: its lines in the inventory and one run.
+The deployed federation must serve and its nodes reach each other; a second run must change
+nothing; an upgrade to a newer release built here migrates every store, one service at a time;
+a failed upgrade stops the rollout; a restore brings a borough and the coordinator back. Every
+process the playbooks started is stopped afterwards by its pid file, and the databases are
+dropped."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,9 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+import yaml
+from sqlalchemy import create_engine, inspect, make_url, text
 
 from tests.conftest import PG_ADMIN_URL
+from tests.deploy.release import REHEARSAL_TABLE, Release, build_newer_release
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -35,17 +42,17 @@ PLAYBOOKS = ROOT / "playbooks"
 INVENTORY = PLAYBOOKS / "inventories" / "local"
 BIN = Path(sys.executable).parent
 PLAYBOOK = BIN / "ansible-playbook"
+WAVE_1 = ("hackney", "lambeth", "southwark")  # each on PostgreSQL
+WAVE_2 = ("lewisham",)  # on SQLite, added later
+BOROUGHS = WAVE_1 + WAVE_2
 PORT_NAMES = (
     "coordinator_web",
     "coordinator_grpc",
     "coordinator_enrol",
-    "hackney_web",
-    "hackney_federation",
-    "lambeth_web",
-    "lambeth_federation",
+    *(f"{borough}_{kind}" for borough in BOROUGHS for kind in ("web", "federation")),
 )
-HOSTS = ("programme", "hackney", "lambeth")  # the coordinator's host is "programme"
-WEB = {"programme": "coordinator_web", "hackney": "hackney_web", "lambeth": "lambeth_web"}
+HOSTS = ("programme", *BOROUGHS)  # the coordinator's host is "programme"
+WEB = {"programme": "coordinator_web", **{b: f"{b}_web" for b in BOROUGHS}}
 
 
 def _free_ports(count: int) -> list[int]:
@@ -67,14 +74,21 @@ def _free_ports(count: int) -> list[int]:
     return chosen
 
 
-@dataclass(frozen=True)
+@dataclass
 class Deployment:
     root: Path
     ports: dict[str, int]
     vars_file: Path
     db_prefix: str
+    inventory: Path  # what the playbooks run with: wave 1 alone at first, then both waves
+    bin_dir: Path = BIN  # where the deployed release's commands are
+    release: Release | None = None  # the newer release, once upgraded to
 
-    def run(self, *args: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
+    def settings(self, **changes: object) -> None:
+        """Change the extra variables every later run passes."""
+        self.vars_file.write_text(json.dumps({**json.loads(self.vars_file.read_text()), **changes}))
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -86,7 +100,7 @@ class Deployment:
             "PYTHONWARNINGS": "ignore",
         }
         return subprocess.run(
-            [str(PLAYBOOK), "-i", str(INVENTORY), "-e", f"@{self.vars_file}", *args],
+            [str(PLAYBOOK), "-i", str(self.inventory), "-e", f"@{self.vars_file}", *args],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -95,19 +109,45 @@ class Deployment:
         )
 
     def node(
-        self, borough: str, *args: str, env: dict[str, str] | None = None
+        self,
+        borough: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        bin_dir: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         folder = self.root / "nodes" / borough
         env = {**os.environ, **(env or {})}
         if (folder / "secrets" / "pgpass").exists():
             env["PGPASSFILE"] = str(folder / "secrets" / "pgpass")
+        command = [str((bin_dir or self.bin_dir) / "mash-node"), "--config"]
         return subprocess.run(
-            [str(BIN / "mash-node"), "--config", str(folder / "node.toml"), *args],
+            [*command, str(folder / "node.toml"), *args],
             env=env,
             capture_output=True,
             text=True,
             timeout=60,
         )
+
+    def schema(self, service: str) -> tuple[str, list[str]]:
+        """A deployed store's migration, and the releases its upgrade-rehearsal table names
+        (none when it has no such table): "coordinator" or a borough."""
+        sqlite_file = self.root / "nodes" / service / "data" / "node.db"
+        if service in WAVE_2:
+            url = make_url(f"sqlite:///{sqlite_file}")
+        else:
+            url = make_url(PG_ADMIN_URL).set(database=f"{self.db_prefix}_{service}")
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                revision = connection.execute(text("SELECT version_num FROM alembic_version"))
+                releases: list[str] = []
+                if inspect(connection).has_table(REHEARSAL_TABLE):
+                    releases = list(
+                        connection.execute(text(f"SELECT release FROM {REHEARSAL_TABLE}")).scalars()
+                    )
+                return revision.scalar_one(), releases
+        finally:
+            engine.dispose()
 
 
 def _stop_everything(root: Path) -> None:
@@ -156,13 +196,21 @@ def _drop_databases(prefix: str) -> None:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """One deployment for the module's tests, in order: deploy and redeploy, the scheduled
-    backups, an upgrade, an upgrade stopped at its first failure, a restore."""
+    """One deployment for the module's tests, in order: wave 1 deployed and redeployed, wave 2
+    added, a check across boroughs, the scheduled backups, an upgrade to a newer release, an
+    upgrade stopped at its first failure, a restore."""
     tmp_path = tmp_path_factory.mktemp("deploy")
     if not PLAYBOOK.exists():
         pytest.fail(
             f"{PLAYBOOK} is missing: ansible-core is a dev dependency (pip install -e .[dev])"
         )
+    # The local inventory as it stood before wave 2: the same file without wave 2's group.
+    wave_1 = tmp_path / "inventory"
+    shutil.copytree(INVENTORY, wave_1)
+    hosts = yaml.safe_load((wave_1 / "hosts.yml").read_text())
+    del hosts["all"]["children"]["nodes"]["children"]["pilot_wave_2"]
+    (wave_1 / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+
     root = tmp_path / "federation"
     ports = dict(zip(PORT_NAMES, _free_ports(len(PORT_NAMES)), strict=True))
     prefix = f"mash_deploy_{secrets.token_hex(4)}"
@@ -179,7 +227,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         )
     )
     try:
-        yield Deployment(root, ports, vars_file, prefix)
+        yield Deployment(root, ports, vars_file, prefix, wave_1)
     finally:
         _stop_everything(root)
         _drop_databases(prefix)
@@ -213,8 +261,15 @@ def _sign_in_page(port: int) -> str:
         return response.read().decode()
 
 
+def _peer_reached(deployment: Deployment, borough: str, other: str) -> bool:
+    peers = deployment.node(borough, "peers", "list")
+    assert peers.returncode == 0, peers.stderr
+    assert "coordinator's directory" in peers.stdout
+    return bool(re.search(rf"^{other}\s.*\byes\b", peers.stdout, re.MULTILINE))
+
+
 def test_the_playbooks_pass_the_syntax_check(tmp_path: Path) -> None:
-    for playbook in ("site.yml", "coordinator.yml", "nodes.yml"):
+    for playbook in ("site.yml", "coordinator.yml", "nodes.yml", "upgrade.yml", "restore.yml"):
         done = subprocess.run(
             [str(PLAYBOOK), "-i", str(INVENTORY), "--syntax-check", str(PLAYBOOKS / playbook)],
             cwd=ROOT,
@@ -226,57 +281,86 @@ def test_the_playbooks_pass_the_syntax_check(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_the_playbooks_pass_ansible_lint_at_its_production_profile() -> None:
+    """playbooks/.ansible-lint: the production profile, offline (nothing fetched)."""
+    done = subprocess.run(
+        [str(BIN / "ansible-lint"), "--nocolor"],
+        cwd=PLAYBOOKS,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+             "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Profile 'production' was required, and it passed" in output, output
+
+
 def test_site_deploys_a_working_federation_and_a_second_run_changes_nothing(
     deployment: Deployment,
 ) -> None:
     first = deployment.run(str(PLAYBOOKS / "site.yml"))
     assert first.returncode == 0, _failures(first)
     recap = _recap(first.stdout)
-    assert set(recap) == set(HOSTS)
+    assert set(recap) == {"programme", *WAVE_1}
     assert all(counts["failed"] == 0 and counts["changed"] > 0 for counts in recap.values())
 
     # Every service serves its sign-in page from the ports the test chose.
-    for host in HOSTS:
+    for host in recap:
         assert "Sign in" in _sign_in_page(deployment.ports[WEB[host]])
     # Keys were made on the host that owns them and are its alone; secrets are 0600.
     root = deployment.root
     assert (root / "coordinator" / "ca" / "ca.key").stat().st_mode & 0o077 == 0
-    for borough in ("hackney", "lambeth"):
-        keys = root / "nodes" / borough / "data" / "keys"
+    for borough in WAVE_1:
+        folder = root / "nodes" / borough
+        keys = folder / "data" / "keys"
         assert (keys / "signing.key").stat().st_mode & 0o077 == 0
         assert (keys / "coordinator.json").exists()  # enrolled
-        assert (
-            root / "nodes" / borough / "secrets" / "admin-password"
-        ).stat().st_mode & 0o777 == 0o600
-    # Hackney is on its own PostgreSQL database (the password in its pgpass file, not the
-    # config); Lambeth on SQLite.
-    hackney_config = (root / "nodes" / "hackney" / "node.toml").read_text()
-    assert f"/{deployment.db_prefix}_hackney" in hackney_config
-    assert (root / "nodes" / "hackney" / "secrets" / "pgpass").stat().st_mode & 0o777 == 0o600
-    password = (root / "nodes" / "hackney" / "secrets" / "pgpass").read_text().split(":")[4]
-    assert password.strip() not in hackney_config
-    lambeth_config = (root / "nodes" / "lambeth" / "node.toml").read_text()
-    assert not re.search(r"^database_url", lambeth_config, re.MULTILINE)
-    assert (root / "nodes" / "lambeth" / "data" / "node.db").exists()
+        assert (folder / "secrets" / "admin-password").stat().st_mode & 0o777 == 0o600
+        # Each on its own PostgreSQL database, the password in its pgpass file, not the config.
+        config = (folder / "node.toml").read_text()
+        assert f"/{deployment.db_prefix}_{borough}" in config
+        pgpass = folder / "secrets" / "pgpass"
+        assert pgpass.stat().st_mode & 0o777 == 0o600
+        assert pgpass.read_text().split(":")[4].strip() not in config
     # The enrolment token never reached the output.
     assert "mash1." not in first.stdout + first.stderr
 
-    # Each node reaches the other over mutual TLS, with the coordinator's directory.
-    for borough, other in (("hackney", "lambeth"), ("lambeth", "hackney")):
-        peers = deployment.node(borough, "peers", "list")
-        assert peers.returncode == 0, peers.stderr
-        assert "coordinator's directory" in peers.stdout
-        row = next(line for line in peers.stdout.splitlines() if line.startswith(other))
-        assert re.search(r"\byes\b", row), peers.stdout
+    # Each node reaches every other over mutual TLS, with the coordinator's directory.
+    for borough in WAVE_1:
+        for other in set(WAVE_1) - {borough}:
+            assert _peer_reached(deployment, borough, other), (borough, other)
 
     second = deployment.run(str(PLAYBOOKS / "site.yml"))
     assert second.returncode == 0, _failures(second)
     again = _recap(second.stdout)
-    assert {host: counts["changed"] for host, counts in again.items()} == dict.fromkeys(HOSTS, 0), (
+    assert {host: counts["changed"] for host, counts in again.items()} == dict.fromkeys(recap, 0), (
         second.stdout[-6000:]
     )
-    for host in HOSTS:
+    for host in recap:
         assert "Sign in" in _sign_in_page(deployment.ports[WEB[host]])
+
+
+def test_a_later_wave_is_its_lines_in_the_inventory_and_one_run(deployment: Deployment) -> None:
+    deployment.inventory = INVENTORY  # wave 2's group added
+    done = deployment.run(str(PLAYBOOKS / "site.yml"))
+    assert done.returncode == 0, _failures(done)
+    recap = _recap(done.stdout)
+    assert set(recap) == set(HOSTS)
+    assert {host: counts["changed"] for host, counts in recap.items() if host != "lewisham"} == (
+        dict.fromkeys(set(HOSTS) - {"lewisham"}, 0)
+    ), done.stdout[-6000:]
+    assert recap["lewisham"]["changed"] > 0 and recap["lewisham"]["failed"] == 0
+    assert "Sign in" in _sign_in_page(deployment.ports["lewisham_web"])
+    # Lewisham, a small hub, is on SQLite in its data directory.
+    lewisham = deployment.root / "nodes" / "lewisham"
+    assert not re.search(r"^database_url", (lewisham / "node.toml").read_text(), re.MULTILINE)
+    assert (lewisham / "data" / "node.db").exists()
+    # The new borough and the others reach each other (the playbook checked it too).
+    for borough in WAVE_1:
+        assert _peer_reached(deployment, "lewisham", borough), borough
+        assert _peer_reached(deployment, borough, "lewisham"), borough
 
 
 def _admin(deployment: Deployment, borough: str) -> dict[str, str]:
@@ -284,13 +368,27 @@ def _admin(deployment: Deployment, borough: str) -> dict[str, str]:
     return {"MASH_USER": "admin", "MASH_PASSWORD": secret.read_text()}
 
 
-def test_a_check_from_one_deployed_borough_finds_a_person_imported_into_the_other(
+MANAGER_PASSWORD = "a long enough password"
+
+
+def _check(deployment: Deployment, borough: str, forenames: str, surname: str) -> str:
+    """A check from `borough` by its MASH manager; what it printed."""
+    checked = deployment.node(
+        borough, "check", "--forenames", forenames, "--surname", surname,
+        "--date-of-birth", "2013-03-07", "--reference", "LEW-2026-00042",
+        "--purpose", "contact about a new pupil",
+        env={"MASH_USER": "m.manager", "MASH_PASSWORD": MANAGER_PASSWORD},
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    return checked.stdout
+
+
+def test_a_check_from_one_deployed_borough_finds_a_person_imported_into_another(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    password = "a long enough password"
     added = deployment.node(
-        "lambeth", "user", "add", "m.manager", "--role", "mash-manager", "--name", "M Manager",
-        env={**_admin(deployment, "lambeth"), "MASH_NEW_PASSWORD": password},
+        "lewisham", "user", "add", "m.manager", "--role", "mash-manager", "--name", "M Manager",
+        env={**_admin(deployment, "lewisham"), "MASH_NEW_PASSWORD": MANAGER_PASSWORD},
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     people = tmp_path / "people.csv"
@@ -302,24 +400,17 @@ def test_a_check_from_one_deployed_borough_finds_a_person_imported_into_the_othe
         env=_admin(deployment, "hackney"),  # imports are the node administrator's
     )  # fmt: skip
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    refreshed = deployment.node("lambeth", "peers", "refresh")
+    refreshed = deployment.node("lewisham", "peers", "refresh")
     assert refreshed.returncode == 0, refreshed.stderr
-    manager = {"MASH_USER": "m.manager", "MASH_PASSWORD": password}
-    for forenames, surname, expected in (
-        ("William", "Okafor", "Hackney holds information"),
-        ("Amara", "Quist", "Hackney holds nothing"),
-    ):
-        checked = deployment.node(
-            "lambeth", "check", "--forenames", forenames, "--surname", surname,
-            "--date-of-birth", "2013-03-07", "--reference", "LAM-2026-00042",
-            "--purpose", "contact about a new pupil", env=manager,
-        )  # fmt: skip
-        assert checked.returncode == 0, checked.stdout + checked.stderr
-        assert expected in checked.stdout, checked.stdout
+    found = _check(deployment, "lewisham", "William", "Okafor")
+    assert "Hackney holds information" in found, found
+    assert "Lambeth holds nothing" in found and "Southwark holds nothing" in found, found
+    assert "Hackney holds nothing" in _check(deployment, "lewisham", "Amara", "Quist")
 
 
-def _pid(deployment: Deployment, borough: str) -> int:
-    return int((deployment.root / "nodes" / borough / "run" / "serve.pid").read_text())
+def _pid(deployment: Deployment, service: str) -> int:
+    folder = "coordinator" if service == "programme" else f"nodes/{service}"
+    return int((deployment.root / folder / "run" / "serve.pid").read_text())
 
 
 def _backups(deployment: Deployment, borough: str, kind: str) -> list[Path]:
@@ -329,7 +420,7 @@ def _backups(deployment: Deployment, borough: str, kind: str) -> list[Path]:
 def test_the_stores_are_backed_up_on_a_schedule_keeping_the_newest(
     deployment: Deployment,
 ) -> None:
-    for borough, extension in (("hackney", ".dump"), ("lambeth", ".db")):
+    for borough, extension in (("hackney", ".dump"), ("lewisham", ".db")):
         cron = (deployment.root / f"mash-store-{borough}").read_text()
         line = next(row for row in cron.splitlines() if row.startswith("30 2 * * *"))
         command = line.split(None, 6)[6]  # minute hour day month weekday user command
@@ -343,36 +434,66 @@ def test_the_stores_are_backed_up_on_a_schedule_keeping_the_newest(
         assert all(path.stat().st_mode & 0o077 == 0 for path in kept)
 
 
-def test_an_upgrade_backs_up_each_store_then_migrates_and_serves_again(
-    deployment: Deployment,
+def test_an_upgrade_to_a_newer_release_migrates_every_store_one_service_at_a_time(
+    deployment: Deployment, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    before = {b: _pid(deployment, b) for b in ("hackney", "lambeth")}
-    done = deployment.run(str(PLAYBOOKS / "upgrade.yml"))
+    release = build_newer_release(ROOT, tmp_path_factory.mktemp("release"))
+    before = {host: _pid(deployment, host) for host in HOSTS}
+    old = {service: deployment.schema(service) for service in ("coordinator", *BOROUGHS)}
+    assert all(releases == [] for _, releases in old.values())
+    deployment.settings(
+        mash_install=True,
+        mash_package=str(release.wheel),
+        mash_venv_dir=str(release.venv),
+        mash_bin_dir=str(release.bin_dir),
+        mash_pip_extra_args="--no-index",  # its dependencies are in place; nothing downloaded
+    )
+    done = deployment.run(str(PLAYBOOKS / "upgrade.yml"), timeout=600)
     assert done.returncode == 0, _failures(done)
-    for borough in ("hackney", "lambeth"):
-        assert len(_backups(deployment, borough, "pre-upgrade")) == 1
-        assert _pid(deployment, borough) != before[borough]  # stopped and started again
-    assert list((deployment.root / "coordinator" / "backups").glob("pre-upgrade-*.dump"))
-    for host in HOSTS:
-        assert "Sign in" in _sign_in_page(deployment.ports[WEB[host]])
-    # One service at a time: each borough was stopped, backed up and started before the next.
+    deployment.bin_dir, deployment.release = release.bin_dir, release
+
+    # One service at a time: the coordinator, then each borough stopped, backed up, migrated
+    # and started before the next.
     order = re.findall(
-        r"TASK \[node : Back up the node's store before it is migrated\].*?"
-        r"changed: \[(\w+)\]",
+        r"TASK \[node : Back up the node's store before it is migrated\].*?changed: \[(\w+)\]",
         done.stdout,
         re.DOTALL,
     )
-    assert order == ["hackney", "lambeth"]
+    assert order == list(BOROUGHS)
+    assert len(list((deployment.root / "coordinator" / "backups").glob("pre-upgrade-*.dump"))) == 1
+    for borough in BOROUGHS:
+        assert len(_backups(deployment, borough, "pre-upgrade")) == 1
+    # Every store carries the new release's migration; every service runs the new release.
+    assert deployment.schema("coordinator") == (release.coordinator_revision, [release.version])
+    for borough in BOROUGHS:
+        assert deployment.schema(borough) == (release.node_revision, [release.version])
+    for host in HOSTS:
+        pid = _pid(deployment, host)
+        assert pid != before[host]
+        assert str(release.venv) in Path(f"/proc/{pid}/cmdline").read_text()
+        assert "Sign in" in _sign_in_page(deployment.ports[WEB[host]])
+    # The release before refuses a store the new one migrated, and says why.
+    refused = deployment.node("hackney", "user", "list", env=_admin(deployment, "hackney"),
+                              bin_dir=BIN)  # fmt: skip
+    assert refused.returncode != 0
+    assert f"the store's schema is at {release.node_revision}, which a newer release made" in (
+        refused.stderr
+    ), refused.stderr
+    # Nothing was lost: the person imported before the upgrade is still found across boroughs.
+    assert "Hackney holds information" in _check(deployment, "lewisham", "William", "Okafor")
+
+    # Running the site playbook again with the new release changes nothing.
+    again = deployment.run(str(PLAYBOOKS / "site.yml"))
+    assert again.returncode == 0, _failures(again)
+    assert {host: c["changed"] for host, c in _recap(again.stdout).items()} == dict.fromkeys(
+        HOSTS, 0
+    ), again.stdout[-6000:]
 
 
-def test_an_upgrade_stops_at_the_first_failure_and_a_restore_brings_the_borough_back(
+def test_an_upgrade_stops_at_the_first_failure_and_a_restore_brings_services_back(
     deployment: Deployment,
 ) -> None:
     hackney = deployment.root / "nodes" / "hackney"
-    admin = {
-        "MASH_USER": "admin",
-        "MASH_PASSWORD": (hackney / "secrets" / "admin-password").read_text(),
-    }
     # Hackney's backup cannot be written (its backups directory is a file): its upgrade fails
     # after it was stopped, and Lambeth, next in the rollout, must not be touched.
     (hackney / "backups").rename(hackney / "backups.kept")
@@ -388,26 +509,34 @@ def test_an_upgrade_stops_at_the_first_failure_and_a_restore_brings_the_borough_
     (hackney / "backups").unlink()
     (hackney / "backups.kept").rename(hackney / "backups")
 
-    # A user added after the last backup is gone once the backup is restored.
+    # A user added after the last backup is gone once the backup is restored. That backup
+    # (and the coordinator's) was taken before the upgrade, at the older schema: the restore
+    # replaces the store whole, then migrates it to the running release's.
+    admin = _admin(deployment, "hackney")
     added = deployment.node(
-        "hackney",
-        "user",
-        "add",
-        "j.smith",
-        "--role",
-        "mash-manager",
-        "--name",
-        "Jo Smith",
-        env={**admin, "MASH_NEW_PASSWORD": "a long enough password"},
-    )
+        "hackney", "user", "add", "j.smith", "--role", "mash-manager", "--name", "Jo Smith",
+        env={**admin, "MASH_NEW_PASSWORD": MANAGER_PASSWORD},
+    )  # fmt: skip
     assert added.returncode == 0, added.stderr
     restored = deployment.run(
-        str(PLAYBOOKS / "restore.yml"), "--limit", "hackney", "-e", "mash_restore_from=latest"
+        str(PLAYBOOKS / "restore.yml"),
+        "--limit",
+        "programme,hackney",
+        "-e",
+        "mash_restore_from=latest",
     )
     assert restored.returncode == 0, _failures(restored)
+    assert set(_recap(restored.stdout)) == {"programme", "hackney"}
     users = deployment.node("hackney", "user", "list", env=admin)
     assert users.returncode == 0, users.stderr
     assert "admin" in users.stdout and "j.smith" not in users.stdout
-    assert "Sign in" in _sign_in_page(deployment.ports["hackney_web"])
-    peers = deployment.node("lambeth", "peers", "list")
-    assert re.search(r"^hackney\s.*\byes\b", peers.stdout, re.MULTILINE), peers.stdout
+    release = deployment.release
+    assert release is not None, "the upgrade test runs first"
+    assert deployment.schema("coordinator") == (release.coordinator_revision, [release.version])
+    assert deployment.schema("hackney") == (release.node_revision, [release.version])
+    for host in ("programme", "hackney"):
+        assert "Sign in" in _sign_in_page(deployment.ports[WEB[host]])
+    assert _peer_reached(deployment, "lambeth", "hackney")
+    refreshed = deployment.node("lewisham", "peers", "refresh")
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "Hackney holds information" in _check(deployment, "lewisham", "William", "Okafor")
