@@ -6,8 +6,9 @@ with the number of peers; the holder's evaluation rate; the asker's memory.
 
 Every peer is a `mash-node serve` process on loopback whose published index holds `--keys` match
 keys (a template store of random keys, copied, plus the probes' keys evaluated under the peer's own
-OPRF key, so about half the checks hit somewhere). The asker runs in this process as the web UI
-and `mash-node check` do (`Federation.open`, `Asker.check`): one blinding a check, one signed
+OPRF key, so about half the checks hit somewhere). The asker's node is served too (as every
+node of a federation is), and its checks run in this process as the web UI and `mash-node check`
+run them (`Federation.open`, `Asker.check`): one blinding a check, one signed
 request a peer, in parallel, each answer's proof verified and looked up in the peer's filter.
 
 The floor is what a check cannot take less than, measured in the same run: the round trip of one
@@ -35,6 +36,7 @@ import rbcl
 from sqlalchemy import insert
 
 from bench.import_throughput import OUT, format_table, machine_lines
+from mash_common.heap import freeze_what_started
 from node.federation import index, voprf
 from node.federation.asking import HOLDS, Why
 from node.federation.local import make_local_federation
@@ -200,7 +202,10 @@ def _bare_mult_seconds(samples: int = 2000) -> float:
 def measure(peers: int, keys: int, checks: int) -> dict[str, float]:
     nodes, _root = build(peers, keys)
     asker_local = nodes[0]
-    with serving(nodes[1:]) as served, Node.open(asker_local.config_path) as asker:
+    # The asker serves too, as every node of a federation does: a peer that cannot reach one of
+    # its peers retries its upkeep round (filters, index) every few seconds, which would run
+    # beside the checks measured.
+    with serving(nodes) as served, Node.open(asker_local.config_path) as asker:
         federation = Federation.open(asker)
         try:
             _wait_until_idle([s.process.pid for s in served.values()])
@@ -208,6 +213,7 @@ def measure(peers: int, keys: int, checks: int) -> dict[str, float]:
             missing = [b for b, r in results.items() if r.startswith("not refreshed")]
             if missing:
                 raise SystemExit(f"filters not fetched: {missing} ({results})")
+            freeze_what_started()  # as `mash-node serve` does once it has started
             probes = _probes()
             why = Why("BENCH-0001", "latency benchmark", asker.keys.pseudonym("bench"))
             for identity in probes[:10]:  # warm the channels

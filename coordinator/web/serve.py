@@ -19,6 +19,7 @@ from coordinator.config import CoordinatorConfig
 from coordinator.federation.server import serve_enrolment, serve_grpc
 from coordinator.runtime import Coordinator
 from coordinator.web import create_app
+from mash_common.heap import freeze_what_started
 
 THREADS = 8
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -68,6 +69,7 @@ def run(
             print(f"Enrolment on {grpc_host or config.grpc.host}:{bound_enrol}", flush=True)
             try:
                 if not stopping.is_set():
+                    freeze_what_started()
                     server.run()
             except SystemExit:
                 pass

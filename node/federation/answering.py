@@ -23,6 +23,7 @@ from node.federation import index, voprf
 from node.federation.peers import Peer, PeerBook
 from node.federation.receiving import Receiver, audit_refusal
 from node.runtime import Node
+from node.store.db import upsert_insert
 from node.store.models import PeerCheck, PeerEvaluations, utcnow
 from protos.mash.federation.v1 import check_pb2
 
@@ -121,32 +122,39 @@ class Answering:
         return Answer(payload.epoch, evaluation.evaluated_elements, evaluation.proof.to_bytes())
 
     def _count(self, session: Session, borough: str, asked: int) -> int:
-        """Count `asked` evaluations against the peer's limit for today, or refuse them all."""
-        today = utcnow().date()
-        row = session.get(PeerEvaluations, (borough, today), with_for_update=True)
-        used = row.evaluations if row is not None else 0
-        if used + asked > self._daily_limit:
+        """Count `asked` evaluations against the peer's limit for today, or refuse them all
+        (the refusal rolls the count back with the rest of the transaction). One statement:
+        a check is answered on every peer at once, so this is on the holder's hot path."""
+        table = PeerEvaluations.__table__
+        statement = upsert_insert(session, table).values(
+            borough=borough, day=utcnow().date(), evaluations=asked
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.borough, table.c.day],
+            set_={"evaluations": table.c.evaluations + asked},
+        ).returning(table.c.evaluations)
+        used = session.execute(statement).scalar_one()
+        if used > self._daily_limit:
             raise CheckRefused(
-                f"{borough} has used {used:,} of its {self._daily_limit:,} evaluations today; "
-                "each is one guess at a person, so the rest wait until tomorrow (UTC)",
+                f"{borough} has used {used - asked:,} of its {self._daily_limit:,} evaluations "
+                "today; each is one guess at a person, so the rest wait until tomorrow (UTC)",
                 code=ErrorCode.LIMITED,
             )
-        if row is None:
-            session.add(PeerEvaluations(borough=borough, day=today, evaluations=asked))
-        else:
-            row.evaluations = used + asked
-        return used + asked
+        return used
 
 
 def _remember_check(session: Session, borough: str, reference: str) -> None:
     """A peer checked here under this referral: it may now ask for a disclosure for it."""
-    row = session.get(PeerCheck, (borough, reference[:100]))
-    if row is None:
-        session.add(
-            PeerCheck(borough=borough, referral_reference=reference[:100], last_at=utcnow())
+    table = PeerCheck.__table__
+    now = utcnow()
+    statement = upsert_insert(session, table).values(
+        borough=borough, referral_reference=reference[:100], last_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.borough, table.c.referral_reference], set_={"last_at": now}
         )
-    else:
-        row.last_at = utcnow()
+    )
 
 
 def evaluations_today(node: Node, borough: str) -> int:

@@ -11,7 +11,6 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mash_common.envelope import Acceptance, Keyring, open_envelope
@@ -20,6 +19,7 @@ from node.access import Actor
 from node.federation.peers import Peer, PeerBook, as_book, peer_of
 from node.matching.keys import KEY_SET_VERSION
 from node.runtime import Node
+from node.store.db import upsert_insert
 from node.store.models import SeenNonce, utcnow
 from protos.mash.federation.v1.envelope_pb2 import SignedEnvelope
 
@@ -37,10 +37,8 @@ class StoreNonces:
         session = self._session
         session.execute(delete(SeenNonce).where(SeenNonce.expires_at_ms < now_ms))
         values = {"borough": borough, "nonce": nonce, "expires_at_ms": expires_at_ms}
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         table = SeenNonce.__table__
-        statement = insert(table).values(values).on_conflict_do_nothing()
+        statement = upsert_insert(session, table).values(values).on_conflict_do_nothing()
         return session.execute(statement.returning(table.c.borough)).first() is not None
 
 

@@ -19,7 +19,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, Table, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 from mash_common.schema import schema_problem, schema_state
@@ -237,6 +239,13 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits together at the end, or not at all."""
     with factory() as session, session.begin():
         yield session
+
+
+def upsert_insert(session: Session, table: Table) -> Any:
+    """An INSERT on `table` that takes ON CONFLICT clauses, for the session's database (SQLite
+    and PostgreSQL spell them alike)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite_dialect.insert)(table)
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

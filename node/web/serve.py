@@ -27,6 +27,7 @@ from types import FrameType
 from waitress import create_server
 from waitress.server import BaseWSGIServer
 
+from mash_common.heap import freeze_what_started
 from node.config import NodeConfig, load_config
 from node.errors import DomainError, ErrorCode
 from node.web import CONFIG_ENVIRONMENT, create_app
@@ -168,6 +169,7 @@ def _serve(config: NodeConfig, listener: socket.socket) -> None:
     try:
         if _stopping.is_set():  # asked to stop while the app was being built
             return
+        freeze_what_started()
         server.run()  # returns when _stop raises SystemExit inside its loop
     finally:
         server.close()
