@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ class Node:
     keys: NodeKeys
     anchor: audit.CheckpointFile  # every checkpoint signed, outside the store (beside the keys)
     checkpoint_every_unit: bool = False  # the CLI signs a checkpoint after every command
+    watch: audit.CheckpointWatch = field(default_factory=audit.CheckpointWatch)
 
     @classmethod
     def open(
@@ -196,7 +197,7 @@ class Node:
                 audit.checkpoint(session, self.keys, self.anchor)
             elif audit.appended(session):
                 every = self.config.audit_checkpoint_every
-                audit.checkpoint_if_due(session, self.keys, every, self.anchor)
+                audit.checkpoint_if_due(session, self.keys, every, self.anchor, self.watch)
             session.commit()
         except BaseException:
             session.rollback()

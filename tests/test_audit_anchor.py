@@ -8,6 +8,7 @@ can write the store but not the keys directory can.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import stat
@@ -404,3 +405,25 @@ def test_work_filed_after_the_callers_transaction_began_is_not_tampering(node: N
             other.rollback()
     assert (report.size, report.filed, report.uncommitted) == (4, 4, 1)
     assert (report.checkpoints_checked, report.unanchored) == (3, 1)
+
+
+def test_two_processes_appending_in_turn_still_checkpoint_every_interval(tmp_path: Path) -> None:
+    """Each process's watch knows only a lower bound of the latest checkpoint; whichever
+    append makes one due must still sign it, whoever signed the one before."""
+    text_ = render_config("hackney", "Hackney", ["police"]).replace(
+        "[node]\n", "[node]\naudit_checkpoint_every = 5\n", 1
+    )
+    (tmp_path / "node.toml").write_text(text_)
+    Node.initialise(tmp_path / "node.toml").close()
+    with Node.open(tmp_path / "node.toml") as web, Node.open(tmp_path / "node.toml") as other:
+        for n in range(23):
+            with (web if n % 3 else other).unit_of_work() as session:
+                audit.record(session, ACTOR, "record.view", object_ref=f"record:{n}")
+        with web.reading() as session:
+            sizes = sorted(session.scalars(text("SELECT size FROM audit_checkpoints")))
+            log_size = session.scalar(text("SELECT size FROM audit_head"))
+    assert sizes and log_size >= 23
+    # One checkpoint every 5 entries, the first at 5 (or the one `init` signed), none missed.
+    assert all(later - earlier == 5 for earlier, later in itertools.pairwise(sizes)), sizes
+    assert log_size - sizes[-1] < 5, (log_size, sizes)
+    assert web.watch.checkpointed > 0 and other.watch.checkpointed > 0

@@ -25,6 +25,7 @@ from node.audit.chain import (
 from node.audit.export import export, export_for
 from node.audit.log import (
     REFUSED,
+    CheckpointWatch,
     appended,
     checkpoint,
     checkpoint_if_due,
@@ -47,6 +48,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointFile",
     "CheckpointFileError",
+    "CheckpointWatch",
     "VerifyReport",
     "appended",
     "canonical_bytes",

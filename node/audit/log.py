@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 HEAD_ID = 1
 REFUSED = "access.denied"
 _APPENDED = "mash_audit_appended"  # session.info key: this session appended an entry
+_SIZE = "mash_audit_size"  # session.info key: the log's size after the session's last append
 _BASE = "mash_audit_base"  # session.info key: (transaction, size, head) before its first append
 _FILED = "mash_audit_filed"  # session.info key: checkpoints filed, awaiting the commit
 SYSTEM_ROLE = "system"
@@ -146,6 +147,7 @@ def record(
     session.execute(_INSERT_ENTRY, asdict(entry))
     session.execute(_MOVE_HEAD, {"new_size": entry.seq, "new_hash": entry.chain_hash})
     session.info[_APPENDED] = True
+    session.info[_SIZE] = entry.seq
     return entry
 
 
@@ -201,14 +203,35 @@ def checkpoint(
     return signed
 
 
+@dataclass
+class CheckpointWatch:
+    """What a process knows of the log between its transactions: a size the latest committed
+    checkpoint has reached at least (checkpoints are only ever added, and the log only grows),
+    so that an append that cannot have made one due need not look."""
+
+    checkpointed: int = 0
+
+
 def checkpoint_if_due(
-    session: Session, keys: NodeKeys, every: int, anchor: CheckpointFile | None = None
+    session: Session,
+    keys: NodeKeys,
+    every: int,
+    anchor: CheckpointFile | None = None,
+    watch: CheckpointWatch | None = None,
 ) -> Checkpoint | None:
-    """Checkpoint when at least `every` entries were appended since the last checkpoint."""
+    """Checkpoint when at least `every` entries were appended since the last checkpoint. With
+    `watch`, an append fewer than `every` entries past what the watch knows is checkpointed
+    returns at once (the latest checkpoint is at least that far, so none is due); the watch
+    learns the latest committed checkpoint whenever this looks."""
     if every < 1:
         raise ValueError(f"checkpoint interval must be at least 1 entry; got {every}")
+    appended_to = session.info.get(_SIZE)
+    if watch is not None and appended_to is not None and appended_to - watch.checkpointed < every:
+        return None
     size, _head = _lock_head(session)
     latest = latest_checkpoint(session)
+    if watch is not None and latest is not None:
+        watch.checkpointed = max(watch.checkpointed, latest.size)  # committed by whoever made it
     if size - (latest.size if latest is not None else 0) < every:
         return None
     return checkpoint(session, keys, anchor)
