@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -23,7 +25,7 @@ from node.federation import index, voprf
 from node.federation.peers import Peer, PeerBook
 from node.federation.receiving import Receiver, audit_refusal
 from node.runtime import Node
-from node.store.db import upsert_insert
+from node.store.db import dialect_of, upsert_insert
 from node.store.models import PeerCheck, PeerEvaluations, utcnow
 from protos.mash.federation.v1 import check_pb2
 
@@ -123,17 +125,11 @@ class Answering:
 
     def _count(self, session: Session, borough: str, asked: int) -> int:
         """Count `asked` evaluations against the peer's limit for today, or refuse them all
-        (the refusal rolls the count back with the rest of the transaction). One statement:
-        a check is answered on every peer at once, so this is on the holder's hot path."""
-        table = PeerEvaluations.__table__
-        statement = upsert_insert(session, table).values(
-            borough=borough, day=utcnow().date(), evaluations=asked
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.borough, table.c.day],
-            set_={"evaluations": table.c.evaluations + asked},
-        ).returning(table.c.evaluations)
-        used = session.execute(statement).scalar_one()
+        (the refusal rolls the count back with the rest of the transaction)."""
+        used = session.execute(
+            _counting(dialect_of(session)),
+            {"borough": borough, "day": utcnow().date(), "evaluations": asked},
+        ).scalar_one()
         if used > self._daily_limit:
             raise CheckRefused(
                 f"{borough} has used {used - asked:,} of its {self._daily_limit:,} evaluations "
@@ -143,17 +139,36 @@ class Answering:
         return used
 
 
+# A check is answered by every peer at once: the holder's statements are built once per dialect
+# (building one costs more than running it), each a single upsert.
+
+
+@cache
+def _counting(dialect: str) -> Any:
+    """The day's count of a peer's evaluations raised by the row's `evaluations`; returns it."""
+    table = PeerEvaluations.__table__
+    insert = upsert_insert(dialect, table)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.borough, table.c.day],
+        set_={"evaluations": table.c.evaluations + insert.excluded.evaluations},
+    ).returning(table.c.evaluations)
+
+
+@cache
+def _remembering(dialect: str) -> Any:
+    table = PeerCheck.__table__
+    insert = upsert_insert(dialect, table)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.borough, table.c.referral_reference],
+        set_={"last_at": insert.excluded.last_at},
+    )
+
+
 def _remember_check(session: Session, borough: str, reference: str) -> None:
     """A peer checked here under this referral: it may now ask for a disclosure for it."""
-    table = PeerCheck.__table__
-    now = utcnow()
-    statement = upsert_insert(session, table).values(
-        borough=borough, referral_reference=reference[:100], last_at=now
-    )
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.borough, table.c.referral_reference], set_={"last_at": now}
-        )
+        _remembering(dialect_of(session)),
+        {"borough": borough, "referral_reference": reference[:100], "last_at": utcnow()},
     )
 
 

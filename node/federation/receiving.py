@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.orm import Session
 
 from mash_common.envelope import Acceptance, Keyring, open_envelope
@@ -19,7 +20,7 @@ from node.access import Actor
 from node.federation.peers import Peer, PeerBook, as_book, peer_of
 from node.matching.keys import KEY_SET_VERSION
 from node.runtime import Node
-from node.store.db import upsert_insert
+from node.store.db import dialect_of, upsert_insert
 from node.store.models import SeenNonce, utcnow
 from protos.mash.federation.v1.envelope_pb2 import SignedEnvelope
 
@@ -35,11 +36,20 @@ class StoreNonces:
     def remember(self, borough: str, nonce: bytes, expires_at_ms: int) -> bool:
         now_ms = int(utcnow().timestamp() * 1000)
         session = self._session
-        session.execute(delete(SeenNonce).where(SeenNonce.expires_at_ms < now_ms))
+        session.execute(_FORGET_EXPIRED, {"now_ms": now_ms})
         values = {"borough": borough, "nonce": nonce, "expires_at_ms": expires_at_ms}
-        table = SeenNonce.__table__
-        statement = upsert_insert(session, table).values(values).on_conflict_do_nothing()
-        return session.execute(statement.returning(table.c.borough)).first() is not None
+        return session.execute(_remembering(dialect_of(session)), values).first() is not None
+
+
+# Built once (every request a peer sends passes here).
+_FORGET_EXPIRED = delete(SeenNonce).where(SeenNonce.expires_at_ms < bindparam("now_ms"))
+
+
+@cache
+def _remembering(dialect: str) -> Any:
+    """A nonce kept unless already seen; returns a row only if it was new."""
+    table = SeenNonce.__table__
+    return upsert_insert(dialect, table).on_conflict_do_nothing().returning(table.c.borough)
 
 
 class _NoNonces:

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
 from itertools import islice
 
 import rbcl
@@ -119,6 +120,11 @@ class Blinded:
     blinds: tuple[bytes, ...] = field(repr=False)
     blinded_elements: tuple[bytes, ...]
 
+    @cached_property
+    def inverses(self) -> tuple[bytes, ...]:
+        """1 / blind of each input: one check's answers from every peer unblind with them."""
+        return tuple(rbcl.crypto_core_ristretto255_scalar_invert(blind) for blind in self.blinds)
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -208,8 +214,7 @@ def finalize(blinded: Blinded, evaluation: Evaluation, *, pk: bytes | None = Non
     elif pk is not None or evaluation.proof is not None:
         raise VoprfError("mode 0 (OPRF) has no proof: a public key or proof means mode 1 was meant")
     outputs = []
-    for value, scalar, element in zip(blinded.inputs, blinded.blinds, evaluated, strict=True):
-        inverse = rbcl.crypto_core_ristretto255_scalar_invert(scalar)
+    for value, inverse, element in zip(blinded.inputs, blinded.inverses, evaluated, strict=True):
         unblinded = rbcl.crypto_scalarmult_ristretto255(inverse, element)
         outputs.append(_finalize_hash(value, unblinded))
     return outputs

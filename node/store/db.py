@@ -241,11 +241,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def upsert_insert(session: Session, table: Table) -> Any:
-    """An INSERT on `table` that takes ON CONFLICT clauses, for the session's database (SQLite
-    and PostgreSQL spell them alike)."""
-    dialect = session.get_bind().dialect.name
+def upsert_insert(dialect: str, table: Table) -> Any:
+    """An INSERT on `table` that takes ON CONFLICT clauses, for a database of `dialect`
+    ("sqlite" or "postgresql", which spell them alike): build it once per dialect and execute
+    it with each row's values."""
     return (postgresql.insert if dialect == "postgresql" else sqlite_dialect.insert)(table)
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
