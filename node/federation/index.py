@@ -294,7 +294,12 @@ def _evaluate_missing(
             voprf.evaluate_many(node.keys.oprf, inputs, voprf.Mode.VOPRF)
             if pool is None
             else voprf.evaluate_parallel(
-                node.keys.oprf, inputs, voprf.Mode.VOPRF, executor=pool, chunk_size=2_048
+                node.keys.oprf,
+                inputs,
+                voprf.Mode.VOPRF,
+                executor=pool,
+                chunk_size=2_048,
+                keep=PRF_BYTES,
             )
         )
         batch: list[tuple[bytes, bytes]] = []

@@ -276,8 +276,11 @@ def evaluate_parallel(
     workers: int | None = None,
     chunk_size: int = 4096,
     executor: Executor | None = None,
+    keep: int = OUTPUT_SIZE,
 ) -> Iterator[bytes]:
-    """`evaluate_many` spread over processes in chunks; yields the outputs in input order.
+    """`evaluate_many` spread over processes in chunks; yields the outputs in input order, each
+    cut to its first `keep` bytes (an index keeps 8: the workers send back only those, as one
+    string a chunk, which the caller's process would otherwise unpickle and cut itself).
 
     Inputs are read lazily and at most two chunks a worker are in flight, so millions of inputs
     never sit in memory at once. Without `executor`, a ProcessPoolExecutor of `workers` processes
@@ -293,8 +296,10 @@ def evaluate_parallel(
         raise ValueError(f"chunk_size: {chunk_size}, it must be at least 1")
     if workers is not None and workers < 1:
         raise ValueError(f"workers: {workers}, it must be at least 1")
+    if not 0 < keep <= OUTPUT_SIZE:
+        raise ValueError(f"keep: {keep}, it must be 1-{OUTPUT_SIZE}")
     in_flight = 2 * (workers or os.cpu_count() or 1)
-    return _evaluate_pooled(sk, suite.mode, inputs, chunk_size, in_flight, workers, executor)
+    return _evaluate_pooled(sk, suite.mode, inputs, chunk_size, in_flight, workers, executor, keep)
 
 
 # --- RFC 9380 ------------------------------------------------------------------------------------
@@ -419,9 +424,11 @@ def _evaluate_all(
     return outputs
 
 
-def _evaluate_chunk(sk: bytes, mode: int, chunk: list[bytes], first_index: int) -> list[bytes]:
-    """One worker's share of evaluate_parallel (module level, so a process pool can pickle it)."""
-    return _evaluate_all(sk, _SUITES[Mode(mode)], chunk, first_index)
+def _evaluate_chunk(sk: bytes, mode: int, chunk: list[bytes], first_index: int, keep: int) -> bytes:
+    """One worker's share of evaluate_parallel (module level, so a process pool can pickle it):
+    the outputs cut to `keep` bytes each, joined."""
+    outputs = _evaluate_all(sk, _SUITES[Mode(mode)], chunk, first_index)
+    return b"".join(outputs if keep == OUTPUT_SIZE else [output[:keep] for output in outputs])
 
 
 def _evaluate_pooled(
@@ -432,19 +439,24 @@ def _evaluate_pooled(
     in_flight: int,
     workers: int | None,
     executor: Executor | None,
+    keep: int,
 ) -> Iterator[bytes]:
     pool = executor if executor is not None else ProcessPoolExecutor(max_workers=workers)
-    pending: deque[Future[list[bytes]]] = deque()
+    pending: deque[Future[bytes]] = deque()
+
+    def outputs(joined: bytes) -> Iterator[bytes]:
+        return (joined[at : at + keep] for at in range(0, len(joined), keep))
+
     try:
         iterator = iter(inputs)
         submitted = 0
         while chunk := list(islice(iterator, chunk_size)):
-            pending.append(pool.submit(_evaluate_chunk, sk, int(mode), chunk, submitted))
+            pending.append(pool.submit(_evaluate_chunk, sk, int(mode), chunk, submitted, keep))
             submitted += len(chunk)
             if len(pending) >= in_flight:
-                yield from pending.popleft().result()
+                yield from outputs(pending.popleft().result())
         while pending:
-            yield from pending.popleft().result()
+            yield from outputs(pending.popleft().result())
     finally:
         for future in pending:
             future.cancel()

@@ -541,6 +541,17 @@ def test_evaluate_parallel_equals_evaluate_in_order(keys: dict[int, tuple[bytes,
     assert list(voprf.evaluate_parallel(sk, [], Mode.VOPRF, workers=2)) == []
 
 
+def test_evaluate_parallel_keeps_the_first_bytes_asked_for(
+    keys: dict[int, tuple[bytes, bytes]],
+) -> None:
+    sk, _ = keys[Mode.VOPRF]
+    whole = voprf.evaluate_many(sk, MANY, Mode.VOPRF)
+    kept = list(voprf.evaluate_parallel(sk, MANY, Mode.VOPRF, workers=2, chunk_size=3, keep=8))
+    assert kept == [output[:8] for output in whole]
+    with pytest.raises(ValueError, match="keep"):
+        voprf.evaluate_parallel(sk, MANY, Mode.VOPRF, keep=65)
+
+
 def test_evaluate_parallel_uses_the_callers_pool_and_leaves_it_open(
     keys: dict[int, tuple[bytes, bytes]],
 ) -> None:
