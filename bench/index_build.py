@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         format_table(
             ("", "per second", "ratio"),
             [
-                (f"index refresh ({args.workers} workers)", round(rate), round(rate / baseline, 3)),
+                (f"index refresh ({args.workers} workers)", round(rate), f"{rate / baseline:.3f}"),
                 (
                     f"bare scalar multiplications ({args.workers} processes), best of two",
                     round(baseline),

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -251,7 +252,9 @@ def _refreshing(directory: Path) -> Iterator[None]:
 
 
 def _missing_keys(session: Session, epoch: int) -> Iterator[bytes]:
-    """The store's distinct match-key values that the epoch's index does not hold, in order."""
+    """The store's distinct match-key values that the epoch's index does not hold, in order
+    (read on the session's connection: rows of one column need none of the ORM's loading,
+    which cost the refreshing process more than the rest of its work)."""
     statement = (
         select(MatchKey.key_value)
         .where(~_held(epoch).exists())
@@ -259,7 +262,7 @@ def _missing_keys(session: Session, epoch: int) -> Iterator[bytes]:
         .order_by(MatchKey.key_value)
         .execution_options(yield_per=BATCH)
     )
-    for (value,) in session.execute(statement):
+    for value in session.connection().execute(statement).scalars():
         yield bytes(value)
 
 
@@ -272,49 +275,50 @@ def _held(epoch: int):  # type: ignore[no-untyped-def]
 def _evaluate_missing(
     node: Node, epoch: int, record_changes: bool, progress: Progress | None, workers: int | None
 ) -> int:
-    with node.reading() as session:
-        count = session.scalar(
-            select(func.count()).select_from(
-                select(MatchKey.key_value).where(~_held(epoch).exists()).distinct().subquery()
-            )
-        )
-    if not count:
-        return 0
     fed: deque[bytes] = deque()  # the keys handed to the evaluation, whose outputs come in order
 
-    def feed(values: Iterator[bytes]) -> Iterator[bytes]:
+    def feed(values: Iterable[bytes]) -> Iterator[bytes]:
         for value in values:
             fed.append(value)
             yield value
 
-    written = 0
-    with node.reading() as reader, _pool(count, workers) as pool:
-        inputs = feed(_missing_keys(reader, epoch))
-        outputs: Iterable[bytes] = (
-            voprf.evaluate_many(node.keys.oprf, inputs, voprf.Mode.VOPRF)
-            if pool is None
-            else voprf.evaluate_parallel(
-                node.keys.oprf,
-                inputs,
-                voprf.Mode.VOPRF,
-                executor=pool,
-                chunk_size=2_048,
-                keep=PRF_BYTES,
+    def written(batch: list[tuple[bytes, bytes]]) -> int:
+        added = _add(node, epoch, batch, record_changes)
+        if progress:
+            progress(added)
+        return added
+
+    count = 0
+    with node.reading() as reader:
+        missing = _missing_keys(reader, epoch)
+        # The first keys tell whether worker processes pay (counting them all first would read
+        # the store once more, with the workers idle).
+        first = list(islice(missing, POOL_FROM))
+        if not first:
+            return 0
+        with _pool(len(first), workers) as pool:
+            inputs = feed(chain(first, missing))
+            outputs: Iterable[bytes] = (
+                voprf.evaluate_many(node.keys.oprf, inputs, voprf.Mode.VOPRF)
+                if pool is None
+                else voprf.evaluate_parallel(
+                    node.keys.oprf,
+                    inputs,
+                    voprf.Mode.VOPRF,
+                    executor=pool,
+                    chunk_size=2_048,
+                    keep=PRF_BYTES,
+                )
             )
-        )
-        batch: list[tuple[bytes, bytes]] = []
-        for output in outputs:
-            batch.append((fed.popleft(), output[:PRF_BYTES]))
-            if len(batch) >= BATCH:
-                written += _add(node, epoch, batch, record_changes)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
-            written += _add(node, epoch, batch, record_changes)
-            if progress:
-                progress(len(batch))
-    return written
+            batch: list[tuple[bytes, bytes]] = []
+            for output in outputs:
+                batch.append((fed.popleft(), output[:PRF_BYTES]))
+                if len(batch) >= BATCH:
+                    count += written(batch)
+                    batch = []
+            if batch:
+                count += written(batch)
+    return count
 
 
 @contextmanager
@@ -411,14 +415,12 @@ def _build_snapshot(node: Node, epoch: int, directory: Path) -> Published:
     it; the changes it now includes are dropped (a peer behind them fetches the snapshot)."""
     sequence = latest_sequence(node, epoch)
     with node.reading() as session:
-        raw = b"".join(
-            bytes(prf)
-            for (prf,) in session.execute(
-                select(OprfIndexEntry.prf)
-                .where(OprfIndexEntry.epoch == epoch)
-                .execution_options(yield_per=100_000)
-            )
+        prfs = session.connection().execute(
+            select(OprfIndexEntry.prf)
+            .where(OprfIndexEntry.epoch == epoch)
+            .execution_options(yield_per=100_000)
         )
+        raw = b"".join(prfs.scalars())
     hashes = np.frombuffer(raw, dtype="<u8").astype(np.uint64)
     built = index_filter.build(hashes)
     name = f"filter-e{epoch}-s{sequence}.bin"
