@@ -995,6 +995,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.dir), serve=not args.no_serve, port=args.port)
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    """Whether this node's federation server answers: the standard gRPC health check, asked over
+    mutual TLS with the node's own certificate (what a deployment waits for after a start)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from mash_common.client import client_channel
+    from node.keys import load_tls
+
+    config = load_config(args.config)
+    if config.federation is None:
+        raise CommandError(f"{config.path}: no [federation] section: the node serves no gRPC")
+    listening = config.federation.host
+    host = "127.0.0.1" if listening in ("0.0.0.0", "") else listening  # noqa: S104 (all interfaces: ask on loopback)
+    address = f"{host}:{config.federation.port}"
+    identity = load_tls(config.keys_dir)
+    with client_channel(address, config.borough_code, identity) as channel:
+        try:
+            answer = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=args.timeout, wait_for_ready=True
+            )
+        except grpc.RpcError as error:
+            why = error.details() or error.code().name  # type: ignore[attr-defined]
+            print(f"{address}: not serving ({why})", file=sys.stderr)
+            return 1
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+    print(f"{address}: {status}")
+    return 0 if answer.status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from node.web.serve import run
 
@@ -1463,6 +1493,13 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_index_refresh
     )
 
+    health = commands.add_parser(
+        "health", help="whether this node's federation gRPC server answers (gRPC health)"
+    )
+    health.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for it (default: 10)"
+    )
+    health.set_defaults(run=cmd_health)
     serve = commands.add_parser(
         "serve", help="serve the web UI (waitress), and the federation's gRPC when configured"
     )

@@ -10,6 +10,8 @@ forged or replayed request is a status code and an audit entry at the holder.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -360,6 +362,25 @@ def test_a_stock_client_lists_the_services_and_calls_health(world: World) -> Non
         "mash.federation.v1.NodeInfo",
         "grpc.health.v1.Health",
     } <= services
+
+
+def test_mash_node_health_asks_the_nodes_own_server_over_mutual_tls(world: World) -> None:
+    """What a deployment waits for after a start: SERVING from a node that serves, and a failure
+    that says so from one that was stopped (Brent)."""
+
+    def health(borough: str) -> subprocess.CompletedProcess[str]:
+        config = str(world.nodes[borough].config_path)
+        return subprocess.run(
+            [sys.executable, "-m", "node.cli", "--config", config, "health", "--timeout", "3"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    serving_ = health("hackney")
+    assert serving_.returncode == 0, serving_.stderr
+    assert serving_.stdout.strip().endswith(": SERVING")
+    stopped = health("brent")
+    assert stopped.returncode == 1
+    assert "not serving" in stopped.stderr and "Traceback" not in stopped.stderr
 
 
 def test_a_person_imported_later_is_found_once_the_delta_arrives(world: World) -> None:
