@@ -42,3 +42,15 @@ def schema_problem(state: SchemaState, init_command: str) -> str | None:
         f"the store's schema is at {state.current or 'nothing (not initialised)'}, this release "
         f"needs {state.head}: run `{init_command}`, which upgrades the store and keeps its data"
     )
+
+
+def upgrade_to_head(config: AlembicConfig, engine: Engine, init_command: str) -> str | None:
+    """Bring the store to this release's newest migration (nothing to do on a current one), or
+    say why not: a store that a newer release has migrated is left as it is."""
+    from alembic import command
+
+    state = schema_state(config, engine)
+    if not state.known:
+        return schema_problem(state, init_command)
+    command.upgrade(config, "head")
+    return None

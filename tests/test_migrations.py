@@ -186,3 +186,29 @@ def test_deleting_a_subject_finds_what_refers_to_it_through_an_index(tmp_path: P
             )
             assert "USING" in plan and "INDEX" in plan, (table, column, plan)
     engine.dispose()
+
+
+@pytest.mark.parametrize("service", ["node", "coordinator"])
+def test_a_store_a_newer_release_migrated_is_refused_and_left_as_it_is(
+    tmp_path: Path, service: str
+) -> None:
+    """`init` of an older release must neither fail with alembic's words nor touch the store;
+    opening it says which release to run."""
+    from sqlalchemy import text
+
+    if service == "node":
+        from node.store import db
+    else:
+        from coordinator.store import db  # type: ignore[no-redef]
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    db.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    for step in (db.upgrade, db.require_current):
+        with pytest.raises(db.StoreOutOfDate, match="at 9999, which a newer release made"):
+            step(engine)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999"
+        )
+    engine.dispose()

@@ -11,13 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from coordinator.errors import DomainError, ErrorCode
-from mash_common.schema import schema_problem, schema_state
+from mash_common.schema import schema_problem, schema_state, upgrade_to_head
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_S = 30.0
@@ -88,8 +87,6 @@ def require_current(engine: Engine) -> None:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (safe to run on an up-to-date store); refuse a
     store that a newer release has migrated."""
-    config = alembic_config(engine)
-    state = schema_state(config, engine)
-    if not state.known:
-        raise StoreOutOfDate(schema_problem(state, "mash-coordinator init"))
-    command.upgrade(config, "head")
+    problem = upgrade_to_head(alembic_config(engine), engine, "mash-coordinator init")
+    if problem:
+        raise StoreOutOfDate(problem)

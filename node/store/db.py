@@ -17,14 +17,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, Table, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session, sessionmaker
 
-from mash_common.schema import schema_problem, schema_state
+from mash_common.schema import schema_problem, schema_state, upgrade_to_head
 from node.errors import DomainError, ErrorCode
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -275,8 +274,6 @@ def require_current(engine: Engine) -> None:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (safe to run on an up-to-date store); refuse a
     store that a newer release has migrated."""
-    config = alembic_config(engine)
-    state = schema_state(config, engine)
-    if not state.known:
-        raise StoreOutOfDate(schema_problem(state, "mash-node init"))
-    command.upgrade(config, "head")
+    problem = upgrade_to_head(alembic_config(engine), engine, "mash-node init")
+    if problem:
+        raise StoreOutOfDate(problem)
