@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import io
 import os
 import random
@@ -73,11 +72,7 @@ from node.disclosures import asking, holding
 from node.federation.asking import HOLDS
 from node.federation.local import LocalNode
 from node.federation.peers import Peer, load_peers
-from node.federation.runtime import Federation
 from node.importing.service import import_files
-from node.referrals.borough_checks import check_other_boroughs
-from node.referrals.intake import NewContact, PersonDetails, record_contact
-from node.referrals.triage import set_rag
 from node.runtime import Node
 from node.store.models import (
     DisclosureEvent,
@@ -86,13 +81,11 @@ from node.store.models import (
     IncomingState,
     OutgoingDisclosure,
     OutgoingState,
-    Pathway,
     PersonRecord,
-    Rag,
     ReceivedItem,
     ReleaseState,
 )
-from tests.federation.nodes import local_federation, wait_for_filters
+from tests.federation.nodes import local_federation, red_referral_checked, wait_for_filters
 from tests.helpers import ADMIN, MANAGER, professional, write_csv
 from tests.mtls import channel_to, wait_serving
 
@@ -310,45 +303,10 @@ class Harness:
     def checked_referral(self) -> tuple[int, int]:
         """A Lambeth referral about the child, rated red, checked with Hackney (which holds)."""
         lambeth = self.nodes[ASKER]
-        policy = lambeth.config.referrals
-        with lambeth.unit_of_work() as session:
-            referral = record_contact(
-                session,
-                MANAGER,
-                NewContact(
-                    pathway=Pathway.CHILD,
-                    source_kind="agency",
-                    source_agency="education",
-                    categories=("neglect",),
-                    account="New pupil, arrives hungry.",
-                    people=(
-                        PersonDetails(
-                            surname=CHILD["surname"],
-                            forenames=CHILD["forenames"],
-                            date_of_birth=dt.date.fromisoformat(CHILD["date_of_birth"]),
-                            postcode="SE11 5QY",
-                        ),
-                    ),
-                    received_at=dt.datetime.now(dt.UTC),
-                ),
-                policy,
-            )
-            set_rag(session, MANAGER, referral.id, Rag.RED, "Signs of harm", policy)
-            referral_id = referral.id
-        federation = Federation.open(lambeth)
-        try:
-            answers = check_other_boroughs(
-                lambeth.unit_of_work,
-                federation.asker,
-                MANAGER,
-                referral_id,
-                lambeth.keys.pseudonym("manager"),
-            )
-        finally:
-            federation.close()
-        if not any(
-            a.borough == HOLDER and a.outcome == HOLDS for _, found in answers for a in found
-        ):
+        referral_id, held = red_referral_checked(
+            lambeth, MANAGER, CHILD, postcode="SE11 5QY", account="New pupil, arrives hungry."
+        )
+        if held.get(HOLDER) != HOLDS:
             raise RuntimeError("Hackney's check did not find the child")
         with lambeth.reading() as session:
             person_id = asking.askable(session, referral_id)[0].person_id

@@ -1,10 +1,12 @@
-"""Private files (keys): created readable by the owner only, never replaced, refused if others
-can read them. The same rules as node/keys.py, for code that must not import the node."""
+"""Private files: keys, created readable by the owner only, never replaced, refused if others
+can read them (the same rules as node/keys.py, for code that must not import the node); and
+state rewritten whole (a peer's filter, the directory held), replaced atomically, 0600."""
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 
@@ -28,6 +30,18 @@ def write_private(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def replace_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` (0600) whole or not at all: a temporary file beside it, fsynced,
+    then renamed over it, so a reader sees the old content or the new, never part of either."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
 
 
 def read_private(path: Path) -> bytes:

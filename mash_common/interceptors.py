@@ -77,21 +77,27 @@ class PeerBoroughRequired(grpc.ServerInterceptor):
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        kind = _kind(handler)
-        behaviour = getattr(handler, kind)
+        return _checked_first(continuation(handler_call_details), borough_of_peer)
 
-        def checked(request: Any, context: grpc.ServicerContext) -> Any:
-            borough_of_peer(context)  # raises PeerUnidentified
-            return behaviour(request, context)
 
-        return _FACTORIES[kind](
-            checked,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+def _checked_first(
+    handler: grpc.RpcMethodHandler | None, check: Callable[[grpc.ServicerContext], object]
+) -> grpc.RpcMethodHandler | None:
+    """`handler` with `check(context)` run before its behaviour (a check refuses by raising)."""
+    if handler is None:
+        return None
+    kind = _kind(handler)
+    behaviour = getattr(handler, kind)
+
+    def checked(request: Any, context: grpc.ServicerContext) -> Any:
+        check(context)
+        return behaviour(request, context)
+
+    return _FACTORIES[kind](
+        checked,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
 
 
 def _kind(handler: grpc.RpcMethodHandler) -> str:
@@ -190,21 +196,11 @@ class PeerAdmitted(grpc.ServerInterceptor):
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        kind = _kind(handler)
-        behaviour = getattr(handler, kind)
         admit = self._admit
 
-        def checked(request: Any, context: grpc.ServicerContext) -> Any:
+        def admitted(context: grpc.ServicerContext) -> None:
             borough = borough_of_peer(context)
             pems = context.auth_context().get("x509_pem_cert") or [b""]
             admit(borough, pems[0])
-            return behaviour(request, context)
 
-        return _FACTORIES[kind](
-            checked,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        return _checked_first(continuation(handler_call_details), admitted)

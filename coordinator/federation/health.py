@@ -6,8 +6,10 @@ coordinator/nodes/heartbeats.py's and witness.py's."""
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from coordinator.federation.reports import require_known_certificate
 from coordinator.nodes.heartbeats import record_heartbeat
@@ -18,11 +20,13 @@ from coordinator.store.models import utcnow
 from mash_common.envelope import Acceptance, open_envelope
 from mash_common.pki import borough_of_peer
 from protos.mash.coordinator.v1 import health_pb2, health_pb2_grpc
+from protos.mash.federation.v1.envelope_pb2 import SignedEnvelope
 
 HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["NodeHealth"]
 HEARTBEAT_PAYLOAD = health_pb2.HeartbeatPayload.DESCRIPTOR.full_name
 CHECKPOINTS_PAYLOAD = health_pb2.CheckpointsPayload.DESCRIPTOR.full_name
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Message)
 
 
 class NodeHealthServicer(health_pb2_grpc.NodeHealthServicer):
@@ -35,17 +39,17 @@ class NodeHealthServicer(health_pb2_grpc.NodeHealthServicer):
         require_known_certificate(self._coordinator, borough, context)
         return borough
 
+    def _open(self, envelope: SignedEnvelope, message_type: str, kind: type[M], borough: str) -> M:
+        """The signed message inside `envelope`, once the envelope's checks have passed."""
+        return open_envelope(
+            envelope, message_type, kind.FromString, peer_borough=borough, accept=self._accept
+        )
+
     def Heartbeat(
         self, request: health_pb2.HeartbeatRequest, context: grpc.ServicerContext
     ) -> health_pb2.HeartbeatResponse:
         borough = self._caller(context)
-        beat = open_envelope(
-            request.envelope,
-            HEARTBEAT_PAYLOAD,
-            health_pb2.HeartbeatPayload.FromString,
-            peer_borough=borough,
-            accept=self._accept,
-        )
+        beat = self._open(request.envelope, HEARTBEAT_PAYLOAD, health_pb2.HeartbeatPayload, borough)
         now = utcnow()
         with self._coordinator.unit_of_work() as session:
             record_heartbeat(session, borough, beat, now)
@@ -55,12 +59,8 @@ class NodeHealthServicer(health_pb2_grpc.NodeHealthServicer):
         self, request: health_pb2.CheckpointsRequest, context: grpc.ServicerContext
     ) -> health_pb2.CheckpointsResponse:
         borough = self._caller(context)
-        payload = open_envelope(
-            request.envelope,
-            CHECKPOINTS_PAYLOAD,
-            health_pb2.CheckpointsPayload.FromString,
-            peer_borough=borough,
-            accept=self._accept,
+        payload = self._open(
+            request.envelope, CHECKPOINTS_PAYLOAD, health_pb2.CheckpointsPayload, borough
         )
         coordinator = self._coordinator
         with coordinator.unit_of_work() as session:

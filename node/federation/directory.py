@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from mash_common.client import coordinator_channel
 from mash_common.directory import DirectoryRefused, open_directory
 from mash_common.errors import Refusal, Refused
+from mash_common.files import replace_private
 from mash_common.tls import TlsIdentity
 from node.config import NodeConfig
 from node.errors import DomainError, ErrorCode
@@ -168,7 +168,7 @@ def fetch_directory(
             f"the coordinator sent directory version {body.version}, older than the version "
             f"{held.version} held; the held one is kept"
         )
-    _write_atomic(directory_path(config), signed.SerializeToString())
+    replace_private(directory_path(config), signed.SerializeToString())
     now = dt.datetime.now(dt.UTC)
     return Fetched(body.version, held.version if held else None, _held(body, now))
 
@@ -268,16 +268,6 @@ def certificate_sha256(pem: bytes) -> bytes:
     except ValueError:
         return b""
     return hashlib.sha256(der).digest()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import threading
 import tomllib
 from collections.abc import Iterable
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mash_common.boroughs import is_borough_code
+from mash_common.files import replace_private
 from node.config import ConfigError
 from node.federation import index_filter
 
@@ -222,7 +222,7 @@ class PeerFilters:
         folder = self._folder(borough)
         name = f"snapshot-e{epoch}-s{sequence}.bin"
         index_filter.from_bytes(data, source=f"{borough}'s snapshot")  # whole and well formed
-        _write_atomic(folder / name, data)
+        replace_private(folder / name, data)
         (folder / "delta.bin").unlink(missing_ok=True)
         previous = self.state(borough)
         self._write_state(
@@ -242,7 +242,7 @@ class PeerFilters:
         if delta_path.exists():
             held = index_filter.FilterDelta.from_bytes(delta_path.read_bytes())
             delta = held.then(delta)
-        _write_atomic(delta_path, delta.to_bytes())
+        replace_private(delta_path, delta.to_bytes())
         self._write_state(
             borough,
             FilterState(
@@ -275,18 +275,8 @@ class PeerFilters:
             "snapshot_file": state.snapshot_file,
             "fetched_at": state.fetched_at.isoformat(),
         }
-        _write_atomic(self._folder(borough) / "state.json", json.dumps(raw).encode("utf-8"))
+        replace_private(self._folder(borough) / "state.json", json.dumps(raw).encode("utf-8"))
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)

@@ -5,6 +5,7 @@ stopped (SIGTERM, then SIGKILL) however the test ends."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import select
@@ -13,15 +14,21 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from mash_common.tls import TlsIdentity
+from node.access import Actor
 from node.agencies import sync_agencies
 from node.federation.local import LocalNode, make_local_federation
+from node.federation.runtime import Federation
+from node.referrals.borough_checks import check_other_boroughs
+from node.referrals.intake import NewContact, PersonDetails, record_contact
+from node.referrals.triage import set_rag
 from node.runtime import Node
+from node.store.models import Pathway, Rag
 from tests.mtls import channel_to, wait_serving
 
 START_TIMEOUT_S = 60.0
@@ -142,3 +149,54 @@ def wait_for_sequence(
             pass
         time.sleep(0.1)
     raise AssertionError(f"{node.borough} did not receive {holder.borough}'s changes")
+
+
+def red_referral_checked(
+    node: Node,
+    manager: Actor,
+    person: Mapping[str, str],
+    *,
+    postcode: str,
+    account: str,
+    pathway: Pathway = Pathway.CHILD,
+) -> tuple[int, dict[str, str]]:
+    """A referral about `person` recorded at `node` by its MASH manager, rated red, and checked
+    with the other boroughs as the referral page's "Check other boroughs" does: the referral's
+    id and each borough's outcome."""
+    policy = node.config.referrals
+    with node.unit_of_work() as session:
+        referral = record_contact(
+            session,
+            manager,
+            NewContact(
+                pathway=pathway,
+                source_kind="agency",
+                source_agency="education",
+                categories=("neglect",),
+                account=account,
+                people=(
+                    PersonDetails(
+                        surname=person["surname"],
+                        forenames=person["forenames"],
+                        date_of_birth=dt.date.fromisoformat(person["date_of_birth"]),
+                        postcode=postcode,
+                    ),
+                ),
+                received_at=dt.datetime.now(dt.UTC),
+            ),
+            policy,
+        )
+        set_rag(session, manager, referral.id, Rag.RED, "Signs of harm", policy)
+        referral_id = referral.id
+    federation = Federation.open(node)
+    try:
+        answers = check_other_boroughs(
+            node.unit_of_work,
+            federation.asker,
+            manager,
+            referral_id,
+            node.keys.pseudonym(manager.username),
+        )
+    finally:
+        federation.close()
+    return referral_id, {a.borough: a.outcome for _, found in answers for a in found}

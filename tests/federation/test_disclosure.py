@@ -31,13 +31,10 @@ from node.disclosures import DisclosureError, asking, holding, wire
 from node.federation.asking import HOLDS
 from node.federation.local import LocalNode
 from node.federation.peers import load_peers
-from node.federation.runtime import Federation
 from node.importing.service import import_files
 from node.keys import load_keys, seal_to
 from node.matching.keys import KEY_SET_VERSION
-from node.referrals.borough_checks import check_other_boroughs
-from node.referrals.intake import NewContact, PersonDetails, record_contact
-from node.referrals.triage import record_lawful_basis, set_rag
+from node.referrals.triage import record_lawful_basis
 from node.runtime import Node
 from node.store.models import (
     AuditEntry,
@@ -54,7 +51,13 @@ from node.store.models import (
     User,
 )
 from protos.mash.federation.v1 import disclosure_pb2, disclosure_pb2_grpc
-from tests.federation.nodes import Served, local_federation, serving, wait_for_filters
+from tests.federation.nodes import (
+    Served,
+    local_federation,
+    red_referral_checked,
+    serving,
+    wait_for_filters,
+)
 from tests.helpers import ADMIN, MANAGER, professional, write_csv
 from tests.mtls import channel_to
 
@@ -132,43 +135,14 @@ def referral_about_amara(
     """A Lambeth referral about Amara (or `person`), rated red, checked with the other
     boroughs."""
     with world.node("lambeth") as lambeth:
-        policy = lambeth.config.referrals
-        with lambeth.unit_of_work() as session:
-            referral = record_contact(
-                session,
-                MANAGER,
-                NewContact(
-                    pathway=pathway,
-                    source_kind="agency",
-                    source_agency="education",
-                    categories=("neglect",),
-                    account="New pupil from Hackney, arrives hungry.",
-                    people=(
-                        PersonDetails(
-                            surname=person["surname"],
-                            forenames=person["forenames"],
-                            date_of_birth=dt.date.fromisoformat(person["date_of_birth"]),
-                            postcode=LAMBETH_POSTCODE,
-                        ),
-                    ),
-                    received_at=dt.datetime.now(dt.UTC),
-                ),
-                policy,
-            )
-            set_rag(session, MANAGER, referral.id, Rag.RED, "Signs of harm", policy)
-            referral_id = referral.id
-        federation = Federation.open(lambeth)
-        try:
-            answers = check_other_boroughs(
-                lambeth.unit_of_work,
-                federation.asker,
-                MANAGER,
-                referral_id,
-                lambeth.keys.pseudonym("manager"),
-            )
-        finally:
-            federation.close()
-        held = {a.borough: a.outcome for _, found in answers for a in found}
+        referral_id, held = red_referral_checked(
+            lambeth,
+            MANAGER,
+            person,
+            postcode=LAMBETH_POSTCODE,
+            account="New pupil from Hackney, arrives hungry.",
+            pathway=pathway,
+        )
         assert held["hackney"] == HOLDS, held
         return referral_id
 
