@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from node.federation import index_filter, voprf
 from node.keys import retire_oprf
 from node.runtime import Node
-from node.store.bulk import write_rows
+from node.store.bulk import write_packed
 from node.store.models import (
     MatchKey,
     OprfIndexChange,
@@ -53,6 +53,8 @@ BATCH = 20_000  # keys written a transaction (the write lock is held for one bat
 POOL_FROM = 20_000  # keys to evaluate before it pays to start worker processes
 REBUILD_FRACTION = 0.05  # changes, as a share of the snapshot, that make a new snapshot worth it
 PRF_BYTES = 8  # what the index keeps of a PRF output: the filter's value hash
+KEY_BYTES = 16  # a match key's value (node.matching)
+CHUNK = 2_048  # keys a worker evaluates at a time
 
 Progress = Callable[[int], None]
 
@@ -98,13 +100,19 @@ def refresh(
     with _refreshing(directory):
         published = current_snapshot(node, epoch)
         record_changes = published is not None
-        evaluated = _evaluate_missing(node, epoch, record_changes, progress, workers)
-        forgotten = _forget_gone(node, epoch, record_changes)
+        # An epoch's first build: every PRF its index will hold is one this refresh writes, so
+        # nothing can be gone and the snapshot is built from them as they were kept.
+        first_build: list[bytes] | None = (
+            [] if published is None and not _holds_any(node, epoch) else None
+        )
+        evaluated = _evaluate_missing(node, epoch, record_changes, progress, workers, first_build)
+        forgotten = 0 if first_build is not None else _forget_gone(node, epoch, record_changes)
         rebuilt = False
         if published is None or _changes_since(node, epoch, published.sequence) > max(
             1_000, REBUILD_FRACTION * published.size
         ):
-            published = _build_snapshot(node, epoch, directory)
+            prfs = b"".join(first_build) if first_build is not None else None
+            published = _build_snapshot(node, epoch, directory, prfs)
             rebuilt = True
     return Refreshed(epoch, evaluated, forgotten, published, rebuilt)
 
@@ -251,10 +259,10 @@ def _refreshing(directory: Path) -> Iterator[None]:
         os.close(handle)
 
 
-def _missing_keys(session: Session, epoch: int) -> Iterator[bytes]:
-    """The store's distinct match-key values that the epoch's index does not hold, in order
-    (read on the session's connection: rows of one column need none of the ORM's loading,
-    which cost the refreshing process more than the rest of its work)."""
+def _missing_keys(session: Session, epoch: int) -> Iterator[list[bytes]]:
+    """The store's distinct match-key values that the epoch's index does not hold, in order, in
+    blocks of BATCH (read on the session's connection: rows of one column need none of the ORM's
+    loading, which cost the refreshing process more than the rest of its work)."""
     statement = (
         select(MatchKey.key_value)
         .where(~_held(epoch).exists())
@@ -262,8 +270,8 @@ def _missing_keys(session: Session, epoch: int) -> Iterator[bytes]:
         .order_by(MatchKey.key_value)
         .execution_options(yield_per=BATCH)
     )
-    for value in session.connection().execute(statement).scalars():
-        yield bytes(value)
+    for block in session.connection().execute(statement).scalars().partitions(BATCH):
+        yield [bytes(value) for value in block]
 
 
 def _held(epoch: int):  # type: ignore[no-untyped-def]
@@ -272,18 +280,37 @@ def _held(epoch: int):  # type: ignore[no-untyped-def]
     )
 
 
+def _holds_any(node: Node, epoch: int) -> bool:
+    with node.reading() as session:
+        held = select(OprfIndexEntry.key_value).where(OprfIndexEntry.epoch == epoch).limit(1)
+        return session.scalar(held) is not None
+
+
 def _evaluate_missing(
-    node: Node, epoch: int, record_changes: bool, progress: Progress | None, workers: int | None
+    node: Node,
+    epoch: int,
+    record_changes: bool,
+    progress: Progress | None,
+    workers: int | None,
+    kept: list[bytes] | None,
 ) -> int:
-    fed: deque[bytes] = deque()  # the keys handed to the evaluation, whose outputs come in order
+    """Evaluate the keys the index lacks and write them with their PRFs, a batch a transaction;
+    `kept`, if given, receives every batch's PRFs joined."""
+    fed: deque[list[bytes]] = deque()  # the chunks handed to the evaluation, answered in order
 
-    def feed(values: Iterable[bytes]) -> Iterator[bytes]:
-        for value in values:
-            fed.append(value)
-            yield value
+    def chunked(blocks: Iterable[list[bytes]]) -> Iterator[list[bytes]]:
+        for block in blocks:
+            for start in range(0, len(block), CHUNK):
+                fed.append(block[start : start + CHUNK])
+                yield fed[-1]
 
-    def written(batch: list[tuple[bytes, bytes]]) -> int:
-        added = _add(node, epoch, batch, record_changes)
+    def written(keys: list[bytes], prfs: list[bytes]) -> int:
+        if any(len(key) != KEY_BYTES for key in keys):
+            raise ValueError(f"the store holds a match key that is not {KEY_BYTES} bytes")
+        joined = b"".join(prfs)
+        added = _add(node, epoch, b"".join(keys), joined, record_changes)
+        if kept is not None:
+            kept.append(joined)
         if progress:
             progress(added)
         return added
@@ -291,33 +318,32 @@ def _evaluate_missing(
     count = 0
     with node.reading() as reader:
         missing = _missing_keys(reader, epoch)
-        # The first keys tell whether worker processes pay (counting them all first would read
-        # the store once more, with the workers idle).
-        first = list(islice(missing, POOL_FROM))
+        # The first block tells whether worker processes pay (counting the keys first would
+        # read the store once more, with the workers idle).
+        first = next(missing, [])
         if not first:
             return 0
         with _pool(len(first), workers) as pool:
-            inputs = feed(chain(first, missing))
-            outputs: Iterable[bytes] = (
-                voprf.evaluate_many(node.keys.oprf, inputs, voprf.Mode.VOPRF)
-                if pool is None
-                else voprf.evaluate_parallel(
-                    node.keys.oprf,
-                    inputs,
-                    voprf.Mode.VOPRF,
-                    executor=pool,
-                    chunk_size=2_048,
-                    keep=PRF_BYTES,
-                )
+            if pool is None:
+                outputs = voprf.evaluate_many(node.keys.oprf, first, voprf.Mode.VOPRF)
+                return written(first, [output[:PRF_BYTES] for output in outputs])
+            evaluated = voprf.evaluate_chunks(
+                node.keys.oprf,
+                chunked(chain([first], missing)),
+                voprf.Mode.VOPRF,
+                executor=pool,
+                keep=PRF_BYTES,
             )
-            batch: list[tuple[bytes, bytes]] = []
-            for output in outputs:
-                batch.append((fed.popleft(), output[:PRF_BYTES]))
-                if len(batch) >= BATCH:
-                    count += written(batch)
-                    batch = []
-            if batch:
-                count += written(batch)
+            keys: list[bytes] = []
+            prfs: list[bytes] = []
+            for joined in evaluated:
+                keys.extend(fed.popleft())
+                prfs.append(joined)
+                if len(keys) >= BATCH:
+                    count += written(keys, prfs)
+                    keys, prfs = [], []
+            if keys:
+                count += written(keys, prfs)
     return count
 
 
@@ -350,23 +376,24 @@ def _without_main_module() -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
-def _add(node: Node, epoch: int, batch: list[tuple[bytes, bytes]], record_changes: bool) -> int:
+def _add(node: Node, epoch: int, keys: bytes, prfs: bytes, record_changes: bool) -> int:
+    """Write evaluated keys (16 bytes each, joined) with their PRFs (PRF_BYTES each, joined)."""
     with node.unit_of_work() as session:
         connection = session.connection()
-        write_rows(
+        added = write_packed(
             connection,
             OprfIndexEntry.__tablename__,
-            ("epoch", "key_value", "prf"),
-            [(epoch, key, prf) for key, prf in batch],
+            {"epoch": epoch},
+            {"key_value": (keys, KEY_BYTES), "prf": (prfs, PRF_BYTES)},
         )
         if record_changes:
-            write_rows(
+            write_packed(
                 connection,
                 OprfIndexChange.__tablename__,
-                ("epoch", "prf", "added"),
-                [(epoch, prf, True) for _key, prf in batch],
+                {"epoch": epoch, "added": True},
+                {"prf": (prfs, PRF_BYTES)},
             )
-    return len(batch)
+    return added
 
 
 def _forget_gone(node: Node, epoch: int, record_changes: bool) -> int:
@@ -410,18 +437,20 @@ def _changes_since(node: Node, epoch: int, sequence: int) -> int:
         )
 
 
-def _build_snapshot(node: Node, epoch: int, directory: Path) -> Published:
-    """Build the epoch's filter from every PRF in its index, write it (atomically) and publish
-    it; the changes it now includes are dropped (a peer behind them fetches the snapshot)."""
+def _build_snapshot(node: Node, epoch: int, directory: Path, prfs: bytes | None) -> Published:
+    """Build the epoch's filter from every PRF in its index (read from the store unless given,
+    joined), write it (atomically) and publish it; the changes it now includes are dropped (a
+    peer behind them fetches the snapshot)."""
     sequence = latest_sequence(node, epoch)
-    with node.reading() as session:
-        prfs = session.connection().execute(
-            select(OprfIndexEntry.prf)
-            .where(OprfIndexEntry.epoch == epoch)
-            .execution_options(yield_per=100_000)
-        )
-        raw = b"".join(prfs.scalars())
-    hashes = np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+    if prfs is None:
+        with node.reading() as session:
+            rows = session.connection().execute(
+                select(OprfIndexEntry.prf)
+                .where(OprfIndexEntry.epoch == epoch)
+                .execution_options(yield_per=100_000)
+            )
+            prfs = b"".join(rows.scalars())
+    hashes = np.frombuffer(prfs, dtype="<u8").astype(np.uint64)
     built = index_filter.build(hashes)
     name = f"filter-e{epoch}-s{sequence}.bin"
     built.write(directory / name)

@@ -48,6 +48,7 @@ __all__ = [
     "blind_evaluate",
     "derive_key_pair",
     "evaluate",
+    "evaluate_chunks",
     "evaluate_many",
     "evaluate_parallel",
     "expand_message_xmd",
@@ -279,8 +280,7 @@ def evaluate_parallel(
     keep: int = OUTPUT_SIZE,
 ) -> Iterator[bytes]:
     """`evaluate_many` spread over processes in chunks; yields the outputs in input order, each
-    cut to its first `keep` bytes (an index keeps 8: the workers send back only those, as one
-    string a chunk, which the caller's process would otherwise unpickle and cut itself).
+    cut to its first `keep` bytes (an index keeps 8: the workers send back only those).
 
     Inputs are read lazily and at most two chunks a worker are in flight, so millions of inputs
     never sit in memory at once. Without `executor`, a ProcessPoolExecutor of `workers` processes
@@ -290,16 +290,34 @@ def evaluate_parallel(
     The default pool forks (Linux): from a process that runs threads, such as a gRPC server, pass
     an executor whose mp_context is "forkserver" or "spawn" instead.
     """
-    sk = _scalar(sk, "private key")
-    suite = _suite(mode)
     if chunk_size < 1:
         raise ValueError(f"chunk_size: {chunk_size}, it must be at least 1")
+    iterator = iter(inputs)
+    chunks = iter(lambda: list(islice(iterator, chunk_size)), [])
+    joined = evaluate_chunks(sk, chunks, mode, workers=workers, executor=executor, keep=keep)
+    return (outputs[at : at + keep] for outputs in joined for at in range(0, len(outputs), keep))
+
+
+def evaluate_chunks(
+    sk: bytes,
+    chunks: Iterable[Sequence[bytes]],
+    mode: Mode | int,
+    *,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    keep: int = OUTPUT_SIZE,
+) -> Iterator[bytes]:
+    """`evaluate_parallel` for a caller that reads its inputs in chunks of its own: yields, for
+    each chunk in order, its outputs cut to `keep` bytes each and joined in one string, so a
+    caller storing millions of them never handles one output at a time."""
+    sk = _scalar(sk, "private key")
+    suite = _suite(mode)
     if workers is not None and workers < 1:
         raise ValueError(f"workers: {workers}, it must be at least 1")
     if not 0 < keep <= OUTPUT_SIZE:
         raise ValueError(f"keep: {keep}, it must be 1-{OUTPUT_SIZE}")
     in_flight = 2 * (workers or os.cpu_count() or 1)
-    return _evaluate_pooled(sk, suite.mode, inputs, chunk_size, in_flight, workers, executor, keep)
+    return _evaluate_pooled(sk, suite.mode, chunks, in_flight, workers, executor, keep)
 
 
 # --- RFC 9380 ------------------------------------------------------------------------------------
@@ -434,8 +452,7 @@ def _evaluate_chunk(sk: bytes, mode: int, chunk: list[bytes], first_index: int, 
 def _evaluate_pooled(
     sk: bytes,
     mode: Mode,
-    inputs: Iterable[bytes],
-    chunk_size: int,
+    chunks: Iterable[Sequence[bytes]],
     in_flight: int,
     workers: int | None,
     executor: Executor | None,
@@ -443,20 +460,15 @@ def _evaluate_pooled(
 ) -> Iterator[bytes]:
     pool = executor if executor is not None else ProcessPoolExecutor(max_workers=workers)
     pending: deque[Future[bytes]] = deque()
-
-    def outputs(joined: bytes) -> Iterator[bytes]:
-        return (joined[at : at + keep] for at in range(0, len(joined), keep))
-
     try:
-        iterator = iter(inputs)
         submitted = 0
-        while chunk := list(islice(iterator, chunk_size)):
+        for chunk in chunks:
             pending.append(pool.submit(_evaluate_chunk, sk, int(mode), chunk, submitted, keep))
             submitted += len(chunk)
             if len(pending) >= in_flight:
-                yield from outputs(pending.popleft().result())
+                yield pending.popleft().result()
         while pending:
-            yield from outputs(pending.popleft().result())
+            yield pending.popleft().result()
     finally:
         for future in pending:
             future.cancel()

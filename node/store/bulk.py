@@ -7,7 +7,7 @@ tuples to the driver's executemany.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, LargeBinary, Table, text
@@ -66,6 +66,48 @@ def write_rows(
                 copy.write_row(row)
         return
     conn.exec_driver_sql(insert_sql(conn, table, columns), rows)
+
+
+def write_packed(
+    conn: Connection,
+    table: str,
+    constants: Mapping[str, Any],
+    columns: Mapping[str, tuple[bytes, int]],
+) -> int:
+    """Append rows whose columns are fixed-width byte strings packed end to end: for each
+    column, (its values joined, the width of one); every other column takes a constant. Returns
+    the number of rows.
+
+    On SQLite one statement cuts the rows apart (substr counts bytes in a BLOB) instead of the
+    driver binding every row's values from Python: about a quarter of executemany's CPU for the
+    index's millions of 24-byte rows. PostgreSQL copies the rows (COPY) as write_rows does.
+    """
+    counts = {len(packed) // width for packed, width in columns.values()}
+    if len(counts) != 1 or any(len(p) % width for p, width in columns.values()):
+        raise ValueError(f"{table}: packed columns of unequal length or not of whole rows")
+    [count] = counts
+    if count == 0:
+        return 0
+    names = [*constants, *columns]
+    if conn.dialect.name == "postgresql":
+        fixed = tuple(constants.values())
+        cut = [
+            [packed[at : at + width] for at in range(0, len(packed), width)]
+            for packed, width in columns.values()
+        ]
+        write_rows(conn, table, names, [fixed + tuple(row) for row in zip(*cut, strict=True)])
+        return count
+    parameters: dict[str, Any] = {f"c{i}": value for i, value in enumerate(constants.values())}
+    parameters["count"] = count
+    values = [f":c{i}" for i in range(len(constants))]
+    for i, (packed, width) in enumerate(columns.values()):
+        parameters[f"p{i}"] = packed
+        values.append(f"substr(:p{i}, n * {width} + 1, {width})")
+    # Table and column names come from the models, widths are ints: nothing here is input.
+    rows = "WITH RECURSIVE packed(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM packed WHERE n + 1 < :count)"
+    sql = f"{rows} INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM packed"  # noqa: S608
+    conn.exec_driver_sql(sql, parameters)
+    return count
 
 
 def execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from node.agencies import sync_agencies
 from node.federation import index, index_filter, voprf
@@ -130,6 +130,61 @@ def test_many_changes_make_a_new_snapshot(node: Node) -> None:
     assert refreshed.rebuilt  # more than 1,000 changes: a fresh snapshot
     with node.reading() as session:
         assert session.scalar(select(func.count()).select_from(OprfIndexChange)) == 0
+
+
+def _held_prfs(node: Node, epoch: int) -> dict[bytes, bytes]:
+    with node.reading() as session:
+        rows = session.execute(
+            select(OprfIndexEntry.key_value, OprfIndexEntry.prf).where(
+                OprfIndexEntry.epoch == epoch
+            )
+        )
+        return {bytes(key): bytes(prf) for key, prf in rows}
+
+
+def test_a_build_in_worker_processes_holds_what_one_by_one_evaluation_gives(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Blocks, chunks and batches of a few keys, so the workers, the batches and the rows cut
+    # from packed strings are all exercised on a small store.
+    monkeypatch.setattr(index, "BATCH", 8)
+    monkeypatch.setattr(index, "POOL_FROM", 8)
+    monkeypatch.setattr(index, "CHUNK", 3)
+    crowd = [
+        {
+            "record_id": f"C{n}",
+            "forenames": f"Name{n}",
+            "surname": "Family",
+            "date_of_birth": "2012-02-02",
+        }
+        for n in range(6)
+    ]
+    _import(node, PEOPLE + crowd)
+    epoch = node.keys.oprf_epoch
+    refreshed = index.refresh(node, workers=2)
+    with node.reading() as session:
+        keys = {bytes(k) for k in session.scalars(select(MatchKey.key_value).distinct())}
+    assert len(keys) > 3 * index.BATCH and refreshed.evaluated == len(keys)
+    expected = {key: voprf.evaluate(node.keys.oprf, key, voprf.Mode.VOPRF)[:8] for key in keys}
+    assert _held_prfs(node, epoch) == expected
+    published = _published(node)  # built from the PRFs as they were written
+    assert published.size == len(keys)
+    for row in PEOPLE + crowd:
+        assert all(published.contains(prf) for prf in _prf_of(node, row))
+
+    # A first build cut off before its snapshot: the next refresh reads what was written, forgets
+    # what is no longer held, and adds the rest.
+    with node.unit_of_work() as session:
+        session.execute(delete(OprfSnapshot))
+        for key in sorted(keys)[::2]:
+            session.execute(delete(OprfIndexEntry).where(OprfIndexEntry.key_value == key))
+    _import(node, PEOPLE, remove_missing=True)  # the crowd leaves
+    again = index.refresh(node, workers=2)
+    with node.reading() as session:
+        held = {bytes(k) for k in session.scalars(select(MatchKey.key_value).distinct())}
+    assert again.rebuilt and again.forgotten > 0 and again.evaluated > 0
+    assert _held_prfs(node, epoch) == {key: expected[key] for key in held}
+    assert _published(node).size == len(held)
 
 
 def test_re_derived_keys_are_re_indexed(node: Node) -> None:
