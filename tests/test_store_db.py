@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from node.store.bulk import write_packed
 from node.store.db import WriteQueue, make_engine, make_private, read_only
+from tests.conftest import fresh_pg_database
 
 
 @pytest.fixture
@@ -175,3 +177,38 @@ def test_make_private_tightens_a_store_made_before_the_rule(tmp_path: Path) -> N
     db.close()
     assert make_private(f"sqlite:///{path}") == []  # nothing left to change
     assert make_private("sqlite://") == make_private("postgresql://db/x") == []
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_packed_rows_are_cut_apart_as_written(backend: str, tmp_path: Path) -> None:
+    if backend == "postgresql":
+        with fresh_pg_database("mash_packed") as url:
+            _packed_rows_round_trip(make_engine(url))
+    else:
+        _packed_rows_round_trip(make_engine(f"sqlite:///{tmp_path / 'packed.db'}"))
+
+
+def _packed_rows_round_trip(engine: Engine) -> None:
+    keys = [os.urandom(16) for _ in range(1_000)]
+    prfs = [os.urandom(8) for _ in keys]
+    blob = "BLOB" if engine.dialect.name == "sqlite" else "BYTEA"
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE TABLE packed (n INTEGER, k {blob}, p {blob})")
+            written = write_packed(
+                conn, "packed", {"n": 7}, {"k": (b"".join(keys), 16), "p": (b"".join(prfs), 8)}
+            )
+            assert write_packed(conn, "packed", {"n": 8}, {"k": (b"", 16)}) == 0
+            with pytest.raises(ValueError, match="packed: packed columns of unequal length"):
+                write_packed(conn, "packed", {}, {"k": (b"x" * 32, 16), "p": (b"y" * 8, 8)})
+            with pytest.raises(ValueError, match="not of whole rows"):
+                write_packed(conn, "packed", {}, {"k": (b"x" * 17, 16)})
+            rows = conn.exec_driver_sql("SELECT n, k, p FROM packed").all()
+        assert written == len(keys)
+        assert sorted((n, bytes(k), bytes(p)) for n, k, p in rows) == sorted(
+            (7, k, p) for k, p in zip(keys, prfs, strict=True)
+        )
+    finally:
+        engine.dispose()

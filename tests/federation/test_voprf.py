@@ -552,6 +552,22 @@ def test_evaluate_parallel_keeps_the_first_bytes_asked_for(
         voprf.evaluate_parallel(sk, MANY, Mode.VOPRF, keep=65)
 
 
+def test_evaluate_chunks_joins_each_chunks_outputs_in_order(
+    keys: dict[int, tuple[bytes, bytes]],
+) -> None:
+    sk, _ = keys[Mode.VOPRF]
+    whole = voprf.evaluate_many(sk, MANY, Mode.VOPRF)
+    chunks = [MANY[:4], MANY[4:5], MANY[5:]]
+    joined = list(voprf.evaluate_chunks(sk, iter(chunks), Mode.VOPRF, workers=2, keep=8))
+    assert joined == [
+        b"".join(output[:8] for output in whole[:4]),
+        whole[4][:8],
+        b"".join(output[:8] for output in whole[5:]),
+    ]
+    with pytest.raises(ValueError, match="keep"):
+        voprf.evaluate_chunks(sk, chunks, Mode.VOPRF, keep=0)
+
+
 def test_evaluate_parallel_uses_the_callers_pool_and_leaves_it_open(
     keys: dict[int, tuple[bytes, bytes]],
 ) -> None:
