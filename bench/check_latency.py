@@ -34,7 +34,7 @@ import numpy as np
 import rbcl
 from sqlalchemy import insert
 
-from bench.import_throughput import OUT, format_table, machine_lines
+from bench.import_throughput import OUT, format_table, machine_lines, status_mb
 from mash_common.heap import freeze_what_started
 from node.federation import index, voprf
 from node.federation.asking import HOLDS, Why
@@ -184,14 +184,6 @@ def _wait_until_idle(pids: list[int], timeout_s: float = 300.0) -> None:
     raise SystemExit(f"the peers were still busy after {timeout_s:.0f} s")
 
 
-def _memory_mb(pid: int | str, field: str) -> float:
-    """A process's VmRSS (resident now) or VmHWM (its peak resident), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/{pid}/status")
-
-
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -256,8 +248,8 @@ def measure(peers: int, keys: int, checks: int) -> dict[str, float]:
             elapsed = time.perf_counter() - started_all
             # The asker's served node holds the peers' filters as every node does (its upkeep
             # fetched them): its peak. And this process's now (its peak is the template build).
-            node_peak_mb = _memory_mb(served["asker"].process.pid, "VmHWM")
-            memory_mb = _memory_mb("self", "VmRSS")
+            node_peak_mb = status_mb("VmHWM", served["asker"].process.pid)
+            memory_mb = status_mb("VmRSS")
         finally:
             federation.close()
     return {

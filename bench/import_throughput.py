@@ -138,6 +138,14 @@ def _proc_field(path: str, name: str) -> str:
     return "0 kB"
 
 
+def status_mb(field: str, pid: int | str = "self") -> float:
+    """A field of a process's /proc status in MB: VmRSS (resident now), VmHWM (its peak), ..."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
 def format_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A plain-text table; ints get thousands separators, floats one decimal."""
     cells = [list(header)] + [[_cell(value) for value in row] for row in rows]

@@ -33,7 +33,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.import_throughput import OUT, format_table, machine_lines, peak_rss_mb, run_in_child
+from bench.import_throughput import (
+    OUT,
+    format_table,
+    machine_lines,
+    peak_rss_mb,
+    run_in_child,
+    status_mb,
+)
 
 FILTERS = OUT / "index-filter"
 PEERS = FILTERS / "peers"
@@ -187,11 +194,9 @@ def measure_peers(paths: list[Path], lookups_each: int) -> PeersResult:
 
     from node.federation.index_filter import load
 
-    start_mb, start_anon_mb, start_file_mb = (
-        _status_mb(f) for f in ("VmRSS", "RssAnon", "RssFile")
-    )
+    start_mb, start_anon_mb, start_file_mb = (status_mb(f) for f in ("VmRSS", "RssAnon", "RssFile"))
     mapped = [load(path) for path in paths]
-    mapped_mb = _status_mb("VmRSS")
+    mapped_mb = status_mb("VmRSS")
     rng = np.random.default_rng(7)
     hits = 0
     seconds = 0.0
@@ -209,20 +214,13 @@ def measure_peers(paths: list[Path], lookups_each: int) -> PeersResult:
         start_anon_mb=start_anon_mb,
         start_file_mb=start_file_mb,
         mapped_mb=mapped_mb,
-        after_anon_mb=_status_mb("RssAnon"),
-        after_file_mb=_status_mb("RssFile"),
+        after_anon_mb=status_mb("RssAnon"),
+        after_file_mb=status_mb("RssFile"),
         peak_mb=peak_rss_mb(),
         lookups=lookups_each * len(paths),
         hits=hits,
         seconds=seconds,
     )
-
-
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def run(sizes: Sequence[int], lookups: int, peers: int, peer_keys: int) -> None:

@@ -31,7 +31,6 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -56,7 +55,7 @@ from node.audit.verify import (
     verify_log,
 )
 from node.keys import NodeKeys
-from node.store.db import read_only
+from node.store.db import dialect_of, read_only, upsert_insert
 from node.store.models import AuditCheckpoint, AuditEntry, AuditHead, utcnow
 
 log = logging.getLogger(__name__)
@@ -468,13 +467,7 @@ def _create_head(session: Session) -> None:
     """Create the head row of an empty log (a concurrent first append makes this a no-op)."""
     table = AuditHead.__table__
     values = {"id": HEAD_ID, "size": 0, "head_hash": ZERO_HASH}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement: Any = postgresql.insert(table).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
-    else:
-        statement = insert(table).values(values)
+    statement = upsert_insert(dialect_of(session), table).values(values).on_conflict_do_nothing()
     created = session.execute(statement.returning(table.c.id)).first() is not None
     present = session.scalar(select(func.count()).select_from(AuditEntry))
     if created and present:

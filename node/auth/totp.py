@@ -31,6 +31,7 @@ from mash_common.auth.totp import (
 from node import audit
 from node.access import Actor
 from node.keys import NodeKeys
+from node.store.db import dialect_of
 from node.store.models import User
 
 ENROLLED = "user.totp-enrolled"
@@ -91,7 +92,7 @@ def store_secret(session: Session, keys: NodeKeys, user: User, secret: str) -> N
     """Seal and store a user's TOTP secret, replacing any they had."""
     sealed = seal_secret(keys, secret)
     limit = User.__table__.c.totp_secret.type.length
-    enforced = session.get_bind().dialect.name != "sqlite"  # SQLite ignores VARCHAR lengths
+    enforced = dialect_of(session) != "sqlite"  # SQLite ignores VARCHAR lengths
     if enforced and limit is not None and len(sealed) > limit:
         raise SecretNotStored(
             f"users.totp_secret holds {limit} characters but a sealed secret needs {len(sealed)}: "
